@@ -1,0 +1,235 @@
+"""The model-bundle format: one self-describing file shared by `train` (writes) and the runtime.
+
+Layout (all little-endian):
+
+    b"EDGESER\\x00"            8-byte magic
+    uint32 header_length       length of the UTF-8 JSON header
+    header JSON                metadata (see `BundleMeta`), including "checksum"
+    model bytes                the TFLite flatbuffer
+
+``checksum`` is the SHA-256 of the canonical header JSON without the checksum field followed by
+the model bytes, so a flipped byte anywhere is detected. ``format_version`` is an integer; a
+runtime refuses bundles with a newer major version than `FORMAT_VERSION`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import BundleError, BundleVersionError
+from .frontend.config import KINDS, FrontendConfig
+
+FORMAT_VERSION = 1
+MAGIC = b"EDGESER\x00"
+SUFFIX = ".edgeser"
+OPENSMILE_SETS = ("eGeMAPSv02", "ComParE_2016", "IS09_emotion")
+QUANTIZATIONS = ("int8", "float32")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Which features the model reads.
+
+    type "frontend": edgeser's front end with `frontend` config and `kind`, cut into windows of
+    `window_frames` frames every `hop_frames` frames (model input [1, window_frames, dim]).
+    type "opensmile": one openSMILE functional vector of the set `opensmile_set` per clip
+    (model input [1, dim]); needs the `opensmile` extra at predict time.
+    """
+
+    type: str
+    dim: int
+    kind: str | None = None
+    frontend: FrontendConfig | None = None
+    window_frames: int | None = None
+    hop_frames: int | None = None
+    opensmile_set: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.type == "frontend":
+            if self.frontend is None or self.kind not in KINDS:
+                raise BundleError(f"frontend features need a FrontendConfig and a kind in {KINDS}")
+            if self.dim != self.frontend.feature_dim(self.kind):
+                raise BundleError(f"feature dim {self.dim} does not match the front-end config "
+                                  f"({self.frontend.feature_dim(self.kind)})")
+            for name in ("window_frames", "hop_frames"):
+                v = getattr(self, name)
+                if not isinstance(v, int) or v < 1:
+                    raise BundleError(f"frontend features need a positive integer {name}")
+        elif self.type == "opensmile":
+            if self.opensmile_set not in OPENSMILE_SETS:
+                raise BundleError(f"opensmile_set must be one of {OPENSMILE_SETS}")
+        else:
+            raise BundleError(f"unknown feature type {self.type!r} (frontend | opensmile)")
+        if not isinstance(self.dim, int) or self.dim < 1:
+            raise BundleError("feature dim must be a positive integer")
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        if self.type == "frontend":
+            return (1, self.window_frames, self.dim)
+        return (1, self.dim)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        if self.frontend is not None:
+            d["frontend"] = self.frontend.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "FeatureSpec":
+        d = dict(d)
+        if d.get("frontend") is not None:
+            d["frontend"] = FrontendConfig.from_dict(d["frontend"])
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class BundleMeta:
+    """Everything the runtime needs besides the model bytes."""
+
+    name: str
+    labels: tuple[str, ...]
+    sample_rate: int
+    features: FeatureSpec
+    norm_mean: tuple[float, ...]
+    norm_std: tuple[float, ...]
+    quantization: str
+    training: Mapping[str, Any] = field(default_factory=dict)  # corpus, protocol, metrics, ...
+    description: str = ""
+    format_version: int = FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        if not self.name or not isinstance(self.name, str):
+            raise BundleError("bundle name must be a non-empty string")
+        if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
+            raise BundleError("labels must be at least two distinct names")
+        if self.quantization not in QUANTIZATIONS:
+            raise BundleError(f"quantization must be one of {QUANTIZATIONS}")
+        if len(self.norm_mean) != self.features.dim or len(self.norm_std) != self.features.dim:
+            raise BundleError(f"normalisation statistics must have {self.features.dim} values")
+        if any(not s > 0 for s in self.norm_std):
+            raise BundleError("normalisation std values must be positive")
+        if self.features.frontend is not None and \
+                self.features.frontend.sample_rate != self.sample_rate:
+            raise BundleError("front-end sample rate differs from the bundle sample rate")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": self.format_version,
+            "name": self.name,
+            "description": self.description,
+            "labels": list(self.labels),
+            "sample_rate": self.sample_rate,
+            "features": self.features.to_dict(),
+            "input_shape": list(self.features.input_shape),
+            "norm_mean": [float(v) for v in self.norm_mean],
+            "norm_std": [float(v) for v in self.norm_std],
+            "quantization": self.quantization,
+            "training": dict(self.training),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "BundleMeta":
+        d = dict(d)
+        d.pop("input_shape", None)
+        return cls(
+            name=d["name"], labels=tuple(d["labels"]), sample_rate=int(d["sample_rate"]),
+            features=FeatureSpec.from_dict(d["features"]),
+            norm_mean=tuple(d["norm_mean"]), norm_std=tuple(d["norm_std"]),
+            quantization=d["quantization"], training=d.get("training", {}),
+            description=d.get("description", ""), format_version=int(d["format_version"]),
+        )
+
+
+def _canonical(header: Mapping[str, Any]) -> bytes:
+    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _checksum(header: Mapping[str, Any], model: bytes) -> str:
+    h = hashlib.sha256(_canonical({k: v for k, v in header.items() if k != "checksum"}))
+    h.update(model)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ModelBundle:
+    """A TFLite model with its metadata; `to_bytes`/`from_bytes` and `save`/`load` round-trip."""
+
+    meta: BundleMeta
+    model: bytes
+    source: str = "<memory>"
+
+    @property
+    def checksum(self) -> str:
+        return _checksum(self.meta.to_dict(), self.model)
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self.model)
+
+    def to_bytes(self) -> bytes:
+        header = self.meta.to_dict()
+        header["checksum"] = _checksum(header, self.model)
+        raw = _canonical(header)
+        return MAGIC + struct.pack("<I", len(raw)) + raw + self.model
+
+    def save(self, path: str | os.PathLike) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_bytes(self.to_bytes())
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str = "<bytes>") -> "ModelBundle":
+        def fail(why: str) -> BundleError:
+            return BundleError(f"{source}: not a valid edgeser model bundle: {why}")
+
+        if len(data) < len(MAGIC) + 4 or data[:len(MAGIC)] != MAGIC:
+            raise fail("missing the EDGESER header (wrong file type?)")
+        (n,) = struct.unpack_from("<I", data, len(MAGIC))
+        start = len(MAGIC) + 4
+        if n == 0 or start + n > len(data):
+            raise fail("truncated header")
+        try:
+            header = json.loads(data[start:start + n].decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise fail(f"corrupt header ({exc})") from None
+        if not isinstance(header, dict):
+            raise fail("header is not a JSON object")
+        version = header.get("format_version")
+        if not isinstance(version, int):
+            raise fail("header has no integer format_version")
+        if version > FORMAT_VERSION:
+            raise BundleVersionError(
+                f"{source}: bundle format version {version} is newer than this edgeser reads "
+                f"({FORMAT_VERSION}); upgrade edgeser")
+        model = bytes(data[start + n:])
+        if not model:
+            raise fail("no model bytes after the header")
+        if header.get("checksum") != _checksum(header, model):
+            raise fail("checksum mismatch (file corrupt or modified)")
+        try:
+            meta = BundleMeta.from_dict(header)
+        except BundleError as exc:
+            raise fail(str(exc)) from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise fail(f"bad metadata ({type(exc).__name__}: {exc})") from None
+        return cls(meta=meta, model=model, source=source)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "ModelBundle":
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise BundleError(f"{path}: cannot read model bundle: {exc.strerror or exc}") from None
+        return cls.from_bytes(data, source=str(path))

@@ -1,0 +1,38 @@
+"""Cutting a feature sequence into the fixed-size windows a model reads.
+
+Training and the runtime both call `feature_windows`, so the model sees at predict time exactly
+the windows it was trained and evaluated on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def window_starts(num_frames: int, window: int, hop: int) -> list[int]:
+    """Start frames: every `hop` frames, plus one aligned to the end so no frame is dropped.
+
+    A sequence shorter than `window` gives one window at 0 (padded by `feature_windows`).
+    """
+    if window < 1 or hop < 1:
+        raise ValueError("window and hop must be positive")
+    if num_frames <= window:
+        return [0] if num_frames > 0 else []
+    starts = list(range(0, num_frames - window + 1, hop))
+    if starts[-1] + window < num_frames:
+        starts.append(num_frames - window)
+    return starts
+
+
+def feature_windows(feats: np.ndarray, window: int, hop: int) -> np.ndarray:
+    """[frames, dim] -> [n_windows, window, dim] float32; short input is zero-padded at the end.
+
+    Call it on normalised features so that zero padding means "the training mean".
+    """
+    feats = np.asarray(feats, dtype=np.float32)
+    starts = window_starts(feats.shape[0], window, hop)
+    out = np.zeros((len(starts), window, feats.shape[1]), dtype=np.float32)
+    for i, s in enumerate(starts):
+        seg = feats[s:s + window]
+        out[i, :seg.shape[0]] = seg
+    return out
