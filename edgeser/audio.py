@@ -1,0 +1,329 @@
+"""Audio in: decode files/bytes or take arrays, mix to mono float32, resample to the model rate.
+
+Everything the runtime accepts goes through `load`, so every entry point (predict, timeline,
+the CLI) fails the same way on bad input: `AudioDecodeError` (an OSError) for files and bytes
+that are not readable audio, `AudioError` (a ValueError) for audio that cannot be analysed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import AudioDecodeError, AudioError
+
+MIN_SAMPLE_RATE = 1000
+MAX_SAMPLE_RATE = 384000
+MAX_CHANNELS = 8
+FULL_SCALE = 0.999  # |sample| at or above this counts as clipped
+_INT_SCALES = {np.dtype(np.int16): 1.0 / 32768.0, np.dtype(np.int32): 1.0 / 2147483648.0}
+
+
+@dataclass(frozen=True)
+class AudioLimits:
+    """Guards that turn absurd inputs into a clear AudioError instead of exhausting memory."""
+
+    max_duration_s: float = 3600.0
+    max_bytes: int = 2 * 1024**3  # size of an encoded file or byte string
+    clip_fraction: float = 0.001  # share of full-scale samples above which a warning is added
+    clip_min_samples: int = 16
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.max_duration_s, (int, float)) and self.max_duration_s > 0):
+            raise ValueError(f"AudioLimits.max_duration_s must be positive, got "
+                             f"{self.max_duration_s!r}")
+        if isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int) \
+                or self.max_bytes < 1:
+            raise ValueError(f"AudioLimits.max_bytes must be a positive integer, got "
+                             f"{self.max_bytes!r}")
+        if not 0 <= self.clip_fraction <= 1:
+            raise ValueError("AudioLimits.clip_fraction must be in [0, 1]")
+        if isinstance(self.clip_min_samples, bool) or not isinstance(self.clip_min_samples, int) \
+                or self.clip_min_samples < 1:
+            raise ValueError("AudioLimits.clip_min_samples must be a positive integer")
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Mono float32 samples at `sample_rate`, with where they came from and what it cost."""
+
+    samples: np.ndarray
+    sample_rate: int
+    source: str
+    original_rate: int
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / float(self.sample_rate)
+
+
+def check_sample_rate(sample_rate: Any, what: str = "sample_rate") -> int:
+    """A positive integer rate in a plausible range, or AudioError."""
+    if sample_rate is None:
+        raise AudioError(f"{what} is required for numpy input (e.g. sample_rate=16000)")
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, float, np.integer,
+                                                                      np.floating)):
+        raise AudioError(f"{what} must be a number, got {type(sample_rate).__name__}")
+    if not np.isfinite(sample_rate) or sample_rate != int(sample_rate):
+        raise AudioError(f"{what} must be a whole number of Hz, got {sample_rate!r}")
+    rate = int(sample_rate)
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise AudioError(f"{what}={rate} Hz is outside the supported range "
+                         f"{MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz")
+    return rate
+
+
+def source_name(source: Any) -> str:
+    """A short human name for an input, used in every error and Prediction.source."""
+    if isinstance(source, (str, os.PathLike)):
+        return str(source)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return f"<{len(source)} bytes>"
+    name = getattr(source, "name", None)
+    if isinstance(name, (str, os.PathLike)):
+        return str(name)
+    if isinstance(source, np.ndarray):
+        return f"<array {source.dtype} {source.shape}>"
+    return f"<{type(source).__name__}>"
+
+
+def is_encoded(source: Any) -> bool:
+    """True for inputs that must be decoded (paths, bytes, file-likes), False for sample arrays."""
+    return isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) or \
+        hasattr(source, "read")
+
+
+# ---- arrays -----------------------------------------------------------------------------------
+def to_mono_float(samples: Any, name: str = "<array>") -> np.ndarray:
+    """int16 (1/32768), int32 (1/2^31) or float samples -> mono float32; channels averaged.
+
+    A 2-D array may hold up to `MAX_CHANNELS` channels on either axis.
+    """
+    if isinstance(samples, (list, tuple)):
+        samples = np.asarray(samples, dtype=np.float64)
+    if not isinstance(samples, np.ndarray):
+        raise AudioError(f"{name}: expected a numpy array of samples, a path, bytes or a "
+                         f"file-like, got {type(samples).__name__}")
+    arr = samples
+    if arr.dtype in _INT_SCALES:
+        scale = _INT_SCALES[arr.dtype]
+    elif arr.dtype.kind == "f":
+        scale = None
+    else:
+        raise AudioError(f"{name}: unsupported sample dtype {arr.dtype}; use int16, int32, "
+                         "float32 or float64")
+    if arr.ndim == 2:
+        rows, cols = arr.shape
+        if cols <= MAX_CHANNELS and (rows > MAX_CHANNELS or cols <= rows):
+            arr = arr.mean(axis=1, dtype=np.float64)  # [samples, channels]
+        elif rows <= MAX_CHANNELS:
+            arr = arr.mean(axis=0, dtype=np.float64)  # [channels, samples]
+        else:
+            raise AudioError(f"{name}: a 2-D array needs a channel axis of at most "
+                             f"{MAX_CHANNELS}, got shape {arr.shape}")
+    elif arr.ndim != 1:
+        raise AudioError(f"{name}: expected 1-D (mono) or 2-D (multi-channel) samples, got "
+                         f"shape {arr.shape}")
+    out = arr.astype(np.float64) * scale if scale is not None else arr
+    out = np.ascontiguousarray(out, dtype=np.float32)
+    if out.size == 0:
+        raise AudioError(f"{name}: empty audio (no samples)")
+    finite = np.isfinite(out)
+    if not finite.all():
+        raise AudioError(f"{name}: audio contains {int(out.size - finite.sum())} NaN or "
+                         "infinite sample(s)")
+    return out
+
+
+def level_warnings(samples: np.ndarray, limits: AudioLimits) -> tuple[str, ...]:
+    """Warnings for clipped or out-of-range audio (the prediction is still made)."""
+    out = []
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    if peak > 1.0 + 1e-6:
+        out.append(f"samples exceed full scale (peak {peak:.3g}); float audio is expected in "
+                   "[-1, 1]")
+    clipped = int(np.count_nonzero(np.abs(samples) >= FULL_SCALE))
+    if clipped >= limits.clip_min_samples and clipped > limits.clip_fraction * samples.size:
+        out.append(f"audio is clipped: {clipped} samples ({100.0 * clipped / samples.size:.2g}%) "
+                   "at full scale; the prediction may be unreliable")
+    return tuple(out)
+
+
+# ---- encoded audio ----------------------------------------------------------------------------
+def riff_truncation(head: bytes, total_size: int) -> str | None:
+    """Why a RIFF/WAVE file is truncated (its data chunk runs past the end), else None.
+
+    libsndfile silently reads what is there; a cut-off upload should fail instead.
+    `head` holds the first bytes of the file (enough to reach the data chunk header).
+    """
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    pos = 12
+    while pos + 8 <= len(head):
+        chunk_id = head[pos:pos + 4]
+        (size,) = struct.unpack_from("<I", head, pos + 4)
+        if chunk_id == b"data":
+            if size in (0, 0xFFFFFFFF):  # streaming writers leave the size open
+                return None
+            missing = pos + 8 + size - total_size
+            if missing > 1:  # one pad byte may be absent
+                return f"truncated WAV: data chunk declares {size} bytes, {size - missing} present"
+            return None
+        pos += 8 + size + (size & 1)
+    if pos > total_size:
+        return "truncated WAV: a header chunk runs past the end of the file"
+    return None
+
+
+def _decode(fileobj: Any, name: str, limits: AudioLimits) -> tuple[np.ndarray, int]:
+    import soundfile as sf
+
+    try:
+        info = sf.info(fileobj)
+        if hasattr(fileobj, "seek"):
+            fileobj.seek(0)
+        if info.samplerate <= 0:
+            raise AudioDecodeError(f"{name}: invalid sample rate {info.samplerate} in the header")
+        if info.frames > 0 and info.frames / info.samplerate > limits.max_duration_s:
+            raise AudioError(f"{name}: audio is {info.frames / info.samplerate:.0f} s long, "
+                             f"over the limit of {limits.max_duration_s:g} s (max_duration_s)")
+        data, rate = sf.read(fileobj, dtype="float32", always_2d=True)
+    except (AudioError, AudioDecodeError):
+        raise
+    except MemoryError:
+        raise AudioError(f"{name}: audio too large to decode in memory") from None
+    except Exception as exc:  # libsndfile reports every format problem as a RuntimeError
+        msg = str(exc).replace(f"<{type(fileobj).__name__}", "<input").strip()
+        msg = msg.split(": ", 1)[-1] if msg.startswith("Error opening") else msg
+        raise AudioDecodeError(f"{name}: not readable audio ({msg or type(exc).__name__})") \
+            from None
+    if data.shape[1] > MAX_CHANNELS:
+        raise AudioError(f"{name}: {data.shape[1]} channels; at most {MAX_CHANNELS} supported")
+    return data, int(rate)
+
+
+def decode(source: Any, limits: AudioLimits = AudioLimits()) -> tuple[np.ndarray, int, str]:
+    """Path, bytes or binary file-like -> (mono float32 samples, rate, name)."""
+    name = source_name(source)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise AudioDecodeError(f"{name}: no such file") from None
+        except OSError as exc:
+            raise AudioDecodeError(f"{name}: cannot read ({exc.strerror or exc})") from None
+        if path.is_dir():
+            raise AudioDecodeError(f"{name}: is a directory, not an audio file")
+        if size > limits.max_bytes:
+            raise AudioError(f"{name}: file is {size} bytes, over the limit of "
+                             f"{limits.max_bytes} bytes (max_bytes)")
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(65536)
+                why = riff_truncation(head, size)
+                if why:
+                    raise AudioDecodeError(f"{name}: {why}")
+                fh.seek(0)
+                data, rate = _decode(fh, name, limits)
+        except PermissionError as exc:
+            raise AudioDecodeError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        raw = bytes(source)
+        if not raw:
+            raise AudioDecodeError(f"{name}: empty byte string, not audio")
+        if len(raw) > limits.max_bytes:
+            raise AudioError(f"{name}: {len(raw)} bytes, over the limit of {limits.max_bytes} "
+                             "bytes (max_bytes)")
+        why = riff_truncation(raw[:65536], len(raw))
+        if why:
+            raise AudioDecodeError(f"{name}: {why}")
+        data, rate = _decode(io.BytesIO(raw), name, limits)
+    elif hasattr(source, "read"):
+        fileobj = source
+        if hasattr(source, "seek") and hasattr(source, "tell"):
+            try:
+                start = source.tell()
+                size = source.seek(0, io.SEEK_END) - start
+                source.seek(start)
+            except (OSError, ValueError):
+                size = None
+            if size is not None:
+                if size > limits.max_bytes:
+                    raise AudioError(f"{name}: {size} bytes, over the limit of "
+                                     f"{limits.max_bytes} bytes (max_bytes)")
+                head = source.read(65536)
+                source.seek(start)
+                if isinstance(head, str):
+                    raise AudioDecodeError(f"{name}: a text file object; open audio in binary "
+                                           "mode ('rb')")
+                why = riff_truncation(head, size)
+                if why:
+                    raise AudioDecodeError(f"{name}: {why}")
+        else:  # not seekable: read it (bounded) so soundfile can seek
+            raw = source.read(limits.max_bytes + 1)
+            if len(raw) > limits.max_bytes:
+                raise AudioError(f"{name}: over the limit of {limits.max_bytes} bytes")
+            fileobj = io.BytesIO(raw)
+        data, rate = _decode(fileobj, name, limits)
+    else:
+        raise AudioError(f"{name}: expected a path, bytes, a file-like or a numpy array")
+    if data.shape[0] == 0:
+        raise AudioError(f"{name}: empty audio (no samples)")
+    mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
+    mono = np.ascontiguousarray(mono, dtype=np.float32)
+    if not np.isfinite(mono).all():
+        raise AudioError(f"{name}: audio contains NaN or infinite samples")
+    return mono, rate, name
+
+
+def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """High-quality (soxr HQ) resampling of mono float32; a no-op when the rates match."""
+    if from_rate == to_rate:
+        return samples
+    import soxr
+
+    out = soxr.resample(samples, from_rate, to_rate, quality="HQ")
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def load(source: Any, sample_rate: int | None = None, *, target_rate: int | None = None,
+         limits: AudioLimits = AudioLimits()) -> Audio:
+    """Any supported input -> `Audio` at `target_rate` (or its own rate when None).
+
+    `sample_rate` is required for arrays; encoded inputs carry their rate in the header and
+    ignore it.
+    """
+    t0 = time.perf_counter()
+    if is_encoded(source):
+        samples, rate, name = decode(source, limits)
+    else:
+        name = source_name(source)
+        rate = check_sample_rate(sample_rate)
+        if isinstance(source, np.ndarray) and source.ndim >= 1:
+            n = max(source.shape) if source.ndim == 2 else source.shape[0]
+            if n / rate > limits.max_duration_s:
+                raise AudioError(f"{name}: audio is {n / rate:.0f} s long, over the limit of "
+                                 f"{limits.max_duration_s:g} s (max_duration_s)")
+        samples = to_mono_float(source, name)
+    if len(samples) / rate > limits.max_duration_s:
+        raise AudioError(f"{name}: audio is {len(samples) / rate:.0f} s long, over the limit "
+                         f"of {limits.max_duration_s:g} s (max_duration_s)")
+    t1 = time.perf_counter()
+    warnings = level_warnings(samples, limits)
+    out_rate = rate if target_rate is None else int(target_rate)
+    resampled = resample(samples, rate, out_rate)
+    if resampled.size == 0:
+        raise AudioError(f"{name}: too short to resample ({len(samples)} samples at {rate} Hz)")
+    t2 = time.perf_counter()
+    return Audio(samples=resampled, sample_rate=out_rate, source=name, original_rate=rate,
+                 timings={"decode": t1 - t0, "resample": t2 - t1}, warnings=warnings)

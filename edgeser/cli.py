@@ -1,0 +1,211 @@
+"""The `edgeser` command: predict emotions of audio files and inspect the bundled models.
+
+    edgeser predict clip.wav more.flac [--model M] [--json] [--timeline] [--threads N]
+    edgeser info [MODEL]
+    edgeser models
+
+Exit status: 0 when every file was processed, 1 when any file failed (each failure is named
+on stderr and the other files are still processed), 2 for a bad model or bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence, TextIO
+
+from . import __version__
+
+EXIT_OK, EXIT_FILE_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="edgeser", description="Speech emotion recognition for small devices.",
+        epilog="Exit status: 0 ok, 1 some file failed (named on stderr), 2 bad model/usage.")
+    p.add_argument("--version", action="version", version=f"edgeser {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    pr = sub.add_parser("predict", help="predict the emotion of audio files",
+                        description="Predict the emotion of each FILE (WAV, FLAC, OGG, ...; any "
+                                    "sample rate, mono or multi-channel).")
+    pr.add_argument("files", nargs="+", metavar="FILE", help="audio files to analyse")
+    pr.add_argument("--model", "-m", default="default",
+                    help="bundled model name, 'default', or a path to a .edgeser bundle "
+                         "(default: %(default)s)")
+    pr.add_argument("--json", action="store_true",
+                    help="print one JSON object per file (JSON lines) instead of a table")
+    pr.add_argument("--timeline", action="store_true",
+                    help="also give the emotion of every feature window with its start/end time")
+    pr.add_argument("--threads", type=_positive_int, default=1, metavar="N",
+                    help="interpreter threads (default: %(default)s)")
+    pr.add_argument("--runtime", default="auto",
+                    choices=("auto", "litert", "tflite_runtime", "tensorflow"),
+                    help="TFLite runtime to use (default: %(default)s)")
+    pr.add_argument("--no-vad", action="store_true",
+                    help="score every window, even without detected speech")
+
+    info = sub.add_parser("info", help="describe a model: labels, features, size, training",
+                          description="Describe a model: labels, features, size, training data, "
+                                      "protocol and figures.")
+    info.add_argument("model", nargs="?", default="default",
+                      help="bundled model name, 'default', or a bundle path "
+                           "(default: %(default)s)")
+    info.add_argument("--json", action="store_true", help="print the metadata as JSON")
+
+    models = sub.add_parser("models", help="list the bundled models",
+                            description="List the models bundled with edgeser "
+                                        "(or in $EDGESER_MODELS_DIR).")
+    models.add_argument("--json", action="store_true", help="print one JSON object per model")
+    return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _error(message: str, err: TextIO) -> None:
+    print(f"edgeser: error: {message}", file=err, flush=True)
+
+
+# ---- predict ------------------------------------------------------------------------------------
+def _scores_text(pred) -> str:
+    if not pred.is_speech:
+        return pred.reason
+    return ", ".join(f"{lab} {p:.2f}" for lab, p in pred.top(3))
+
+
+def _table_row(name: str, pred) -> str:
+    label = pred.label if pred.label is not None else "-"
+    conf = f"{pred.confidence:.2f}" if pred.is_speech else "-"
+    return f"{name:<32} {label:<12} {conf:>5} {pred.duration_s:>8.2f}s  {_scores_text(pred)}"
+
+
+def _predict(args, out: TextIO, err: TextIO) -> int:
+    from .recognizer import Recognizer
+    from .vad import VadConfig
+
+    try:
+        rec = Recognizer(args.model, num_threads=args.threads, runtime=args.runtime,
+                         vad=None if args.no_vad else VadConfig())
+    except Exception as exc:  # a bad model stops everything: nothing can be predicted
+        _error(f"cannot load model {args.model!r}: {exc}", err)
+        return EXIT_USAGE
+    failed = 0
+    if not args.json:
+        print(f"{'file':<32} {'label':<12} {'conf':>5} {'duration':>9}  top scores "
+              f"(model {rec.name})", file=out)
+    for path in args.files:
+        try:
+            pred = rec.predict(path)
+            timeline = rec.timeline(path) if args.timeline else None
+        except Exception as exc:  # report this file, go on with the others
+            failed += 1
+            msg = str(exc)
+            _error(msg if path in msg else f"{path}: {msg}", err)
+            continue
+        if args.json:
+            row: dict[str, Any] = pred.to_dict()
+            if timeline is not None:
+                row["timeline"] = [p.to_dict() for p in timeline]
+            print(json.dumps(row), file=out, flush=True)
+            continue
+        print(_table_row(path, pred), file=out)
+        for w in pred.warnings:
+            print(f"{'':<32} warning: {w}", file=out)
+        for p in timeline or ():
+            span = f"  {p.start_s:7.2f}-{p.end_s:7.2f}s"
+            print(f"{span:<32} {p.label or '-':<12} "
+                  f"{(f'{p.confidence:.2f}' if p.is_speech else '-'):>5} {'':>9}  "
+                  f"{_scores_text(p)}", file=out)
+        out.flush()
+    return EXIT_FILE_FAILED if failed else EXIT_OK
+
+
+# ---- info / models ------------------------------------------------------------------------------
+def _metrics_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_metrics_text(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _info(args, out: TextIO, err: TextIO) -> int:
+    from . import registry
+
+    try:
+        info = registry.describe(args.model)
+    except Exception as exc:
+        _error(f"cannot load model {args.model!r}: {exc}", err)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(info.to_dict()), file=out)
+        return EXIT_OK
+    lines = [
+        ("name", info.name + (" (default)" if info.is_default else "")),
+        ("file", info.path),
+        ("description", info.description or "-"),
+        ("labels", ", ".join(info.labels)),
+        ("sample rate", f"{info.sample_rate} Hz"),
+        ("features", info.features),
+        ("quantization", info.quantization),
+        ("model size", f"{info.size_bytes / 1024:.1f} KiB"),
+    ]
+    for key, value in info.training.items():
+        lines.append((f"training {key}", _metrics_text(value)))
+    width = max(len(k) for k, _ in lines)
+    for key, value in lines:
+        print(f"{key:<{width}}  {value}", file=out)
+    return EXIT_OK
+
+
+def _models(args, out: TextIO, err: TextIO) -> int:
+    from . import registry
+
+    try:
+        found = registry.models()
+    except Exception as exc:
+        _error(str(exc), err)
+        return EXIT_USAGE
+    if args.json:
+        for m in found:
+            print(json.dumps(m.to_dict()), file=out)
+        return EXIT_OK
+    if not found:
+        print(f"no models in {registry.models_dir()}", file=out)
+        return EXIT_OK
+    print(f"{'name':<24} {'labels':>6} {'quant':<8} {'size':>9}  {'corpus':<12} features",
+          file=out)
+    for m in found:
+        name = m.name + (" *" if m.is_default else "")
+        print(f"{name:<24} {len(m.labels):>6} {m.quantization:<8} "
+              f"{m.size_bytes / 1024:>7.1f}Ki  {str(m.corpus or '-'):<12} {m.features}",
+              file=out)
+    if any(m.is_default for m in found):
+        print("* default model", file=out)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
+         err: TextIO | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = _parser().parse_args(argv)
+    handler = {"predict": _predict, "info": _info, "models": _models}[args.command]
+    try:
+        return handler(args, out, err)
+    except BrokenPipeError:  # e.g. piped into `head`
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Voice-activity gate: skip feature windows without speech instead of guessing an emotion.
+
+Cheap and numpy only. Each front-end frame gets its log energy (RMS after DC removal, in dBFS).
+A frame is speech when it is above an absolute floor and not far below the loudest level heard
+so far; a window is speech when enough of its frames are. The "loudest so far" reference is
+causal, so a live stream and an offline timeline over the same audio make the same decisions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+SILENCE_DB = -200.0  # energy of an all-zero frame
+_BLOCK_FRAMES = 4096  # frames per block when measuring energies (bounds memory on long audio)
+
+
+@dataclass(frozen=True)
+class VadConfig:
+    """Thresholds of the gate. Defaults keep normal speech and reject silence and low noise.
+
+    floor_dbfs: frames quieter than this (RMS, dB re full scale) are never speech.
+    relative_db: frames more than this below the reference level are not speech.
+    loud_percentile: a window's level is this percentile of its frame energies; the reference
+        is the highest window level so far.
+    min_speech_fraction: share of a window's frames that must be speech.
+    """
+
+    floor_dbfs: float = -55.0
+    relative_db: float = 35.0
+    loud_percentile: float = 95.0
+    min_speech_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        for name in ("floor_dbfs", "relative_db", "loud_percentile", "min_speech_fraction"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ValueError(f"VadConfig.{name}={v!r}: must be a finite number")
+        if self.floor_dbfs > 0:
+            raise ValueError(f"VadConfig.floor_dbfs={self.floor_dbfs}: must be <= 0 dBFS")
+        if self.relative_db <= 0:
+            raise ValueError(f"VadConfig.relative_db={self.relative_db}: must be positive")
+        if not 0 <= self.loud_percentile <= 100:
+            raise ValueError(f"VadConfig.loud_percentile={self.loud_percentile}: must be in "
+                             "[0, 100]")
+        if not 0 < self.min_speech_fraction <= 1:
+            raise ValueError(f"VadConfig.min_speech_fraction={self.min_speech_fraction}: must "
+                             "be in (0, 1]")
+
+
+def frame_energy_db(samples: np.ndarray, frame_length: int, frame_shift: int) -> np.ndarray:
+    """Per-frame RMS level in dBFS over snip-edges frames (the front end's framing)."""
+    x = np.asarray(samples, dtype=np.float32)
+    if len(x) < frame_length:
+        return np.zeros(0, dtype=np.float64)
+    n = 1 + (len(x) - frame_length) // frame_shift
+    view = np.lib.stride_tricks.sliding_window_view(x, frame_length)[::frame_shift][:n]
+    out = np.empty(n, dtype=np.float64)
+    for b in range(0, n, _BLOCK_FRAMES):
+        fr = view[b:b + _BLOCK_FRAMES].astype(np.float64)
+        fr -= fr.mean(axis=1, keepdims=True)
+        power = np.mean(fr * fr, axis=1)
+        with np.errstate(divide="ignore"):
+            out[b:b + len(fr)] = np.maximum(10.0 * np.log10(power), SILENCE_DB)
+    return out
+
+
+class EnergyStream:
+    """`frame_energy_db` computed incrementally: same frames and values for any chunking."""
+
+    def __init__(self, frame_length: int, frame_shift: int):
+        self.frame_length, self.frame_shift = int(frame_length), int(frame_shift)
+        self._pending = np.zeros(0, dtype=np.float32)
+
+    def push(self, chunk: np.ndarray) -> np.ndarray:
+        buf = np.concatenate([self._pending, np.asarray(chunk, dtype=np.float32)])
+        out = frame_energy_db(buf, self.frame_length, self.frame_shift)
+        self._pending = buf[len(out) * self.frame_shift:]
+        return out
+
+
+class VoiceGate:
+    """Decides window by window, in order, whether a window holds speech.
+
+    One gate per clip or stream (it remembers the loudest level so far); not shared.
+    """
+
+    def __init__(self, cfg: VadConfig = VadConfig()):
+        self.cfg = cfg
+        self._reference = -math.inf
+
+    def is_speech(self, frame_db: np.ndarray) -> bool:
+        """Whether the frames of one window (real frames only, no padding) are speech."""
+        frame_db = np.asarray(frame_db, dtype=np.float64)
+        if frame_db.size == 0:
+            return False
+        level = float(np.percentile(frame_db, self.cfg.loud_percentile))
+        self._reference = max(self._reference, level)
+        threshold = max(self.cfg.floor_dbfs, self._reference - self.cfg.relative_db)
+        fraction = float(np.mean(frame_db >= threshold))
+        return fraction >= self.cfg.min_speech_fraction

@@ -1,0 +1,108 @@
+"""Build tiny random TFLite models wrapped as edgeser bundles, for the runtime tests.
+
+Run as a subprocess (it imports TensorFlow, which the tests themselves must not):
+    python tests/runtime/make_tiny_bundles.py OUT_DIR
+Writes tiny_float, tiny_int8 (full-integer), tiny_fixed (batch fixed to 1), tiny_logits
+(no softmax) and, when openSMILE is importable, tiny_smile. The weights are random but
+seeded; the test-side stand-in for a trained model until one is bundled.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import numpy as np  # noqa: E402
+
+from edgeser import frontend  # noqa: E402
+from edgeser.bundle import BundleMeta, FeatureSpec, ModelBundle  # noqa: E402
+from edgeser.windows import feature_windows  # noqa: E402
+from support import speechlike  # noqa: E402  (this folder is sys.path[0])
+
+LABELS = ("anger", "happiness", "neutral", "sadness")
+SAMPLE_RATE = 16000
+WINDOW, HOP = 100, 50
+FRONTEND = frontend.FrontendConfig(sample_rate=SAMPLE_RATE, n_mels=40)
+KIND = "log_mel"
+SMILE_SET, SMILE_DIM = "eGeMAPSv02", 88
+
+
+def training_windows() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    feats = [frontend.features(speechlike(2.0, s), FRONTEND, KIND, backend="numpy")
+             for s in range(6)]
+    allf = np.concatenate(feats)
+    mean, std = allf.mean(axis=0), allf.std(axis=0) + 1e-3
+    wins = np.concatenate([feature_windows((f - mean) / std, WINDOW, HOP) for f in feats])
+    return wins.astype(np.float32), mean, std
+
+
+def window_model(tf, batch_size, softmax: bool, seed: int):
+    tf.keras.utils.set_random_seed(seed)
+    L = tf.keras.layers
+    inp = L.Input((WINDOW, FRONTEND.n_mels), batch_size=batch_size)
+    x = L.Conv1D(8, 5, activation="relu")(inp)
+    x = L.GlobalAveragePooling1D()(x)
+    x = L.Dense(len(LABELS), activation="softmax" if softmax else None)(x)
+    return tf.keras.Model(inp, x)
+
+
+def convert(tf, model, representative=None) -> bytes:
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    if representative is not None:
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = lambda: ([r[None]] for r in representative)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+def write(out: Path, name: str, model: bytes, features: FeatureSpec, mean, std, quant: str):
+    meta = BundleMeta(name=name, labels=LABELS, sample_rate=SAMPLE_RATE, features=features,
+                      norm_mean=tuple(float(v) for v in mean),
+                      norm_std=tuple(float(v) for v in std), quantization=quant,
+                      training={"corpus": "synthetic", "protocol": "none (random weights)",
+                                "metrics": {"WA": 0.25, "UA": 0.25}},
+                      description="tiny random test model")
+    ModelBundle(meta=meta, model=model).save(out / f"{name}.edgeser")
+
+
+def main(out: Path) -> None:
+    import tensorflow as tf
+
+    out.mkdir(parents=True, exist_ok=True)
+    wins, mean, std = training_windows()
+    spec = FeatureSpec(type="frontend", dim=FRONTEND.n_mels, kind=KIND, frontend=FRONTEND,
+                       window_frames=WINDOW, hop_frames=HOP)
+    model = window_model(tf, None, softmax=True, seed=1)
+    write(out, "tiny_float", convert(tf, model), spec, mean, std, "float32")
+    write(out, "tiny_int8", convert(tf, model, representative=wins[:64]), spec, mean, std, "int8")
+    fixed = window_model(tf, 1, softmax=True, seed=1)
+    fixed.set_weights(model.get_weights())
+    write(out, "tiny_fixed", convert(tf, fixed), spec, mean, std, "float32")
+    write(out, "tiny_logits", convert(tf, window_model(tf, None, softmax=False, seed=2)), spec,
+          mean, std, "float32")
+    try:
+        import opensmile
+    except ImportError:
+        return
+    smile = opensmile.Smile(feature_set=opensmile.FeatureSet[SMILE_SET],
+                            feature_level=opensmile.FeatureLevel.Functionals)
+    vecs = np.concatenate([np.asarray(smile.process_signal(speechlike(1.5, s), SAMPLE_RATE))
+                           for s in range(8)])
+    tf.keras.utils.set_random_seed(3)
+    inp = tf.keras.layers.Input((SMILE_DIM,))
+    dense = tf.keras.Model(inp, tf.keras.layers.Dense(len(LABELS), activation="softmax")(inp))
+    write(out, "tiny_smile", convert(tf, dense),
+          FeatureSpec(type="opensmile", dim=SMILE_DIM, opensmile_set=SMILE_SET),
+          vecs.mean(axis=0), vecs.std(axis=0) + 1e-3, "float32")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(Path(sys.argv[1]))
