@@ -1,0 +1,223 @@
+"""``python -m train``: extract | fit | evaluate | export | run.
+
+    python -m train run --corpus emodb --data ../shared/datasets/emodb --model cnn_lstm_2d \
+        --protocol loso --out runs/emodb-cnnlstm
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from .config import DEFAULT_PRESETS, DEVICES, TrainConfig
+from .corpora import CORPORA
+from .models import MODELS
+from .protocols import PROTOCOLS
+
+_DEFAULT = TrainConfig(corpus="emodb", data=".")
+
+
+def default_data_dir(corpus: str) -> Path:
+    root = Path(os.environ.get("EDGESER_DATASETS") or
+                Path(__file__).resolve().parent.parent.parent / "shared" / "datasets")
+    return root / corpus
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("data and features")
+    g.add_argument("--corpus", choices=CORPORA, required=True,
+                   help="corpus layout: emodb (wav/03a01Fa.wav), casia "
+                        "(<speaker>/<emotion>/<n>.wav) or csv (manifest path,label,speaker)")
+    g.add_argument("--data", help="corpus folder (the CSV file for --corpus csv); default "
+                                  "$EDGESER_DATASETS/<corpus> or ../shared/datasets/<corpus>")
+    g.add_argument("--model", choices=sorted(MODELS), default=_DEFAULT.model,
+                   help="model family (default %(default)s)")
+    g.add_argument("--features", default="",
+                   help="log_mel | mfcc | spectrogram (edgeser front end) or egemaps | compare "
+                        "| is09 (openSMILE functionals); default: the model's own")
+    g.add_argument("--frontend-preset", default="",
+                   help=f"FrontendConfig preset; default per kind {DEFAULT_PRESETS}")
+    g.add_argument("--n-mels", type=int, default=0, help="override the preset's mel bands")
+    g.add_argument("--cache", default=_DEFAULT.cache,
+                   help="feature cache folder ('' = no cache; default %(default)s)")
+    g.add_argument("--subset", type=int, default=0,
+                   help="keep at most N files per (speaker, label): quick smoke runs")
+
+
+def _add_train_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("protocol and training")
+    g.add_argument("--protocol", choices=PROTOCOLS, default=_DEFAULT.protocol,
+                   help="loso = leave one speaker out (default), random = one stratified "
+                        "random split, kfold = stratified k-fold")
+    g.add_argument("--k", type=int, default=_DEFAULT.k, help="folds for kfold (%(default)s)")
+    g.add_argument("--val-fraction", type=float, default=_DEFAULT.val_fraction,
+                   help="validation share of the training part; whole speakers when there are "
+                        ">= 4 (%(default)s)")
+    g.add_argument("--test-fraction", type=float, default=_DEFAULT.test_fraction,
+                   help="test share for --protocol random (%(default)s)")
+    g.add_argument("--seed", type=int, default=_DEFAULT.seed, help="random seed (%(default)s)")
+    g.add_argument("--epochs", type=int, default=_DEFAULT.epochs,
+                   help="maximum epochs (early stopping on validation UA) (%(default)s)")
+    g.add_argument("--patience", type=int, default=_DEFAULT.patience,
+                   help="epochs without validation-UA gain before stopping (0 = never)")
+    g.add_argument("--batch-size", type=int, default=_DEFAULT.batch_size, help="(%(default)s)")
+    g.add_argument("--lr", type=float, default=_DEFAULT.learning_rate,
+                   help="Adam learning rate (%(default)s)")
+    g.add_argument("--window-s", type=float, default=_DEFAULT.window_s,
+                   help="model input window in seconds, front-end models (%(default)s)")
+    g.add_argument("--hop-s", type=float, default=_DEFAULT.hop_s,
+                   help="window hop at evaluation and in the runtime (%(default)s)")
+    g.add_argument("--train-hop-s", type=float, default=_DEFAULT.train_hop_s,
+                   help="window hop for training examples (%(default)s)")
+    g.add_argument("--no-spec-augment", action="store_true",
+                   help="disable time/feature band masking of training windows")
+    g.add_argument("--no-class-weight", action="store_true",
+                   help="disable balanced class weights")
+    g.add_argument("--hparams", default="{}",
+                   help='model hyper-parameters as JSON, e.g. \'{"lstm_units": 48}\'')
+    g.add_argument("--device", choices=DEVICES, default="auto",
+                   help="auto: all GPUs (MirroredStrategy, mixed precision) when visible, "
+                        "else CPU")
+    g.add_argument("--cpu-replicas", type=int, default=1,
+                   help="split the CPU into N logical devices and mirror over them (tests the "
+                        "multi-device path without GPUs)")
+    g.add_argument("--no-int8-eval", action="store_true",
+                   help="skip converting each fold to int8 and evaluating it with ai-edge-litert")
+
+
+def _config(a: argparse.Namespace) -> TrainConfig:
+    data = a.data or str(default_data_dir(a.corpus))
+    kw = dict(corpus=a.corpus, data=data, model=a.model, features=a.features,
+              frontend_preset=a.frontend_preset, n_mels=a.n_mels, cache=a.cache,
+              subset=a.subset)
+    if hasattr(a, "protocol"):
+        try:
+            hp = json.loads(a.hparams)
+        except json.JSONDecodeError as exc:
+            raise SystemExit(f"--hparams is not valid JSON: {exc}") from None
+        kw.update(protocol=a.protocol, k=a.k, val_fraction=a.val_fraction,
+                  test_fraction=a.test_fraction, seed=a.seed, epochs=a.epochs,
+                  patience=a.patience, batch_size=a.batch_size, learning_rate=a.lr,
+                  window_s=a.window_s, hop_s=a.hop_s, train_hop_s=a.train_hop_s,
+                  spec_augment=not a.no_spec_augment, class_weight=not a.no_class_weight,
+                  hparams=hp, device=a.device, cpu_replicas=a.cpu_replicas,
+                  int8_eval=not a.no_int8_eval)
+    try:
+        return TrainConfig(**kw)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("extract", help="extract (and cache) features of a corpus")
+    _add_data_args(s)
+
+    s = sub.add_parser("evaluate", help="train and test every fold of a protocol; reports")
+    _add_data_args(s)
+    _add_train_args(s)
+    s.add_argument("--out", required=True, help="folder for report.json and plots")
+
+    s = sub.add_parser("fit", help="train on ALL utterances for a fixed number of epochs")
+    _add_data_args(s)
+    _add_train_args(s)
+    s.add_argument("--out", required=True, help="folder for the trained model")
+
+    s = sub.add_parser("export", help="convert a trained model folder to int8 + float bundles")
+    s.add_argument("--model-dir", required=True, help="folder written by `fit`")
+    s.add_argument("--out", required=True, help="folder for the .edgeser bundles")
+    s.add_argument("--name", required=True, help="bundle name, e.g. emodb-cnn_lstm_2d")
+    s.add_argument("--report", help="report.json of `evaluate`: metrics go into the bundle and "
+                                    "a model card is written beside the int8 bundle")
+
+    s = sub.add_parser("run", help="whole recipe: evaluate, fit on all data for the median "
+                                   "best epoch, export bundles")
+    _add_data_args(s)
+    _add_train_args(s)
+    s.add_argument("--out", required=True, help="run folder")
+    s.add_argument("--name", default="", help="bundle name (default <corpus>-<model>)")
+    s.add_argument("--install-to", default="",
+                   help="also copy the int8 bundle and its model card here (e.g. edgeser/models)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    a = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from . import recipe
+
+    if a.command == "extract":
+        cfg = _config(a)
+        t = recipe.load_table(cfg)
+        print(f"{len(t)} utterances, {t.dim}-dim {t.choice.label}, {len(t.skipped)} skipped")
+        for f, why in t.skipped:
+            print(f"  skipped {f}: {why}")
+        return 0
+    if a.command == "export":
+        evaluation = json.loads(Path(a.report).read_text()) if a.report else None
+        paths = recipe.export_dir(Path(a.model_dir), Path(a.out), a.name, evaluation)
+        _print_paths(paths)
+        if evaluation:
+            from .model_card import write_model_card
+            print(write_model_card(paths["int8"], evaluation, "python -m train " + shlex.join(argv)))
+        return 0
+    cfg = _config(a)
+    out = Path(a.out)
+    if a.command == "evaluate":
+        r = recipe.evaluate(cfg, out)
+        _print_summary(r, out)
+        return 0
+    if a.command == "fit":
+        d = recipe.fit_all(cfg, out, cfg.epochs)
+        print(f"trained model saved in {d}")
+        return 0
+    # run
+    from .device import setup_device
+    dev = setup_device(cfg.device, cfg.cpu_replicas)
+    table = recipe.load_table(cfg)
+    r = recipe.evaluate(cfg, out / "evaluation", dev=dev, table=table)
+    _print_summary(r, out / "evaluation")
+    model_dir = recipe.fit_all(cfg, out / "final", max(1, r["median_best_epoch"]), dev=dev,
+                               table=table)
+    name = a.name or f"{cfg.corpus}-{cfg.model}"
+    paths = recipe.export_dir(model_dir, out, name, r)
+    _print_paths(paths)
+    from .model_card import write_model_card
+    card = write_model_card(paths["int8"], r, "python -m train " + shlex.join(argv))
+    if a.install_to:
+        import shutil
+        dest = Path(a.install_to)
+        dest.mkdir(parents=True, exist_ok=True)
+        for src in (paths["int8"], card):
+            shutil.copy2(src, dest / src.name)
+            print(f"installed {dest / src.name}")
+    return 0
+
+
+def _print_summary(r: dict, out: Path) -> None:
+    f = r["float"]
+    msg = (f"{r['corpus']} {r['protocol']} {r['model']}: float WA {f['WA']:.4f} UA {f['UA']:.4f} "
+           f"macro-F1 {f['macro_F1']:.4f}")
+    if "int8" in r:
+        i = r["int8"]
+        msg += (f" | int8 WA {i['WA']:.4f} UA {i['UA']:.4f} (drop {r['int8_UA_drop_points']} "
+                f"points, {r['int8_bytes_max']} bytes)")
+    print(msg + f" | {r['seconds']} s | report {out / 'report.json'}")
+
+
+def _print_paths(paths: dict) -> None:
+    for q, p in paths.items():
+        print(f"{q}: {p} ({p.stat().st_size} bytes)")

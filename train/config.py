@@ -1,0 +1,109 @@
+"""`TrainConfig`: every setting of a training / evaluation run, validated, JSON round-trip."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from edgeser.frontend import FrontendConfig
+from edgeser.frontend.config import PRESETS
+
+from .corpora import CORPORA
+from .models import check_model, default_features
+from .protocols import PROTOCOLS
+
+DEVICES = ("auto", "cpu", "gpu")
+# Front-end preset used when none is given, per feature kind.
+DEFAULT_PRESETS = {"log_mel": "default", "mfcc": "dycnn_mfcc39", "spectrogram": "default"}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One run: data, features, model, protocol and optimisation settings."""
+
+    corpus: str
+    data: str
+    model: str = "cnn_lstm_2d"
+    features: str = ""  # "" = the model's default (see train.models.MODELS)
+    frontend_preset: str = ""  # "" = per-kind default (DEFAULT_PRESETS)
+    n_mels: int = 0  # 0 = the preset's value
+    protocol: str = "loso"
+    k: int = 10
+    val_fraction: float = 0.1
+    test_fraction: float = 0.1
+    seed: int = 0
+    epochs: int = 100
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    patience: int = 10
+    window_s: float = 1.5  # model input length (front-end models)
+    hop_s: float = 0.5  # window hop at evaluation and in the runtime
+    train_hop_s: float = 0.25  # window hop for training examples
+    spec_augment: bool = True
+    class_weight: bool = True
+    hparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    device: str = "auto"
+    cpu_replicas: int = 1
+    int8_eval: bool = True
+    cache: str = ".cache/features"
+    subset: int = 0  # >0: keep at most this many files per (speaker, label) (smoke tests)
+
+    def __post_init__(self) -> None:
+        def bad(name: str, why: str) -> ValueError:
+            return ValueError(f"TrainConfig.{name}={getattr(self, name)!r}: {why}")
+
+        if self.corpus not in CORPORA:
+            raise bad("corpus", f"must be one of {CORPORA}")
+        check_model(self.model)
+        if self.protocol not in PROTOCOLS:
+            raise bad("protocol", f"must be one of {PROTOCOLS}")
+        if self.frontend_preset and self.frontend_preset not in PRESETS:
+            raise bad("frontend_preset", f"must be one of {sorted(PRESETS)}")
+        if self.device not in DEVICES:
+            raise bad("device", f"must be one of {DEVICES}")
+        for name in ("k", "epochs", "batch_size", "cpu_replicas"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise bad(name, "must be a positive integer")
+        for name in ("n_mels", "patience", "subset", "seed"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise bad(name, "must be a non-negative integer")
+        if self.protocol == "kfold" and self.k < 2:
+            raise bad("k", "k-fold needs k >= 2")
+        for name in ("val_fraction", "test_fraction"):
+            if not 0.0 < getattr(self, name) < 0.5:
+                raise bad(name, "must be in (0, 0.5)")
+        for name in ("learning_rate", "window_s", "hop_s", "train_hop_s"):
+            if not getattr(self, name) > 0:
+                raise bad(name, "must be positive")
+
+    @property
+    def feature_name(self) -> str:
+        return self.features or default_features(self.model)
+
+    def frontend_config(self) -> FrontendConfig:
+        preset = self.frontend_preset or DEFAULT_PRESETS.get(self.feature_name, "default")
+        overrides = {"n_mels": self.n_mels} if self.n_mels else {}
+        return FrontendConfig.preset(preset, **overrides)
+
+    def frames(self, seconds: float) -> int:
+        shift_s = self.frontend_config().frame_shift_ms / 1000.0
+        return max(1, int(round(seconds / shift_s)))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["hparams"] = dict(self.hparams)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown TrainConfig fields: {unknown}")
+        return cls(**dict(d))
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)

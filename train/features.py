@@ -1,0 +1,197 @@
+"""Feature extraction for a corpus, cached on disk.
+
+Two families: edgeser front-end frames (`[frames, dim]` per utterance, exactly what the runtime
+computes) and openSMILE functionals (`[dim]` per utterance). The cache file name holds a hash of
+the feature settings and of the file list (names, sizes, modification times), so a change to
+either gives a new cache entry instead of stale features.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgeser.bundle import OPENSMILE_SETS
+from edgeser.errors import AudioDecodeError, MissingDependencyError
+from edgeser.frontend import FrontendConfig, features as frontend_features
+from edgeser.frontend.config import KINDS
+
+from .corpora import SAMPLE_RATE, Corpus, read_audio
+
+log = logging.getLogger(__name__)
+
+# Short names accepted on the command line for openSMILE sets.
+OPENSMILE_ALIASES = {"egemaps": "eGeMAPSv02", "compare": "ComParE_2016", "is09": "IS09_emotion"}
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FeatureChoice:
+    """Which features to extract: front-end `kind` with `frontend`, or an openSMILE set."""
+
+    type: str  # "frontend" | "opensmile"
+    kind: str | None = None
+    frontend: FrontendConfig | None = None
+    opensmile_set: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.type == "frontend":
+            if self.kind not in KINDS or not isinstance(self.frontend, FrontendConfig):
+                raise ValueError(f"front-end features need kind in {KINDS} and a FrontendConfig")
+            if self.frontend.sample_rate != SAMPLE_RATE:
+                raise ValueError(f"training resamples to {SAMPLE_RATE} Hz; the front-end config "
+                                 f"says {self.frontend.sample_rate}")
+        elif self.type == "opensmile":
+            if self.opensmile_set not in OPENSMILE_SETS:
+                raise ValueError(f"opensmile_set must be one of {OPENSMILE_SETS}")
+        else:
+            raise ValueError(f"unknown feature type {self.type!r} (frontend | opensmile)")
+
+    @classmethod
+    def parse(cls, name: str, frontend: FrontendConfig | None = None) -> "FeatureChoice":
+        """`log_mel` / `mfcc` / `spectrogram` (with `frontend`) or egemaps / compare / is09."""
+        if name in KINDS:
+            return cls("frontend", kind=name, frontend=frontend or FrontendConfig())
+        set_name = OPENSMILE_ALIASES.get(name.lower(), name)
+        if set_name in OPENSMILE_SETS:
+            return cls("opensmile", opensmile_set=set_name)
+        raise ValueError(f"unknown features {name!r}; choose from {KINDS} or "
+                         f"{sorted(OPENSMILE_ALIASES)}")
+
+    @property
+    def is_sequence(self) -> bool:
+        return self.type == "frontend"
+
+    @property
+    def label(self) -> str:
+        return self.kind if self.type == "frontend" else self.opensmile_set
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.type == "frontend":
+            return {"type": "frontend", "kind": self.kind, "frontend": self.frontend.to_dict()}
+        return {"type": "opensmile", "opensmile_set": self.opensmile_set}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "FeatureChoice":
+        d = dict(d)
+        if d.get("frontend") is not None:
+            d["frontend"] = FrontendConfig.from_dict(d["frontend"])
+        return cls(**d)
+
+
+@dataclass
+class FeatureTable:
+    """Features of a corpus: one array per kept utterance, with labels and speakers."""
+
+    choice: FeatureChoice
+    labels: tuple[str, ...]
+    keys: list[str]
+    feats: list[np.ndarray]
+    y: np.ndarray
+    speakers: np.ndarray
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def dim(self) -> int:
+        return int(self.feats[0].shape[-1])
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def cache_key(corpus: Corpus, choice: FeatureChoice) -> str:
+    """Hash of the feature settings and the corpus file list (path, size, mtime)."""
+    h = hashlib.sha256()
+    h.update(json.dumps({"v": CACHE_VERSION, "corpus": corpus.name, "features": choice.to_dict()},
+                        sort_keys=True).encode())
+    for u in corpus.utterances:
+        st = u.path.stat()
+        h.update(f"{u.key}|{u.label}|{u.speaker}|{st.st_size}|{int(st.st_mtime)}\n".encode())
+    return h.hexdigest()[:20]
+
+
+def _opensmile_extractor(set_name: str):
+    try:
+        import opensmile
+    except ImportError as exc:
+        raise MissingDependencyError("openSMILE features need the `opensmile` package "
+                                     "(pip install edgeser[opensmile])") from exc
+    smile = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, set_name),
+                            feature_level=opensmile.FeatureLevel.Functionals)
+    return lambda x: smile.process_signal(x, SAMPLE_RATE).to_numpy(np.float32).reshape(-1)
+
+
+def _extractor(choice: FeatureChoice):
+    if choice.type == "frontend":
+        return lambda x: frontend_features(x, choice.frontend, choice.kind)
+    return _opensmile_extractor(choice.opensmile_set)
+
+
+def extract(corpus: Corpus, choice: FeatureChoice, cache_dir: str | Path | None = None,
+            progress: bool = True) -> FeatureTable:
+    """Features of every readable utterance; loads from / writes to `cache_dir` when given."""
+    cache_file = None
+    if cache_dir is not None:
+        cache_file = Path(cache_dir) / f"{corpus.name}-{choice.label}-{cache_key(corpus, choice)}.npz"
+        if cache_file.is_file():
+            return _load(cache_file, corpus, choice)
+    from tqdm import tqdm
+
+    fn = _extractor(choice)
+    index = {name: i for i, name in enumerate(corpus.labels)}
+    keys, feats, ys, spk = [], [], [], []
+    skipped = list(corpus.skipped)
+    for u in tqdm(corpus.utterances, desc=f"{corpus.name} {choice.label}", unit="file",
+                  disable=not progress):
+        try:
+            x = read_audio(u.path)
+            f = np.asarray(fn(x), dtype=np.float32)
+        except (AudioDecodeError, ValueError) as exc:
+            log.warning("skipping %s: %s", u.path, exc)
+            skipped.append((str(u.path), str(exc)))
+            continue
+        if f.size == 0 or not np.isfinite(f).all():
+            why = "no feature frames (too short)" if f.size == 0 else "non-finite features"
+            log.warning("skipping %s: %s", u.path, why)
+            skipped.append((str(u.path), why))
+            continue
+        keys.append(u.key)
+        feats.append(f)
+        ys.append(index[u.label])
+        spk.append(u.speaker)
+    if not keys:
+        raise ValueError(f"{corpus.root}: no utterance could be read")
+    table = FeatureTable(choice, corpus.labels, keys, feats, np.array(ys, dtype=np.int64),
+                         np.array(spk), skipped)
+    if cache_file is not None:
+        _save(cache_file, table)
+    return table
+
+
+def _save(path: Path, t: FeatureTable) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lengths = np.array([len(f) for f in t.feats], dtype=np.int64)
+    flat = np.concatenate([f.reshape(len(f), -1) if f.ndim == 2 else f[None, :]
+                           for f in t.feats]) if t.choice.is_sequence else np.stack(t.feats)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, flat=flat, lengths=lengths, keys=np.array(t.keys), y=t.y,
+             speakers=t.speakers, skipped=np.array([f"{a}\t{b}" for a, b in t.skipped]))
+    tmp.replace(path)
+
+
+def _load(path: Path, corpus: Corpus, choice: FeatureChoice) -> FeatureTable:
+    with np.load(path, allow_pickle=False) as z:
+        flat, lengths = z["flat"], z["lengths"]
+        if choice.is_sequence:
+            feats = np.split(flat, np.cumsum(lengths)[:-1])
+        else:
+            feats = list(flat)
+        skipped = [tuple(s.split("\t", 1)) for s in z["skipped"].tolist()]
+        return FeatureTable(choice, corpus.labels, z["keys"].tolist(), feats, z["y"],
+                            z["speakers"], skipped)

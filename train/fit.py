@@ -1,0 +1,118 @@
+"""Training one model: tf.data pipeline, SpecAugment-style masking, class weights, and model
+selection on the utterance-level UA of a validation set drawn from the training speakers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .config import TrainConfig
+from .data import Examples, utterance_probs
+from .device import DeviceSetup
+from .metrics import scores
+from .models import ModelSpec
+
+
+@dataclass
+class FitResult:
+    model: Any
+    history: dict[str, list[float]] = field(default_factory=dict)
+    best_epoch: int = 0  # 1-based epoch whose weights were kept
+    epochs_run: int = 0
+
+
+def spec_augment(x, max_time_frac: float = 0.2, max_freq_frac: float = 0.15):
+    """Zero (= training mean after normalisation) one random time band and one feature band per
+    example of a [batch, frames, dims] tensor."""
+    import tensorflow as tf
+
+    b = tf.shape(x)[0]
+    t_len, f_len = x.shape[1], x.shape[2]
+
+    def band(length: int, frac: float):
+        width = tf.random.uniform([b, 1], 0, max(1, int(length * frac)) + 1, dtype=tf.int32)
+        start = tf.random.uniform([b, 1], 0, length, dtype=tf.int32)
+        pos = tf.range(length, dtype=tf.int32)[None, :]
+        return (pos >= start) & (pos < start + width)
+
+    mask = band(t_len, max_time_frac)[:, :, None] | band(f_len, max_freq_frac)[:, None, :]
+    return tf.where(mask, tf.zeros_like(x), x)
+
+
+def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, augment: bool):
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed,
+                                                             reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if augment:
+        ds = ds.map(lambda a, b: (spec_augment(a), b), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    w = np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
+    return {i: float(v) for i, v in enumerate(w)}
+
+
+def _make_selector(val: Examples, labels, patience: int, batch_size: int):
+    import keras
+
+    class UtteranceSelection(keras.callbacks.Callback):
+        """Each epoch: utterance-level UA on validation; keep the best weights; stop early."""
+
+        def __init__(self):
+            super().__init__()
+            self.best_ua, self.best_loss, self.best_epoch, self.best_weights = -1.0, np.inf, 0, None
+            self.wait = 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs if logs is not None else {}
+            p = self.model.predict(val.x, batch_size=max(256, batch_size), verbose=0)
+            loss = float(-np.mean(np.log(np.clip(p[np.arange(len(val.y)), val.y], 1e-7, 1))))
+            utt = utterance_probs(p, val.owner, val.n_utterances).argmax(axis=1)
+            s = scores(val.utt_y, utt, labels)
+            logs.update(val_loss=loss, val_WA=s["WA"], val_UA=s["UA"])
+            if s["UA"] > self.best_ua or (s["UA"] == self.best_ua and loss < self.best_loss):
+                self.best_ua, self.best_loss, self.best_epoch = s["UA"], loss, epoch + 1
+                self.best_weights = self.model.get_weights()
+                self.wait = 0
+            else:
+                self.wait += 1
+                if patience and self.wait >= patience:
+                    self.model.stop_training = True
+
+    return UtteranceSelection()
+
+
+def train_model(spec: ModelSpec, train: Examples, val: Examples | None, cfg: TrainConfig,
+                dev: DeviceSetup, labels, epochs: int | None = None) -> FitResult:
+    """Fit `spec` on `train`; with `val`, keep the epoch with the best validation UA."""
+    import keras
+
+    keras.utils.set_random_seed(cfg.seed)
+    with dev.strategy.scope():
+        model = spec.build()
+        model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    augment = cfg.spec_augment and train.x.ndim == 3
+    ds = make_dataset(train.x, train.y, cfg.batch_size, cfg.seed, augment)
+    callbacks = []
+    selector = None
+    if val is not None:
+        selector = _make_selector(val, labels, cfg.patience, cfg.batch_size)
+        callbacks.append(selector)
+    cw = _class_weights(train.y, spec.n_classes) if cfg.class_weight else None
+    hist = model.fit(ds, epochs=epochs or cfg.epochs, callbacks=callbacks, class_weight=cw,
+                     verbose=0)
+    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    run = len(history.get("loss", []))
+    best = run
+    if selector is not None and selector.best_weights is not None:
+        model.set_weights(selector.best_weights)
+        best = selector.best_epoch
+    return FitResult(model, history, best, run)

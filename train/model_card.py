@@ -1,0 +1,57 @@
+"""The model card written beside an exported bundle: data, protocol, measured metrics, limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from edgeser.bundle import ModelBundle
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.1f}%"
+
+
+def write_model_card(bundle_path: Path, evaluation: Mapping[str, Any] | None,
+                     command: str = "") -> Path:
+    b = ModelBundle.load(bundle_path)
+    m = b.meta
+    fs = m.features
+    lines = [f"# {m.name}", "", m.description, "",
+             f"- File: `{Path(bundle_path).name}` ({b.size_bytes / 1024:.1f} KiB TFLite, "
+             f"{m.quantization})",
+             f"- Labels: {', '.join(m.labels)}",
+             f"- Input: {fs.type} features"
+             + (f" `{fs.kind}` ({fs.dim} dims), windows of {fs.window_frames} frames every "
+                f"{fs.hop_frames} frames, probabilities averaged over windows"
+                if fs.type == "frontend" else f" `{fs.opensmile_set}` ({fs.dim} dims)"),
+             f"- Training: {m.training.get('trained_on', '?')}, {m.training.get('epochs', '?')} "
+             f"epochs, seed {m.training.get('seed', '?')}, commit "
+             f"`{str(m.training.get('git_commit', '?'))[:12]}`", ""]
+    if evaluation:
+        lines += [f"## Evaluation ({evaluation['protocol']}, {evaluation['corpus']})", "",
+                  "Speaker-independent: each speaker tested by a model trained without them "
+                  "(validation speaker for early stopping drawn from the training speakers). "
+                  "Utterance-level, pooled over folds.", "",
+                  "| model | WA | UA | macro-F1 |", "|---|---|---|---|"]
+        for q in ("float", "int8"):
+            if q in evaluation:
+                s = evaluation[q]
+                lines.append(f"| {q} | {_pct(s['WA'])} | {_pct(s['UA'])} | "
+                             f"{_pct(s['macro_F1'])} |")
+        lines += ["", "Per-class recall (float): " + ", ".join(
+            f"{k} {_pct(v)}" for k, v in evaluation["float"]["per_class_recall"].items()), ""]
+    lines += ["## Data and limits", "",
+              "- Trained on EmoDB (Berlin Database of Emotional Speech, Burkhardt et al. 2005): "
+              "acted German speech, 10 actors (5 female, 5 male), 10 sentences, 535 utterances, "
+              "studio quality." if m.training.get("corpus") == "emodb" else
+              f"- Trained on {m.training.get('corpus')}.",
+              "- Acted emotions are more intense than spontaneous ones; expect much lower "
+              "accuracy on natural speech, other languages, noisy or far-field audio.",
+              "- With only 10 speakers the figures above have wide confidence intervals.",
+              "- Research use only (corpus licence); not for decisions about people.", ""]
+    if command:
+        lines += ["## Reproduce", "", f"    {command}", ""]
+    path = Path(bundle_path).with_suffix(".md")
+    path.write_text("\n".join(lines))
+    return path

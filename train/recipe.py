@@ -1,0 +1,229 @@
+"""The recipes behind the CLI: evaluate under a protocol, fit on everything, export bundles.
+
+Training and evaluation use the runtime's path: normalise with training statistics, cut
+windows with `edgeser.windows.feature_windows`, average window probabilities per utterance.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import TrainConfig
+from .corpora import load_corpus
+from .data import Examples, Normaliser, make_examples, utterance_probs
+from .device import DeviceSetup, setup_device
+from .export import ConversionError, TFLiteModel, convert_model, make_bundle
+from .features import FeatureChoice, FeatureTable, extract
+from .fit import train_model
+from .metrics import scores
+from .models import ModelSpec, reads_windows
+from .protocols import make_folds
+from .report import git_commit, plot_confusion, plot_curves, write_json
+
+log = logging.getLogger(__name__)
+N_REPRESENTATIVE = 300
+
+
+def feature_choice(cfg: TrainConfig) -> FeatureChoice:
+    return FeatureChoice.parse(cfg.feature_name, cfg.frontend_config())
+
+
+def load_table(cfg: TrainConfig, progress: bool = True) -> FeatureTable:
+    corpus = load_corpus(cfg.corpus, cfg.data)
+    if cfg.subset:
+        corpus = corpus.subset(cfg.subset)
+    choice = feature_choice(cfg)
+    if choice.is_sequence != reads_windows(cfg.model):
+        raise ValueError(f"model {cfg.model} needs {'frame' if reads_windows(cfg.model) else 'functional'}"
+                         f" features; {cfg.feature_name!r} are not")
+    return extract(corpus, choice, cfg.cache or None, progress=progress)
+
+
+@dataclass(frozen=True)
+class Windowing:
+    window: int = 0
+    hop: int = 0
+    train_hop: int = 0
+
+    @classmethod
+    def of(cls, cfg: TrainConfig, table: FeatureTable) -> "Windowing":
+        if not table.choice.is_sequence:
+            return cls()
+        return cls(cfg.frames(cfg.window_s), cfg.frames(cfg.hop_s), cfg.frames(cfg.train_hop_s))
+
+
+def model_spec(cfg: TrainConfig, table: FeatureTable, win: Windowing) -> ModelSpec:
+    shape = (win.window, table.dim) if table.choice.is_sequence else (table.dim,)
+    return ModelSpec(cfg.model, shape, len(table.labels), dict(cfg.hparams))
+
+
+def representative(ex: Examples, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    take = rng.permutation(len(ex.x))[:N_REPRESENTATIVE]
+    return ex.x[np.sort(take)]
+
+
+def _int8_probs(spec: ModelSpec, model, rep: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, int]:
+    with tempfile.TemporaryDirectory(prefix="edgeser-fold-") as tmp:
+        w = Path(tmp) / "fold.weights.h5"
+        model.save_weights(w)
+        data = convert_model(spec, w, "int8", rep)
+    return TFLiteModel(data).predict(x), len(data)
+
+
+def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
+             table: FeatureTable | None = None, progress: bool = True) -> dict[str, Any]:
+    """Train and test every fold of `cfg.protocol`; pooled float (and int8) metrics + plots."""
+    t0 = time.time()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    dev = dev or setup_device(cfg.device, cfg.cpu_replicas)
+    table = table or load_table(cfg, progress)
+    win = Windowing.of(cfg, table)
+    spec = model_spec(cfg, table, win)
+    labels = table.labels
+    folds = make_folds(cfg.protocol, table.y, table.speakers, k=cfg.k,
+                       val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction,
+                       seed=cfg.seed)
+    y_true, y_float, y_int8, fold_rows, histories = [], [], [], [], {}
+    int8_error = None
+    for n, fold in enumerate(folds, 1):
+        tf0 = time.time()
+        norm = Normaliser.fit([table.feats[i] for i in fold.train])
+        tr = make_examples(table, fold.train, norm, win.window, win.train_hop)
+        va = make_examples(table, fold.val, norm, win.window, win.hop)
+        te = make_examples(table, fold.test, norm, win.window, win.hop)
+        res = train_model(spec, tr, va, cfg, dev, labels)
+        p = res.model.predict(te.x, batch_size=256, verbose=0)
+        pf = utterance_probs(p, te.owner, te.n_utterances).argmax(axis=1)
+        row = {"fold": fold.name, "n_train": len(fold.train), "n_val": len(fold.val),
+               "n_test": len(fold.test), "best_epoch": res.best_epoch,
+               "epochs_run": res.epochs_run, "float": _brief(scores(te.utt_y, pf, labels))}
+        y_true.append(te.utt_y)
+        y_float.append(pf)
+        if cfg.int8_eval and int8_error is None:
+            try:
+                p8, size = _int8_probs(spec, res.model, representative(tr, cfg.seed), te.x)
+                pi = utterance_probs(p8, te.owner, te.n_utterances).argmax(axis=1)
+                y_int8.append(pi)
+                row["int8"] = _brief(scores(te.utt_y, pi, labels))
+                row["int8_bytes"] = size
+            except ConversionError as exc:
+                int8_error = str(exc)
+                log.error("int8 evaluation disabled: %s", exc)
+        row["seconds"] = round(time.time() - tf0, 1)
+        fold_rows.append(row)
+        histories[fold.name] = res.history
+        msg = (f"[{n}/{len(folds)}] {fold.name}: UA {row['float']['UA']:.3f} "
+               f"WA {row['float']['WA']:.3f}")
+        if "int8" in row:
+            msg += f" | int8 UA {row['int8']['UA']:.3f}"
+        print(f"{msg} (best epoch {res.best_epoch}/{res.epochs_run}, {row['seconds']} s)",
+              flush=True)
+    yt = np.concatenate(y_true)
+    pooled_float = scores(yt, np.concatenate(y_float), labels)
+    report: dict[str, Any] = {
+        "corpus": cfg.corpus, "protocol": cfg.protocol, "model": cfg.model,
+        "features": feature_choice(cfg).to_dict(), "labels": list(labels),
+        "window_frames": win.window or None, "hop_frames": win.hop or None,
+        "seed": cfg.seed, "git_commit": git_commit(), "device": dev.description,
+        "config": cfg.to_dict(), "model_spec": spec.to_dict(),
+        "n_utterances": len(table), "skipped_files": table.skipped,
+        "float": pooled_float, "folds": fold_rows,
+        "median_best_epoch": int(np.median([r["best_epoch"] for r in fold_rows])),
+        "seconds": round(time.time() - t0, 1),
+    }
+    if y_int8 and len(y_int8) == len(y_true):
+        pooled_int8 = scores(yt, np.concatenate(y_int8), labels)
+        report["int8"] = pooled_int8
+        report["int8_UA_drop_points"] = round(100 * (pooled_float["UA"] - pooled_int8["UA"]), 2)
+        report["int8_bytes_max"] = max(r["int8_bytes"] for r in fold_rows)
+        plot_confusion(pooled_int8["confusion"], labels,
+                       f"{cfg.corpus} {cfg.protocol} {cfg.model} int8", out / "confusion_int8.png")
+    if int8_error:
+        report["int8_error"] = int8_error
+    plot_confusion(pooled_float["confusion"], labels,
+                   f"{cfg.corpus} {cfg.protocol} {cfg.model} float: UA {pooled_float['UA']:.3f} "
+                   f"WA {pooled_float['WA']:.3f}", out / "confusion.png")
+    plot_curves(histories, "accuracy", out / "accuracy.png")
+    plot_curves(histories, "loss", out / "loss.png")
+    write_json({"histories": histories}, out / "histories.json")
+    write_json(report, out / "report.json")
+    return report
+
+
+def _brief(s: dict[str, Any]) -> dict[str, Any]:
+    return {k: s[k] for k in ("n", "WA", "UA", "macro_F1")}
+
+
+# ---- training on everything, saved model directories ----------------------------------------
+MODEL_FILE = "model.json"
+WEIGHTS_FILE = "model.weights.h5"
+REP_FILE = "representative.npy"
+
+
+def fit_all(cfg: TrainConfig, out: Path, epochs: int, dev: DeviceSetup | None = None,
+            table: FeatureTable | None = None, progress: bool = True) -> Path:
+    """Train on every utterance for a fixed number of epochs (e.g. the protocol's median best
+    epoch) and save weights, spec, normalisation and windowing to `out`."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    dev = dev or setup_device(cfg.device, cfg.cpu_replicas)
+    table = table or load_table(cfg, progress)
+    win = Windowing.of(cfg, table)
+    spec = model_spec(cfg, table, win)
+    everyone = np.arange(len(table))
+    norm = Normaliser.fit(table.feats)
+    tr = make_examples(table, everyone, norm, win.window, win.train_hop)
+    res = train_model(spec, tr, None, cfg, dev, table.labels, epochs=epochs)
+    res.model.save_weights(out / WEIGHTS_FILE)
+    np.save(out / REP_FILE, representative(tr, cfg.seed))
+    info = {"model_spec": spec.to_dict(), "config": cfg.to_dict(),
+            "features": table.choice.to_dict(), "labels": list(table.labels),
+            "dim": table.dim, "window_frames": win.window or None, "hop_frames": win.hop or None,
+            "norm_mean": norm.mean.tolist(), "norm_std": norm.std.tolist(), "epochs": epochs,
+            "n_utterances": len(table), "speakers": sorted(set(table.speakers.tolist())),
+            "history": res.history, "git_commit": git_commit()}
+    write_json(info, out / MODEL_FILE)
+    return out
+
+
+def export_dir(model_dir: Path, out: Path, name: str,
+               evaluation: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Convert a saved model directory to `<name>-int8.edgeser` and `<name>-float32.edgeser`."""
+    model_dir, out = Path(model_dir), Path(out)
+    info_path = model_dir / MODEL_FILE
+    if not info_path.is_file():
+        raise FileNotFoundError(f"{model_dir}: no {MODEL_FILE}; train it with `python -m train fit`")
+    info = json.loads(info_path.read_text())
+    spec = ModelSpec.from_dict(info["model_spec"])
+    choice = FeatureChoice.from_dict(info["features"])
+    norm = Normaliser(np.array(info["norm_mean"], np.float32), np.array(info["norm_std"], np.float32))
+    cfg = info["config"]
+    training: dict[str, Any] = {"corpus": cfg["corpus"], "model": spec.name,
+                                "trained_on": f"all {info['n_utterances']} utterances, "
+                                              f"{len(info['speakers'])} speakers",
+                                "epochs": info["epochs"], "seed": cfg["seed"],
+                                "git_commit": info.get("git_commit", "unknown")}
+    if evaluation is not None:
+        training["protocol"] = evaluation["protocol"]
+        training["metrics"] = {q: _brief(evaluation[q]) for q in ("float", "int8")
+                               if q in evaluation}
+    rep = np.load(model_dir / REP_FILE)
+    paths = {}
+    for quant in ("int8", "float32"):
+        data = convert_model(spec, model_dir / WEIGHTS_FILE, quant, rep)
+        bundle = make_bundle(data, quant, f"{name}-{quant}", info["labels"], choice, info["dim"],
+                             norm, info["window_frames"], info["hop_frames"], training,
+                             description=f"{spec.name} on {cfg['corpus']} "
+                                         f"({choice.label} features), {quant}")
+        paths[quant] = bundle.save(out / f"{name}-{quant}.edgeser")
+    return paths
