@@ -41,6 +41,16 @@ def datasets_dir() -> Path:
     return Path(env) if env else PROJECT_ROOT.parent / "shared" / "datasets"
 
 
+# ---- models -------------------------------------------------------------------------------------
+def bundled_default_model() -> str | None:
+    """The file of edgeser's bundled default model, or None while none is bundled."""
+    from edgeser import registry
+
+    if registry.default_name() is None:
+        return None
+    return registry.resolve("default").source
+
+
 # ---- test audio -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Clip:
@@ -83,9 +93,8 @@ def speech_like(duration_s: float, sample_rate: int, seed: int = 0):
     noise = np.diff(rng.standard_normal(n + 1))
     bursts = (np.mod(t + 0.12, 0.55) < 0.05).astype(np.float64)
     x = voiced * syllables * pauses + 0.15 * noise * bursts * pauses
-    x /= max(1e-9, np.abs(x).max()) * 2.0
-    x += 1e-4 * rng.standard_normal(n)
-    return x.astype(np.float32)
+    x = x / max(1e-9, np.abs(x).max()) + 2e-4 * rng.standard_normal(n)
+    return (0.5 * x / np.abs(x).max()).astype(np.float32)
 
 
 def emodb_speech(duration_s: float, root: Path):
@@ -279,7 +288,11 @@ def _peak_rss_mb():
 try:
 {body}
 except BaseException as _exc:
-    _emit({{"error": (type(_exc).__name__ + ": " + str(_exc)).strip()}})
+    import traceback as _tb
+    _where = _tb.extract_tb(_exc.__traceback__)[-1]
+    _emit({{"error": (type(_exc).__name__ + ": " + str(_exc)).strip(" :") +
+            " (at " + _where.filename.rsplit("site-packages/", 1)[-1] + ":" +
+            str(_where.lineno) + ")"}})
     _sys.exit(3)
 result.setdefault("peak_rss_mb", _peak_rss_mb())
 _emit(result)
