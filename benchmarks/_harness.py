@@ -520,18 +520,26 @@ def bar_chart(path: str | os.PathLike, panels: Sequence[BarPanel], title: str = 
                              squeeze=False)
     for ax, panel in zip(axes[0], panels):
         left = [0.0] * len(panel.labels)
-        for name, values in panel.segments.items():
+        for i, (name, values) in enumerate(panel.segments.items()):
             vals = [float(v or 0.0) for v in values]
-            ax.barh(range(len(vals)), vals, left=left, label=name)
+            drawn = [j for j, v in enumerate(vals) if v > 0]  # zero-width bars upset log axes
+            ax.barh(drawn, [vals[j] for j in drawn], left=[left[j] for j in drawn],
+                    label=name, color=f"C{i}")
             left = [a + b for a, b in zip(left, vals)]
         ax.set_yticks(range(len(panel.labels)), labels=list(panel.labels))
-        ax.invert_yaxis()
+        ax.set_ylim(len(panel.labels) - 0.5, -0.5)
         ax.set_xlabel(panel.xlabel)
         if panel.log_x:
+            from matplotlib.ticker import NullFormatter, ScalarFormatter
+
             ax.set_xscale("log")
+            ax.set_xlim(left=min([v for v in left if v > 0] or [1.0]) / 2)
+            ax.xaxis.set_major_formatter(ScalarFormatter())
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_title(panel.title, fontsize="medium")
         if len(panel.segments) > 1:
-            ax.legend(loc="best", fontsize="small")
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16 - 1.2 / (rows + 4)),
+                      ncol=min(6, len(panel.segments)), fontsize="small", frameon=False)
         ax.grid(axis="x", alpha=0.3)
     if title:
         fig.suptitle(title)

@@ -127,7 +127,10 @@ def probe_warm(model: str, clips: list[dict], runs: int, threads: int, chunk_ms:
                                  "speech": bool(labels - {None}),
                                  "windows": p.windows})
         if clip["duration_s"] == max(c["duration_s"] for c in clips):
-            out["stream"].append(_stream_cost(rec, samples, rate, chunk_ms))
+            if rec.features.type == "frontend":
+                out["stream"].append(_stream_cost(rec, samples, rate, chunk_ms))
+            else:
+                out["stream_skipped"] = "the model reads one openSMILE vector per clip"
     samples, rate = sf.read(throughput_clip, dtype="float32")
     batch = [samples] * batch_size
     rec.predict_batch(batch, sample_rate=rate)
@@ -458,7 +461,8 @@ def render(report: dict[str, Any]) -> str:
             parts.append(f"model {m['name']}: warm probe does not fit / failed: {warm['error']}")
         else:
             stages = [s for s in CHART_STAGES if any(s in c["stages"] for c in warm["clips"])]
-            rows = [[f"{c['duration_s']:g} s @ {c['sample_rate'] / 1000:g} kHz {c['input']}"]
+            rows = [[f"{c['duration_s']:g} s @ {c['sample_rate'] / 1000:g} kHz {c['input']}"
+                     + ("" if c["speech"] else " (no speech found!)")]
                     + [_p50(c["stages"], s) for s in stages]
                     + [c["stages"]["total"][k] for k in ("p50_ms", "p95_ms", "p99_ms")]
                     for c in warm["clips"]]
@@ -470,8 +474,11 @@ def render(report: dict[str, Any]) -> str:
                       s["per_chunk"]["p50_ms"], s["per_chunk"]["p95_ms"],
                       s["per_chunk"]["p99_ms"], s["flush_ms"], s["real_time_factor"]]
                      for s in warm["stream"]]
-            parts.append(h.format_table(["stream push", "p50 ms", "p95", "p99", "flush ms",
-                                         "RTF"], srows))
+            if srows:
+                parts.append(h.format_table(["stream push", "p50 ms", "p95", "p99",
+                                             "flush ms", "RTF"], srows))
+            else:
+                parts.append(f"streaming skipped: {warm.get('stream_skipped')}")
             tp = warm["throughput"]
             parts.append(f"throughput ({tp['clip_s']:g} s clips): "
                          f"{tp['batch_clips_per_s']:.1f} clips/s in batches of "
@@ -521,7 +528,8 @@ def chart(report: dict[str, Any], path: str | Path) -> Path:
     stage_labels: list[str] = []
     stages: dict[str, list[float]] = {s: [] for s in CHART_STAGES}
     peer_labels: list[str] = []
-    peer_ms: list[float] = []
+    peers: dict[str, list[float]] = {"edgeser": [], "librosa + same model": [],
+                                     "openSMILE eGeMAPS": []}
     for m in report["models"]:
         for c in m["warm"].get("clips", []):
             if c["input"] != "file":
@@ -531,16 +539,18 @@ def chart(report: dict[str, Any], path: str | Path) -> Path:
             for s in CHART_STAGES:
                 stages[s].append(_p50(c["stages"], s) or 0.0)
         for r in m["ratios"]:
-            for who, key in (("edgeser", "edgeser_total_ms"), ("librosa", "librosa_total_ms"),
-                             ("openSMILE", "opensmile_ms")):
+            for who, key in zip(peers, ("edgeser_total_ms", "librosa_total_ms",
+                                        "opensmile_ms")):
                 if r.get(key):
-                    peer_labels.append(f"{who} {r['duration_s']:g} s ({m['name']})")
-                    peer_ms.append(r[key])
+                    peer_labels.append(f"{who.split()[0]} {r['duration_s']:g} s ({m['name']})")
+                    for name in peers:
+                        peers[name].append(r[key] if name == who else 0.0)
     panels = [h.BarPanel("edgeser warm predict, p50 per stage", tuple(stage_labels),
                          {k: v for k, v in stages.items() if any(v)}, "milliseconds")]
     if peer_labels:
         panels.append(h.BarPanel("whole pipeline at 16 kHz, p50 (log scale)", tuple(peer_labels),
-                                 {"total": peer_ms}, "milliseconds", log_x=True))
+                                 {k: v for k, v in peers.items() if any(v)},
+                                 "milliseconds", log_x=True))
     limits = "constrained: " + str(report["settings"]["limits"]) \
         if report["settings"]["constrained"] else "unconstrained"
     return h.bar_chart(path, panels, f"edgeser latency ({report['machine']['cpu']}, {limits})")

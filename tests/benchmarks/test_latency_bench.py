@@ -159,7 +159,8 @@ def test_quick_run_warm_stages(quick_run):
         check_summary(s["per_chunk"], positive=True)
         assert s["chunk_ms"] == quick.chunk_ms and s["predictions"] >= 1
         assert s["real_time_factor"] > 0
-    assert {s["sample_rate"] for s in warm["stream"]} == set(quick.rates)
+    if not warm.get("stream_skipped"):  # openSMILE-feature models do not stream
+        assert {s["sample_rate"] for s in warm["stream"]} == set(quick.rates)
     tp = warm["throughput"]
     assert tp["batch_clips_per_s"] > 0 and tp["sequential_clips_per_s"] > 0
 
@@ -186,14 +187,17 @@ def test_quick_run_peers_and_ratios(quick_run):
     model = report["models"][0]
     lib = model["librosa"]
     assert lib["ok"], lib.get("error")
-    for c in lib["clips"]:
+    assert lib.get("skipped") or lib["clips"]
+    for c in lib.get("clips", []):
         assert set(c["stages"]) == {"load", "features", "inference", "total"}
         for summary in c["stages"].values():
             check_summary(summary)
     assert [r["duration_s"] for r in model["ratios"]] == sorted(
         latency.LatencySettings.quick().durations)
     for r in model["ratios"]:
-        assert r["librosa_total_x"] == pytest.approx(r["librosa_total_ms"] / r["edgeser_total_ms"])
+        if not lib.get("skipped"):
+            assert r["librosa_total_x"] == pytest.approx(
+                r["librosa_total_ms"] / r["edgeser_total_ms"])
         assert r["opensmile_vs_total_x"] > 0
     assert all(v["fits"] for v in report["fits"].values())
 
