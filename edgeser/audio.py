@@ -321,6 +321,9 @@ def load(source: Any, sample_rate: int | None = None, *, target_rate: int | None
     t1 = time.perf_counter()
     warnings = level_warnings(samples, limits)
     out_rate = rate if target_rate is None else int(target_rate)
+    if out_rate > rate:
+        warnings += (f"audio at {rate} Hz is upsampled to {out_rate} Hz: it has nothing above "
+                     f"{rate / 2:g} Hz, which the model may not expect",)
     resampled = resample(samples, rate, out_rate)
     if resampled.size == 0:
         raise AudioError(f"{name}: too short to resample ({len(samples)} samples at {rate} Hz)")

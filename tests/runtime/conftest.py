@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .support import ROOT, speechlike, subprocess_env
+from .support import RATE, ROOT, speechlike, subprocess_env
 
 HERE = Path(__file__).resolve().parent
 BUILDER = HERE / "make_tiny_bundles.py"

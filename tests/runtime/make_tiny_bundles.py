@@ -26,7 +26,9 @@ from support import speechlike  # noqa: E402  (this folder is sys.path[0])
 LABELS = ("anger", "happiness", "neutral", "sadness")
 SAMPLE_RATE = 16000
 WINDOW, HOP = 100, 50
-FRONTEND = frontend.FrontendConfig(sample_rate=SAMPLE_RATE, n_mels=40)
+# fmax below Nyquist: a top mel band that reaches 8 kHz sees the resampler's roll-off when
+# 44.1/48 kHz audio is brought to 16 kHz, and a model is then fed a band it never saw.
+FRONTEND = frontend.FrontendConfig(sample_rate=SAMPLE_RATE, n_mels=40, fmax=7600.0)
 KIND = "log_mel"
 SMILE_SET, SMILE_DIM = "eGeMAPSv02", 88
 
@@ -71,10 +73,28 @@ def write(out: Path, name: str, model: bytes, features: FeatureSpec, mean, std, 
     ModelBundle(meta=meta, model=model).save(out / f"{name}.edgeser")
 
 
+def opensmile_stats() -> tuple[np.ndarray, np.ndarray] | None:
+    """Mean/std of eGeMAPS functionals of synthetic speech; None without openSMILE.
+
+    Runs before TensorFlow is imported: openSMILE corrupts the heap when TF is loaded in the
+    same process (observed with tensorflow-cpu 2.21 + opensmile 2.6).
+    """
+    try:
+        import opensmile
+    except ImportError:
+        return None
+    smile = opensmile.Smile(feature_set=opensmile.FeatureSet[SMILE_SET],
+                            feature_level=opensmile.FeatureLevel.Functionals)
+    vecs = np.concatenate([np.asarray(smile.process_signal(speechlike(1.5, s), SAMPLE_RATE))
+                           for s in range(8)])
+    return vecs.mean(axis=0), vecs.std(axis=0) + 1e-3
+
+
 def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    smile_stats = opensmile_stats()
     import tensorflow as tf
 
-    out.mkdir(parents=True, exist_ok=True)
     wins, mean, std = training_windows()
     spec = FeatureSpec(type="frontend", dim=FRONTEND.n_mels, kind=KIND, frontend=FRONTEND,
                        window_frames=WINDOW, hop_frames=HOP)
@@ -86,20 +106,14 @@ def main(out: Path) -> None:
     write(out, "tiny_fixed", convert(tf, fixed), spec, mean, std, "float32")
     write(out, "tiny_logits", convert(tf, window_model(tf, None, softmax=False, seed=2)), spec,
           mean, std, "float32")
-    try:
-        import opensmile
-    except ImportError:
+    if smile_stats is None:
         return
-    smile = opensmile.Smile(feature_set=opensmile.FeatureSet[SMILE_SET],
-                            feature_level=opensmile.FeatureLevel.Functionals)
-    vecs = np.concatenate([np.asarray(smile.process_signal(speechlike(1.5, s), SAMPLE_RATE))
-                           for s in range(8)])
     tf.keras.utils.set_random_seed(3)
     inp = tf.keras.layers.Input((SMILE_DIM,))
     dense = tf.keras.Model(inp, tf.keras.layers.Dense(len(LABELS), activation="softmax")(inp))
     write(out, "tiny_smile", convert(tf, dense),
-          FeatureSpec(type="opensmile", dim=SMILE_DIM, opensmile_set=SMILE_SET),
-          vecs.mean(axis=0), vecs.std(axis=0) + 1e-3, "float32")
+          FeatureSpec(type="opensmile", dim=SMILE_DIM, opensmile_set=SMILE_SET), *smile_stats,
+          "float32")
 
 
 if __name__ == "__main__":

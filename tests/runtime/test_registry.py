@@ -1,0 +1,143 @@
+"""Bundled-model registry and bundle loading: names, "default", paths, and broken bundles."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+import edgeser
+from edgeser import registry
+from edgeser.bundle import MAGIC, ModelBundle
+from edgeser.errors import BundleError, BundleVersionError
+from edgeser.recognizer import Recognizer
+
+from .support import LABELS, ROOT
+
+
+def test_models_lists_every_bundle_with_metadata(models_dir):
+    found = edgeser.models(models_dir)
+    names = {m.name for m in found}
+    assert {"tiny_float", "tiny_int8", "tiny_fixed", "tiny_logits"} <= names
+    q = next(m for m in found if m.name == "tiny_int8")
+    assert q.labels == LABELS and q.quantization == "int8" and q.sample_rate == 16000
+    assert q.size_bytes == len(ModelBundle.load(models_dir / "tiny_int8.edgeser").model)
+    assert "log_mel" in q.features and "100 frames" in q.features
+    assert q.corpus == "synthetic" and q.protocol and q.metrics == {"WA": 0.25, "UA": 0.25}
+    assert not any(m.is_default for m in found)
+    assert json.loads(json.dumps(q.to_dict()))["name"] == "tiny_int8"
+
+
+def test_default_resolves_through_the_default_file(models_dir):
+    with pytest.raises(BundleError, match="no default model"):
+        registry.resolve("default", models_dir)
+    (models_dir / "DEFAULT").write_text("tiny_int8\n")
+    assert registry.resolve("default", models_dir).meta.name == "tiny_int8"
+    assert [m.name for m in registry.models(models_dir) if m.is_default] == ["tiny_int8"]
+    assert registry.describe("default", models_dir).is_default
+    r = Recognizer("default", models_dir=models_dir)
+    assert r.name == "tiny_int8"
+
+
+def test_environment_variable_points_at_another_models_folder(models_dir, monkeypatch):
+    monkeypatch.setenv(registry.ENV_MODELS_DIR, str(models_dir))
+    assert registry.models_dir() == models_dir
+    assert registry.resolve("tiny_float").meta.name == "tiny_float"
+    assert {m.name for m in edgeser.models()} >= {"tiny_float"}
+
+
+def test_names_paths_and_bundles(models_dir, tmp_path):
+    b = registry.resolve("tiny_float", models_dir)
+    assert registry.resolve("tiny_float.edgeser", models_dir).meta.name == "tiny_float"
+    assert registry.resolve(b) is b
+    # by the name inside the bundle even when the file is called otherwise
+    (models_dir / "tiny_float.edgeser").rename(models_dir / "renamed.edgeser")
+    assert registry.resolve("tiny_float", models_dir).meta.name == "tiny_float"
+    outside = tmp_path / "elsewhere" / "mine.edgeser"
+    b.save(outside)
+    assert registry.resolve(str(outside), models_dir).meta.name == "tiny_float"
+    assert registry.resolve(outside, models_dir).meta.name == "tiny_float"
+    with pytest.raises(BundleError, match="unknown model 'nope'.*available: .*tiny_int8"):
+        registry.resolve("nope", models_dir)
+    with pytest.raises(BundleError, match="missing.edgeser"):
+        registry.resolve(str(tmp_path / "missing.edgeser"), models_dir)
+    with pytest.raises(BundleError, match="model must be"):
+        registry.resolve(42, models_dir)
+
+
+def test_empty_or_absent_models_folder(tmp_path):
+    assert registry.models(tmp_path) == []
+    assert registry.models(tmp_path / "absent") == []
+    with pytest.raises(BundleError, match="available: none"):
+        registry.resolve("anything", tmp_path)
+
+
+# ---- broken bundles -----------------------------------------------------------------------------
+def _rewrite_header(data: bytes, **changes) -> bytes:
+    (n,) = struct.unpack_from("<I", data, len(MAGIC))
+    start = len(MAGIC) + 4
+    header = json.loads(data[start:start + n])
+    header.update(changes)
+    raw = json.dumps(header).encode()
+    return MAGIC + struct.pack("<I", len(raw)) + raw + data[start + n:]
+
+
+@pytest.mark.parametrize("damage,error,match", [
+    ("flip_model_byte", BundleError, "checksum mismatch"),
+    ("flip_header_byte", BundleError, "not a valid edgeser model bundle"),
+    ("wrong_magic", BundleError, "missing the EDGESER header"),
+    ("truncated", BundleError, "not a valid edgeser model bundle"),
+    ("newer_version", BundleVersionError, "newer than this edgeser reads"),
+])
+def test_broken_bundles_raise_naming_the_file(models_dir, damage, error, match):
+    path = models_dir / "tiny_float.edgeser"
+    data = bytearray(path.read_bytes())
+    if damage == "flip_model_byte":
+        data[-200] ^= 0x01
+    elif damage == "flip_header_byte":
+        data[len(MAGIC) + 4 + 20] ^= 0x01
+    elif damage == "wrong_magic":
+        data[:len(MAGIC)] = b"NOTOURS\x00"
+    elif damage == "truncated":
+        del data[len(data) // 3:]
+    elif damage == "newer_version":
+        data = bytearray(_rewrite_header(bytes(data), format_version=99))
+    bad = models_dir / "broken.edgeser"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(error, match=match) as info:
+        Recognizer(bad)
+    assert str(bad) in str(info.value)
+    with pytest.raises(error):
+        registry.models(models_dir)  # listing reads it too, and says which file
+
+
+def test_model_that_contradicts_its_metadata_is_rejected(models_dir):
+    good = ModelBundle.load(models_dir / "tiny_float.edgeser")
+    three = dataclasses.replace(good.meta, labels=("a", "b", "c"))
+    path = ModelBundle(meta=three, model=good.model).save(models_dir / "three.edgeser")
+    with pytest.raises(BundleError, match="4 outputs for 3 labels"):
+        Recognizer(path)
+    not_tflite = ModelBundle(meta=good.meta, model=b"\x00" * 64).save(models_dir / "junk.edgeser")
+    with pytest.raises(BundleError, match="junk.edgeser.*cannot be loaded"):
+        Recognizer(not_tflite)
+
+
+# ---- the real bundled model ---------------------------------------------------------------------
+PACKAGE_MODELS = ROOT / "edgeser" / "models"
+
+
+@pytest.mark.skipif(not (PACKAGE_MODELS / "DEFAULT").exists(),
+                    reason="no trained default model bundled yet (edgeser/models/DEFAULT absent)")
+def test_bundled_default_model_loads_and_predicts(monkeypatch):
+    from .support import speechlike
+
+    monkeypatch.delenv(registry.ENV_MODELS_DIR, raising=False)
+    info = registry.describe("default")
+    assert info.is_default and Path(info.path).parent == PACKAGE_MODELS
+    assert info.training, "the default model must say what it was trained on"
+    r = Recognizer("default")
+    p = r.predict(speechlike(2.0, seed=1, rate=r.sample_rate), sample_rate=r.sample_rate)
+    assert p.label in r.labels
