@@ -11,7 +11,9 @@ on stderr and the other files are still processed), 2 for a bad model or bad arg
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from typing import Any, Sequence, TextIO
 
@@ -71,6 +73,27 @@ def _positive_int(text: str) -> int:
     return value
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Hide what native code writes to fd 2 (LiteRT's "INFO: Created ... XNNPACK delegate").
+
+    The command's stderr is kept for naming failed files; Python exceptions are unaffected.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (embedded interpreters, some test runners)
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _error(message: str, err: TextIO) -> None:
     print(f"edgeser: error: {message}", file=err, flush=True)
 
@@ -93,8 +116,9 @@ def _predict(args, out: TextIO, err: TextIO) -> int:
     from .vad import VadConfig
 
     try:
-        rec = Recognizer(args.model, num_threads=args.threads, runtime=args.runtime,
-                         vad=None if args.no_vad else VadConfig())
+        with _native_stderr_silenced():
+            rec = Recognizer(args.model, num_threads=args.threads, runtime=args.runtime,
+                             vad=None if args.no_vad else VadConfig())
     except Exception as exc:  # a bad model stops everything: nothing can be predicted
         _error(f"cannot load model {args.model!r}: {exc}", err)
         return EXIT_USAGE
