@@ -126,3 +126,15 @@ def test_importing_frontend_does_not_import_numba():
         os.path.dirname(os.path.dirname(frontend.__file__)), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_numba_kernels_work_where_no_cache_can_be_written():
+    """A function numba cannot cache (no writable locator) still compiles, with a warning."""
+    pytest.importorskip("numba")
+    from edgeser.frontend._numba_kernels import jit_kernel
+
+    namespace: dict = {}
+    exec(compile("def twice(v):\n    return 2.0 * v\n", "<no file on disk>", "exec"), namespace)
+    with pytest.warns(RuntimeWarning, match="not be cached"):
+        kernel = jit_kernel(namespace["twice"])
+    assert kernel(1.5) == 3.0
