@@ -13,6 +13,7 @@ import logging
 import os
 import shlex
 import sys
+import warnings
 from pathlib import Path
 
 from .config import DEFAULT_PRESETS, DEVICES, TrainConfig
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    warnings.filterwarnings("ignore", message=".*shuffle=True.*was passed")
     from . import recipe
 
     if a.command == "extract":
@@ -176,17 +178,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cfg = _config(a)
     out = Path(a.out)
+    from .device import setup_device
+    dev = setup_device(cfg.device, cfg.cpu_replicas)
+    print(f"device: {dev.description}", flush=True)
     if a.command == "evaluate":
-        r = recipe.evaluate(cfg, out)
+        r = recipe.evaluate(cfg, out, dev=dev)
         _print_summary(r, out)
         return 0
     if a.command == "fit":
-        d = recipe.fit_all(cfg, out, cfg.epochs)
+        d = recipe.fit_all(cfg, out, cfg.epochs, dev=dev)
         print(f"trained model saved in {d}")
         return 0
     # run
-    from .device import setup_device
-    dev = setup_device(cfg.device, cfg.cpu_replicas)
     table = recipe.load_table(cfg)
     r = recipe.evaluate(cfg, out / "evaluation", dev=dev, table=table)
     _print_summary(r, out / "evaluation")

@@ -26,6 +26,7 @@ def setup_device(device: str = "auto", cpu_replicas: int = 1) -> DeviceSetup:
     import tensorflow as tf
     import keras
 
+    tf.get_logger().setLevel("ERROR")  # retracing notices from per-epoch validation
     gpus = tf.config.list_physical_devices("GPU")
     if device == "gpu" and not gpus:
         raise RuntimeError("--device gpu: no GPU is visible to TensorFlow")

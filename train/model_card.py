@@ -8,6 +8,16 @@ from typing import Any, Mapping
 from edgeser.bundle import ModelBundle
 
 
+PROTOCOL_TEXT = {
+    "loso": "Speaker-independent, leave one speaker out: each speaker is tested by a model "
+            "trained without them; the validation speaker for early stopping is drawn from the "
+            "training speakers.",
+    "random": "Random stratified split of utterances: test speakers are also in training, so "
+              "this is NOT speaker-independent (for comparison with papers only).",
+    "kfold": "Stratified k-fold over utterances: NOT speaker-independent.",
+}
+
+
 def _pct(v: float) -> str:
     return f"{100 * v:.1f}%"
 
@@ -30,9 +40,8 @@ def write_model_card(bundle_path: Path, evaluation: Mapping[str, Any] | None,
              f"`{str(m.training.get('git_commit', '?'))[:12]}`", ""]
     if evaluation:
         lines += [f"## Evaluation ({evaluation['protocol']}, {evaluation['corpus']})", "",
-                  "Speaker-independent: each speaker tested by a model trained without them "
-                  "(validation speaker for early stopping drawn from the training speakers). "
-                  "Utterance-level, pooled over folds.", "",
+                  PROTOCOL_TEXT.get(evaluation["protocol"], "") +
+                  " Utterance level (window probabilities averaged), pooled over folds.", "",
                   "| model | WA | UA | macro-F1 |", "|---|---|---|---|"]
         for q in ("float", "int8"):
             if q in evaluation:

@@ -1,0 +1,82 @@
+"""End to end through the command line on the synthetic corpus (2 epochs): evaluation of a
+random split with int8, training on everything, export, and the bundle read back by edgeser.
+(One fold keeps it fast: every fold costs an int8 conversion subprocess.)"""
+
+import json
+
+import numpy as np
+import pytest
+
+from edgeser.bundle import ModelBundle
+from train_support import run_cli
+
+
+@pytest.fixture(scope="module")
+def run_dir(synthetic_csv, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    run_cli("run", "--corpus", "csv", "--data", str(synthetic_csv), "--model", "cnn_lstm_2d",
+            "--protocol", "random", "--test-fraction", "0.3", "--n-mels", "24", "--window-s", "0.5", "--hop-s", "0.25", "--train-hop-s", "0.25",
+            "--epochs", "2", "--cache", str(out / "cache"), "--out", str(out), "--name", "toy",
+            "--hparams", '{"filters": [4, 8], "lstm_units": 8, "dense": 8}',
+            "--install-to", str(out / "installed"))
+    return out
+
+
+def test_report_has_protocol_metrics_and_plots(run_dir):
+    r = json.loads((run_dir / "evaluation" / "report.json").read_text())
+    assert r["protocol"] == "random" and r["corpus"] == "csv" and len(r["folds"]) == 1
+    assert r["git_commit"] and r["seed"] == 0 and r["config"]["epochs"] == 2
+    for q in ("float", "int8"):
+        assert 0.0 <= r[q]["UA"] <= 1.0 and r[q]["n"] == r["folds"][0]["n_test"] > 0
+        assert set(r[q]["per_class_recall"]) == {"high", "low"}
+    assert any(f.endswith("broken.wav") for f, _ in r["skipped_files"])
+    for png in ("confusion.png", "confusion_int8.png", "accuracy.png", "loss.png"):
+        assert (run_dir / "evaluation" / png).stat().st_size > 1000
+
+
+def test_bundles_are_valid_int8_and_float(run_dir):
+    b8 = ModelBundle.load(run_dir / "toy-int8.edgeser")
+    bf = ModelBundle.load(run_dir / "toy-float32.edgeser")
+    assert b8.meta.quantization == "int8" and bf.meta.quantization == "float32"
+    assert b8.size_bytes <= 256 * 1024 and b8.model != bf.model
+    fs = b8.meta.features
+    assert fs.type == "frontend" and fs.kind == "log_mel" and fs.dim == 24
+    assert (fs.window_frames, fs.hop_frames) == (50, 25)
+    assert b8.meta.labels == ("high", "low")
+    assert b8.meta.training["protocol"] == "random" and "int8" in b8.meta.training["metrics"]
+    assert (run_dir / "installed" / "toy-int8.edgeser").is_file()
+    assert "random" in (run_dir / "installed" / "toy-int8.md").read_text()
+
+
+def test_int8_model_has_only_builtin_int8_ops(run_dir):
+    from ai_edge_litert.interpreter import Interpreter
+
+    b8 = ModelBundle.load(run_dir / "toy-int8.edgeser")
+    it = Interpreter(model_content=b8.model, experimental_preserve_all_tensors=False)
+    ops = {d["op_name"] for d in it._get_ops_details()}
+    assert "UNPACK" in ops or "FULLY_CONNECTED" in ops
+    assert not any("Flex" in o or o in ("WHILE", "CUSTOM") for o in ops), ops
+    assert it.get_input_details()[0]["dtype"] == np.int8
+    assert list(it.get_input_details()[0]["shape"]) == [1, 50, 24]
+
+
+def test_runtime_reproduces_training_path(run_dir, synthetic_csv):
+    """The runtime's Recognizer (no voice gate) gives the probabilities the training code
+    computes for the same clip with the same bundle."""
+    recognizer = pytest.importorskip("edgeser.recognizer")
+    from train.corpora import read_audio
+    from train.data import Normaliser, utterance_probs
+    from train.export import TFLiteModel
+    from edgeser.frontend import features
+    from edgeser.windows import feature_windows
+
+    b = ModelBundle.load(run_dir / "toy-float32.edgeser")
+    clip = synthetic_csv.parent / "s2" / "high_2.wav"
+    fs = b.meta.features
+    norm = Normaliser(np.array(b.meta.norm_mean, np.float32), np.array(b.meta.norm_std, np.float32))
+    w = feature_windows(norm(features(read_audio(clip), fs.frontend, fs.kind)),
+                        fs.window_frames, fs.hop_frames)
+    ours = utterance_probs(TFLiteModel(b.model).predict(w), np.zeros(len(w), int), 1)[0]
+    pred = recognizer.Recognizer(b, vad=None).predict(str(clip))
+    theirs = np.array([pred.scores[label] for label in b.meta.labels])
+    np.testing.assert_allclose(theirs, ours, atol=1e-4)
