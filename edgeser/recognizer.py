@@ -26,6 +26,7 @@ from .prediction import NO_SPEECH, Prediction
 from .vad import EnergyStream, VadConfig, VoiceGate, frame_energy_db
 from .windows import feature_windows, window_starts
 
+_WINDOWS_PER_BLOCK = 256
 _DEFAULT_VAD = VadConfig()
 _DEFAULT_LIMITS = AudioLimits()
 
@@ -187,6 +188,20 @@ class Recognizer:
         """[n, window_frames, dim] normalised windows -> [n, classes] probabilities."""
         return self._runner.run(windows)
 
+    def score_starts(self, feats: np.ndarray, starts: list[int]) -> np.ndarray:
+        """Probabilities of the windows of `feats` starting at `starts`, [len(starts), classes].
+
+        Each window is cut by `feature_windows` (zero-padded past the end, as in training), a
+        block at a time so a long recording never holds all its windows in memory at once.
+        """
+        w = self.features.window_frames
+        out = [np.zeros((0, len(self.labels)))]
+        for b in range(0, len(starts), _WINDOWS_PER_BLOCK):
+            block = starts[b:b + _WINDOWS_PER_BLOCK]
+            windows = np.concatenate([feature_windows(feats[s:s + w], w, w) for s in block])
+            out.append(self.score_windows(windows))
+        return np.concatenate(out)
+
     def _analyse(self, clip: audio_io.Audio):
         """(window starts, speech flags, probabilities of the speech windows, timings)."""
         cfg = self.features.frontend
@@ -198,13 +213,7 @@ class Recognizer:
                                self.features.hop_frames)
         speech = self.speech_windows(energies, starts)
         t2 = time.perf_counter()
-        keep = np.flatnonzero(speech)
-        if keep.size:
-            windows = feature_windows(feats, self.features.window_frames,
-                                      self.features.hop_frames)[keep]
-            probs = self.score_windows(windows)
-        else:
-            probs = np.zeros((0, len(self.labels)))
+        probs = self.score_starts(feats, [s for s, sp in zip(starts, speech) if sp])
         t3 = time.perf_counter()
         timings = {**clip.timings, "features": t1 - t0, "vad": t2 - t1, "inference": t3 - t2}
         return starts, speech, probs, timings
@@ -350,15 +359,11 @@ class RecognizerStream:
         if not starts:
             return []
         rec, w, o = self.recognizer, self._window, self._offset
-        segs = [self._feats[s - o:s - o + w] for s in starts]
         speech = [self._gate.is_speech(self._energies[s - o:s - o + w])
                   if self._gate is not None else True for s in starts]
-        windows = np.zeros((len(starts), w, self._feats.shape[1]), dtype=np.float32)
-        for i, seg in enumerate(segs):
-            windows[i, :seg.shape[0]] = seg
-        keep = np.flatnonzero(speech)
+        keep = [s - o for s, sp in zip(starts, speech) if sp]
         t0 = time.perf_counter()
-        probs = rec.score_windows(windows[keep]) if keep.size else None
+        probs = rec.score_starts(self._feats, keep)
         dt = time.perf_counter() - t0
         out, k = [], 0
         for s, is_speech in zip(starts, speech):
@@ -366,14 +371,14 @@ class RecognizerStream:
             kw = dict(source="<stream>", model=rec.name, start_s=a, end_s=b, duration_s=b - a)
             if is_speech:
                 out.append(Prediction.from_scores(rec.labels, probs[k], windows=1,
-                                                  timings={"inference": dt / keep.size}, **kw))
+                                                  timings={"inference": dt / len(keep)}, **kw))
                 k += 1
             else:
                 out.append(Prediction.no_speech(**kw))
         return out
 
 
-# ---- module-level helpers (the `edgeser.predict` shortcut) ----------------------------------------
+# ---- module-level helpers (the `edgeser.predict` shortcut) ------------------------------------
 @functools.lru_cache(maxsize=8)
 def _shared_recognizer(model: str, num_threads: int, models_dir: str) -> Recognizer:
     return Recognizer(model, num_threads=num_threads, models_dir=models_dir)

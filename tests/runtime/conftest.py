@@ -23,8 +23,9 @@ from .support import RATE, ROOT, speechlike, subprocess_env
 HERE = Path(__file__).resolve().parent
 BUILDER = HERE / "make_tiny_bundles.py"
 _KEY_SOURCES = [BUILDER, HERE / "support.py", ROOT / "edgeser" / "bundle.py",
-                ROOT / "edgeser" / "frontend" / "config.py", ROOT / "edgeser" / "frontend" / "filters.py",
-                ROOT / "edgeser" / "frontend" / "reference.py", ROOT / "edgeser" / "windows.py"]
+                ROOT / "edgeser" / "windows.py",
+                *(ROOT / "edgeser" / "frontend" / f for f in ("config.py", "filters.py",
+                                                               "reference.py"))]
 
 
 def _cache_key() -> str:
@@ -46,7 +47,8 @@ def _build(target: Path) -> None:
 
 @pytest.fixture(scope="session")
 def bundle_dir(request, tmp_path_factory) -> Path:
-    """Read-only folder of tiny bundles (tiny_float, tiny_int8, tiny_fixed, tiny_logits[, tiny_smile])."""
+    """Read-only folder of the tiny bundles (tiny_float, tiny_int8, tiny_fixed, tiny_logits,
+    and tiny_smile when openSMILE is installed)."""
     try:
         cache_root = Path(request.config.cache.mkdir("edgeser-tiny-bundles"))
     except (AttributeError, OSError):  # cache plugin disabled

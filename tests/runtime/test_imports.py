@@ -1,4 +1,4 @@
-"""The edge budget: predicting imports numpy, soundfile/soxr, the front end and a TFLite runtime only.
+"""The edge budget: predict imports numpy, soundfile/soxr, the front end and a TFLite runtime only.
 
 Checked in fresh subprocesses, since this test session may itself have imported anything.
 """
@@ -42,7 +42,8 @@ def probe(tmp_path, bundle_dir, **env) -> dict:
 
 
 def test_import_edgeser_is_cheap():
-    code = "import sys, edgeser; print(sorted(m for m in ('numpy', 'soundfile') if m in sys.modules))"
+    code = ("import sys, edgeser; "
+            "print(sorted(m for m in ('numpy', 'soundfile') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=subprocess_env(), timeout=60)
     assert proc.returncode == 0, proc.stderr
