@@ -27,6 +27,7 @@ from .vad import EnergyStream, VadConfig, VoiceGate, frame_energy_db
 from .windows import feature_windows, window_starts
 
 _WINDOWS_PER_BLOCK = 256
+FEATURE_BLOCK_S = 30.0  # recordings longer than this get their features block by block
 _DEFAULT_VAD = VadConfig()
 _DEFAULT_LIMITS = AudioLimits()
 
@@ -169,12 +170,22 @@ class Recognizer:
         return ((feats - self._mean) / self._std).astype(np.float32, copy=False)
 
     def frame_features(self, samples: np.ndarray) -> np.ndarray:
-        """Normalised front-end features [frames, dim] of samples at the model rate."""
+        """Normalised front-end features [frames, dim] of samples at the model rate.
+
+        Long recordings go through the front end's `FrameStream` a block at a time (same
+        numbers as one offline call) so memory does not grow with the backend's intermediates.
+        """
         from . import frontend
 
         f = self.features
-        return self.normalise(frontend.features(samples, f.frontend, f.kind,
-                                                backend=self.backend))
+        block = int(FEATURE_BLOCK_S * self.sample_rate)
+        if len(samples) <= block or f.frontend.cmvn != "none":  # CMVN needs the whole clip
+            return self.normalise(frontend.features(samples, f.frontend, f.kind,
+                                                    backend=self.backend))
+        stream = frontend.FrameStream(f.frontend, f.kind, backend=self.backend)
+        parts = [stream.push(samples[i:i + block]) for i in range(0, len(samples), block)]
+        parts.append(stream.flush())
+        return self.normalise(np.concatenate(parts))
 
     def speech_windows(self, energies_db: np.ndarray, starts: list[int]) -> list[bool]:
         """Voice-gate decision per window (all True when the gate is off)."""

@@ -317,3 +317,16 @@ def test_load_model_returns_a_recognizer(bundle_dir):
     assert r.labels == LABELS and r.sample_rate == RATE
     assert r.bundle.meta.quantization == "int8" and r.info.name == "tiny_int8"
     assert "tiny_int8" in repr(r)
+
+
+def test_long_recordings_get_features_block_by_block(recognizers, long_audio, monkeypatch):
+    from edgeser import recognizer as recognizer_module
+
+    r = recognizers("tiny_float")
+    whole = r.frame_features(long_audio)
+    want = r.timeline(long_audio, sample_rate=RATE)
+    monkeypatch.setattr(recognizer_module, "FEATURE_BLOCK_S", 0.37)
+    blocked = r.frame_features(long_audio)
+    assert blocked.shape == whole.shape
+    np.testing.assert_allclose(blocked, whole, atol=1e-4)
+    assert_same_windows(r.timeline(long_audio, sample_rate=RATE), want, 1e-5)
