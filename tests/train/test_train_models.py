@@ -41,8 +41,18 @@ def test_fit_on_two_logical_cpus(synthetic_csv, tmp_path):
     proc = run_cli("fit", "--corpus", "csv", "--data", str(synthetic_csv), "--model",
                    "cnn_lstm_1d", "--epochs", "1", "--cpu-replicas", "2", "--window-s", "0.5",
                    "--cache", "", "--hparams", '{"filters": [4], "lstm_units": 4}',
-                   "--out", str(out), "-v")
+                   "--out", str(out))
     info = json.loads((out / "model.json").read_text())
     assert info["config"]["cpu_replicas"] == 2 and len(info["history"]["loss"]) == 1
     assert (out / "model.weights.h5").stat().st_size > 0
     assert "2 logical devices" in proc.stdout + proc.stderr
+
+
+def test_converter_failure_is_a_clear_error(tmp_path):
+    from train.export import ConversionError, convert_model
+
+    spec = ModelSpec("cnn1d", (16,), 3)
+    with pytest.raises(ConversionError, match="cnn1d: float32 conversion failed"):
+        convert_model(spec, tmp_path / "missing.weights.h5", "float32")
+    with pytest.raises(ConversionError, match="representative"):
+        convert_model(spec, tmp_path / "missing.weights.h5", "int8")
