@@ -58,7 +58,7 @@ class FrontendConfig:
     delta_window: int = 2
     cmvn: str = "none"  # per-utterance normalisation: none | mean | meanvar
     vtlp_alpha: float = 1.0  # vocal tract length perturbation of the mel filters; 1 = off
-    vtlp_high_hz: float = 4800.0
+    vtlp_high_hz: float = 4800.0  # warp boundary; checked against Nyquist only when VTLP is on
 
     # ---- derived sizes -------------------------------------------------------------------
     @property
@@ -159,8 +159,8 @@ class FrontendConfig:
             raise bad("log_floor", "must be positive")
         if not 1 <= self.n_mfcc <= self.n_mels:
             raise bad("n_mfcc", f"must be between 1 and n_mels ({self.n_mels})")
-        if self.lifter < 0:
-            raise bad("lifter", "must be >= 0")
+        if self.lifter != 0 and self.lifter < 1:
+            raise bad("lifter", "must be 0 (off) or >= 1")
         if self.deltas not in (0, 1, 2):
             raise bad("deltas", "must be 0, 1 or 2")
         if not 1 <= self.delta_window <= 10:
@@ -169,8 +169,8 @@ class FrontendConfig:
             raise bad("cmvn", f"must be one of {CMVN_MODES}")
         if not 0.5 <= self.vtlp_alpha <= 2.0:
             raise bad("vtlp_alpha", "must be between 0.5 and 2.0")
-        if not 0 < self.vtlp_high_hz < nyq:
-            raise bad("vtlp_high_hz", f"must be inside (0, Nyquist={nyq:g})")
+        if self.vtlp_alpha != 1.0 and not 0 < self.vtlp_high_hz < nyq:
+            raise bad("vtlp_high_hz", f"must be inside (0, Nyquist={nyq:g}) when VTLP is on")
 
     # ---- (de)serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

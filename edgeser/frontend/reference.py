@@ -111,6 +111,7 @@ class SampleStream:
         self.cfg, self.kind = cfg, kind
         self._static_fn = static_fn or (lambda s: static_features(s, cfg, kind))
         self._pending = np.zeros(0, dtype=np.float64)  # samples not yet consumed by a frame
+        self._skip = 0  # gap samples (frame_shift > frame_length) still to arrive and drop
         self._lookahead = cfg.deltas * cfg.delta_window
         self._history = np.zeros((0, cfg.static_dim(kind)), dtype=np.float64)
         self._hist_start = 0  # absolute index of _history[0]
@@ -128,10 +129,14 @@ class SampleStream:
         from ._input import as_signal
 
         chunk = as_signal(chunk, allow_empty=True)
-        buf = np.concatenate([self._pending, chunk.astype(np.float64)])
+        skipped = min(self._skip, chunk.shape[0])
+        self._skip -= skipped
+        buf = np.concatenate([self._pending, chunk[skipped:].astype(np.float64)])
         st = self._static_fn(buf)
         n = st.shape[0]
-        self._pending = buf[n * self.cfg.frame_shift:]
+        consumed = n * self.cfg.frame_shift
+        self._pending = buf[consumed:]
+        self._skip += max(0, consumed - buf.shape[0])
         if n:
             self._history = np.concatenate([self._history, st])
             self._total += n

@@ -76,18 +76,25 @@ def test_streams_reject_bad_chunks_but_accept_empty_ones(backend_name):
     ("log_type", "log2", "log_type"),
     ("log_floor", 0.0, "positive"),
     ("preemphasis", 1.0, r"\[0, 1\)"),
-    ("lifter", -1.0, ">= 0"),
+    ("lifter", -1.0, "or >= 1"), ("lifter", 0.5, "or >= 1"),
     ("deltas", 3, "0, 1 or 2"),
     ("delta_window", 0, "between"),
     ("cmvn", "global", "cmvn"),
     ("vtlp_alpha", 3.0, "between"),
-    ("vtlp_high_hz", 9000.0, "Nyquist"),
     ("remove_dc", 1, "bool"),
 ])
 def test_invalid_config_values_name_the_field(field, value, message):
     with pytest.raises(ValueError, match=message) as info:
         FrontendConfig(**{field: value})
     assert f"FrontendConfig.{field}=" in str(info.value)
+
+
+def test_vtlp_boundary_is_checked_only_when_vtlp_is_on():
+    assert FrontendConfig(sample_rate=8000).vtlp_high_hz > 4000  # default boundary unused
+    with pytest.raises(ValueError, match="FrontendConfig.vtlp_high_hz=.*Nyquist"):
+        FrontendConfig(sample_rate=8000, vtlp_alpha=1.1)
+    with pytest.raises(ValueError, match="Nyquist"):
+        FrontendConfig(vtlp_alpha=0.9, vtlp_high_hz=9000.0)
 
 
 def test_non_config_objects_and_unknown_kinds_are_rejected(backend_name):

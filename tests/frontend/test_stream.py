@@ -81,13 +81,9 @@ def test_frames_are_emitted_as_soon_as_their_context_exists(backend_name, deltas
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_frames_with_gaps_between_them_stream_correctly(backend_name, kind, request):
+def test_frames_with_gaps_between_them_stream_correctly(backend_name, kind):
     """frame_shift > frame_length: the samples between frames must be skipped, even when they
     arrive in a later chunk than the frame before them."""
-    if backend_name in ("numpy", "numba"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "reference.SampleStream forgets to skip gap samples that have not arrived yet "
-            "(pending = buf[n*shift:] is empty when n*shift > len(buf)); fix in reference.py")))
     cfg = FrontendConfig(frame_length_ms=10.0, frame_shift_ms=25.0, deltas=1)
     x = np.random.default_rng(3).standard_normal(4000).astype(np.float32)
     want = frontend.features(x, cfg, kind, backend=backend_name)
