@@ -60,6 +60,20 @@ def _parser() -> argparse.ArgumentParser:
                             description="List the models bundled with edgeser "
                                         "(or in $EDGESER_MODELS_DIR).")
     models.add_argument("--json", action="store_true", help="print one JSON object per model")
+
+    sv = sub.add_parser("serve", help="run the HTTP inference API and its web page",
+                        description="Serve POST /v1/predict (raw audio body; ?timeline=1 for "
+                                    "per-window results), GET /v1/model, GET /v1/health and a "
+                                    "web page at / on the standard library's threaded server.")
+    sv.add_argument("--model", "-m", default="default",
+                    help="bundled model name, 'default', or a bundle path (default: %(default)s)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    sv.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    sv.add_argument("--threads", type=_positive_int, default=1, metavar="N",
+                    help="interpreter threads (default: %(default)s)")
+    sv.add_argument("--max-upload-mb", type=float, default=25.0, metavar="MB",
+                    help="largest accepted upload in MiB (default: %(default)s)")
+    sv.add_argument("--verbose", action="store_true", help="log every request")
     return p
 
 
@@ -218,13 +232,38 @@ def _models(args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _serve(args, out: TextIO, err: TextIO) -> int:
+    from .recognizer import Recognizer
+    from .server import InferenceServer, ServerConfig
+
+    try:
+        with _native_stderr_silenced():
+            rec = Recognizer(args.model, num_threads=args.threads)
+        config = ServerConfig(host=args.host, port=args.port,
+                              max_upload_bytes=max(1, int(args.max_upload_mb * 1024 * 1024)))
+        server = InferenceServer(rec, config, verbose=args.verbose)
+    except (ValueError, OSError, ImportError) as exc:
+        _error(str(exc), err)
+        return EXIT_USAGE
+    print(f"edgeser: serving model {rec.name!r} at {server.url}/ (Ctrl-C to stop)",
+          file=out, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
          err: TextIO | None = None) -> int:
     """Run the command line; returns the exit status."""
     out = out or sys.stdout
     err = err or sys.stderr
     args = _parser().parse_args(argv)
-    handler = {"predict": _predict, "info": _info, "models": _models}[args.command]
+    handler = {"predict": _predict, "info": _info, "models": _models,
+               "serve": _serve}[args.command]
     try:
         return handler(args, out, err)
     except BrokenPipeError:  # e.g. piped into `head`

@@ -92,3 +92,41 @@ def test_config_is_validated():
         ServerConfig(port=70000)
     with pytest.raises(ValueError, match="max_upload_bytes"):
         ServerConfig(max_upload_bytes=0)
+
+
+def test_cli_serve_runs_a_real_server_process(bundle_dir):
+    """`python -m edgeser serve` on an ephemeral-ish port answers, then stops on SIGINT."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from .support import subprocess_env
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edgeser", "serve", "--model",
+         str(bundle_dir / "tiny_int8.edgeser"), "--port", str(port)],
+        env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "serving model" in proc.stdout.readline()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request("POST", "/v1/predict", body=encode(speechlike(1.5, seed=9), 22050))
+                resp = conn.getresponse()
+                body = json.loads(resp.read())
+                conn.close()
+                break
+            except ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert resp.status == 200 and body["is_speech"] and body["label"]
+    finally:
+        proc.send_signal(2)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
