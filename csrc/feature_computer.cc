@@ -1,0 +1,292 @@
+#include "feature_computer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cfloat>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "dct.h"
+#include "deltas.h"
+#include "window.h"
+
+namespace edgeser {
+namespace {
+
+constexpr int K = kLanes;
+
+// ---- frame preparation: float samples -> windowed frames in lane layout -------------------------
+struct PreparePlan {
+  int length;
+  const double* window;
+  double preemphasis;
+  bool remove_dc;
+};
+
+// samples[i * K + l] = sample i of frame l after DC removal, pre-emphasis and windowing.
+template <int W>
+EDGESER_INLINE void PrepareFramesImpl(const PreparePlan& p, const float* const* frames,
+                                      int count, double* samples) {
+  using V = typename Simd<W>::V;
+  const int n = p.length;
+  for (int l = 0; l < K; ++l) {
+    const float* src = frames[l < count ? l : 0];  // idle lanes repeat frame 0
+    double* dst = samples + l;
+    for (int i = 0; i < n; ++i) dst[i * K] = src[i];
+  }
+  const double c = p.preemphasis;
+  for (int ch = 0; ch < K; ch += W) {
+    double* x = samples + ch;
+    V mean = Simd<W>::Set(0.0);
+    if (p.remove_dc) {
+      V acc[4] = {mean, mean, mean, mean};
+      int i = 0;
+      for (; i + 4 <= n; i += 4) {
+        for (int q = 0; q < 4; ++q) acc[q] += Simd<W>::Load(x + (i + q) * K);
+      }
+      for (; i < n; ++i) acc[0] += Simd<W>::Load(x + i * K);
+      mean = ((acc[0] + acc[1]) + (acc[2] + acc[3])) / static_cast<double>(n);
+    }
+    // y[i] = (d[i] - c d[i-1]) w[i] with d = x - mean and d[-1] = d[0], as the reference.
+    V prev = Simd<W>::Load(x) - mean;
+    for (int i = 0; i < n; ++i) {
+      const V cur = Simd<W>::Load(x + i * K) - mean;
+      Simd<W>::Store(x + i * K, (cur - c * prev) * p.window[i]);
+      prev = cur;
+    }
+  }
+}
+
+EDGESER_MULTIVERSIONED(PrepareFrames,
+                       (const PreparePlan& p, const float* const* frames, int count,
+                        double* samples),
+                       (p, frames, count, samples))
+
+// ---- spectrum -> mel -> log -> DCT -------------------------------------------------------------
+struct CepstrumPlan {
+  const MelBanks* mel;
+  bool fast_log;
+  bool decibels;
+  double log_floor;
+  const double* dct;  // [n_mfcc][n_mels], or null for log-mel output
+  int n_mfcc;
+};
+
+// Natural log of x > 0 (normal doubles): x = 2^k z with z in [sqrt(1/2), sqrt(2)), then
+// log z = 2 atanh(s), s = (z-1)/(z+1), |s| < 0.172, by its series to s^17 (error < 1e-15).
+template <int W>
+EDGESER_INLINE typename Simd<W>::V LogPositive(typename Simd<W>::V x) {
+  using V = typename Simd<W>::V;
+  using U = typename Simd<W>::U;
+  const unsigned long long kSqrtHalfBits = 0x3fe6a09e667f3bcdULL;
+  const unsigned long long kMantissa = 0x000fffffffffffffULL;
+  U bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  const U t = bits - kSqrtHalfBits;
+  // k + 1024 in the low bits, turned into a double via the 2^52 trick (no int64 conversion).
+  const U kbits = ((t + (1024ULL << 52)) >> 52) | 0x4330000000000000ULL;
+  const U zbits = (t & kMantissa) + kSqrtHalfBits;
+  V kd, z;
+  std::memcpy(&kd, &kbits, sizeof kd);
+  std::memcpy(&z, &zbits, sizeof z);
+  kd -= 4503599627370496.0 + 1024.0;
+  const V f = z - 1.0;
+  const V s = f / (2.0 + f);
+  const V s2 = s * s;
+  V poly = Simd<W>::Set(1.0 / 17);
+  poly = poly * s2 + 1.0 / 15;
+  poly = poly * s2 + 1.0 / 13;
+  poly = poly * s2 + 1.0 / 11;
+  poly = poly * s2 + 1.0 / 9;
+  poly = poly * s2 + 1.0 / 7;
+  poly = poly * s2 + 1.0 / 5;
+  poly = poly * s2 + 1.0 / 3;
+  poly = poly * s2 + 1.0;
+  return kd * 0.69314718055994530942 + 2.0 * s * poly;
+}
+
+// mel[m] = log(max(sum_j w_mj spectrum[first_m + j], floor)); then cepstra = dct @ mel.
+template <int W>
+EDGESER_INLINE void CepstrumImpl(const CepstrumPlan& p, const double* spectrum, double* mel,
+                                 double* cepstra) {
+  using V = typename Simd<W>::V;
+  const MelBanks& banks = *p.mel;
+  const int n_mels = banks.num_banks();
+  const double scale = p.decibels ? 4.34294481903251827651 : 1.0;  // 10 / ln(10)
+  for (int m = 0; m < n_mels; ++m) {
+    const double* w = banks.weights(m);
+    const double* s = spectrum + banks.first_bin(m) * K;
+    const int nw = banks.num_weights(m);
+    for (int c = 0; c < K; c += W) {
+      V acc0 = Simd<W>::Set(0.0), acc1 = acc0;
+      int j = 0;
+      for (; j + 2 <= nw; j += 2) {
+        acc0 += w[j] * Simd<W>::Load(s + j * K + c);
+        acc1 += w[j + 1] * Simd<W>::Load(s + (j + 1) * K + c);
+      }
+      if (j < nw) acc0 += w[j] * Simd<W>::Load(s + j * K + c);
+      const V e = Simd<W>::Max(acc0 + acc1, p.log_floor);
+      V lg;
+      if (p.fast_log) {
+        lg = LogPositive<W>(e);
+      } else {
+        double tmp[W];
+        Simd<W>::Store(tmp, e);
+        for (int q = 0; q < W; ++q) tmp[q] = std::log(tmp[q]);
+        lg = Simd<W>::Load(tmp);
+      }
+      Simd<W>::Store(mel + m * K + c, p.decibels ? lg * scale : lg);
+    }
+  }
+  if (!p.dct) return;
+  for (int k = 0; k < p.n_mfcc; ++k) {
+    const double* row = p.dct + k * n_mels;
+    for (int c = 0; c < K; c += W) {
+      V acc0 = Simd<W>::Set(0.0), acc1 = acc0;
+      int m = 0;
+      for (; m + 2 <= n_mels; m += 2) {
+        acc0 += row[m] * Simd<W>::Load(mel + m * K + c);
+        acc1 += row[m + 1] * Simd<W>::Load(mel + (m + 1) * K + c);
+      }
+      if (m < n_mels) acc0 += row[m] * Simd<W>::Load(mel + m * K + c);
+      Simd<W>::Store(cepstra + k * K + c, acc0 + acc1);
+    }
+  }
+}
+
+EDGESER_MULTIVERSIONED(Cepstrum,
+                       (const CepstrumPlan& p, const double* spectrum, double* mel,
+                        double* cepstra),
+                       (p, spectrum, mel, cepstra))
+
+template <typename T>
+void StoreRows(const double* lanes, int dim, int count, T* out, std::ptrdiff_t out_stride) {
+  for (int f = 0; f < count; ++f) {
+    T* row = out + f * out_stride;
+    for (int d = 0; d < dim; ++d) row[d] = static_cast<T>(lanes[d * K + f]);
+  }
+}
+
+}  // namespace
+
+FeatureComputer::FeatureComputer(const FrontendOptions& opts, FeatureKind kind)
+    : opts_((opts.Validate(), opts)),
+      kind_(kind),
+      frame_length_(opts.frame_length()),
+      frame_shift_(opts.frame_shift()),
+      static_dim_(opts.static_dim(kind)),
+      window_(MakeWindow(opts)),
+      fft_(opts.fft_size()),
+      mel_(opts),
+      lifted_dct_(LiftedDctMatrix(opts)) {
+  spectrum_bins_ = kind == FeatureKind::kSpectrogram ? fft_.num_bins() : mel_.bins_used();
+  fast_log_ = opts.log_floor >= DBL_MIN;
+}
+
+FeatureComputer::Workspace FeatureComputer::MakeWorkspace() const {
+  Workspace ws;
+  const std::size_t rows = static_cast<std::size_t>(std::max(frame_length_, fft_.num_bins()));
+  ws.samples_ = AlignedBuffer(rows * K);
+  ws.fft_ = AlignedBuffer(fft_.workspace_size());
+  ws.mel_ = AlignedBuffer(static_cast<std::size_t>(opts_.n_mels) * K);
+  ws.cepstra_ = AlignedBuffer(static_cast<std::size_t>(opts_.n_mfcc) * K);
+  return ws;
+}
+
+template <typename T>
+void FeatureComputer::ComputeFramesAs(const float* const* frames, int count, T* out,
+                                      std::ptrdiff_t out_stride, Workspace& ws) const {
+  if (count < 1 || count > K) throw std::invalid_argument("ComputeFrames: count must be 1..8");
+  if (ws.fft_.size() != fft_.workspace_size() || !ws.samples_.data())
+    throw std::invalid_argument("ComputeFrames: workspace from another computer");
+  const PreparePlan prep{frame_length_, window_.data(), opts_.preemphasis, opts_.remove_dc};
+  PrepareFrames(prep, frames, count, ws.samples_.data());
+  // The spectrum overwrites the prepared frames once the FFT has read them.
+  double* spectrum = ws.samples_.data();
+  const SpectrumOutput what =
+      opts_.power == 1.0 ? SpectrumOutput::kMagnitude : SpectrumOutput::kPower;
+  fft_.Forward(ws.samples_.data(), frame_length_, what, spectrum_bins_, spectrum, ws.fft_.data());
+  if (kind_ == FeatureKind::kSpectrogram) {
+    StoreRows(spectrum, static_dim_, count, out, out_stride);
+    return;
+  }
+  const bool mfcc = kind_ == FeatureKind::kMfcc;
+  const CepstrumPlan plan{&mel_,           fast_log_,
+                          opts_.log_type == LogType::kDb, opts_.log_floor,
+                          mfcc ? lifted_dct_.data() : nullptr, opts_.n_mfcc};
+  Cepstrum(plan, spectrum, ws.mel_.data(), ws.cepstra_.data());
+  StoreRows(mfcc ? ws.cepstra_.data() : ws.mel_.data(), static_dim_, count, out, out_stride);
+}
+
+void FeatureComputer::ComputeFrames(const float* const* frames, int count, float* out,
+                                    std::ptrdiff_t out_stride, Workspace& ws) const {
+  ComputeFramesAs(frames, count, out, out_stride, ws);
+}
+
+void FeatureComputer::ComputeFrames(const float* const* frames, int count, double* out,
+                                    std::ptrdiff_t out_stride, Workspace& ws) const {
+  ComputeFramesAs(frames, count, out, out_stride, ws);
+}
+
+void FeatureComputer::Compute(const float* x, long long n, float* out, Workspace& ws) const {
+  const long long frames = NumFrames(n);
+  if (frames <= 0) return;
+  const float* starts[K];
+  const bool post = opts_.deltas > 0 || opts_.cmvn != CmvnMode::kNone;
+  const int dim = feature_dim();
+  if (!post) {
+    for (long long t0 = 0; t0 < frames; t0 += K) {
+      const int count = static_cast<int>(std::min<long long>(K, frames - t0));
+      for (int f = 0; f < count; ++f) starts[f] = x + (t0 + f) * frame_shift_;
+      ComputeFrames(starts, count, out + t0 * dim, dim, ws);
+    }
+    return;
+  }
+  std::vector<double> feats(static_cast<std::size_t>(frames) * dim);
+  for (long long t0 = 0; t0 < frames; t0 += K) {
+    const int count = static_cast<int>(std::min<long long>(K, frames - t0));
+    for (int f = 0; f < count; ++f) starts[f] = x + (t0 + f) * frame_shift_;
+    ComputeFrames(starts, count, feats.data() + t0 * dim, dim, ws);
+  }
+  AddDeltas(feats.data(), frames, static_dim_, opts_.deltas, opts_.delta_window);
+  ApplyCmvn(feats.data(), frames, dim, opts_.cmvn);
+  for (std::size_t i = 0; i < feats.size(); ++i) out[i] = static_cast<float>(feats[i]);
+}
+
+void FeatureComputer::Compute(const float* x, long long n, float* out) const {
+  Workspace ws = MakeWorkspace();
+  Compute(x, n, out, ws);
+}
+
+void FeatureComputer::ComputeBatch(const float* const* signals, const long long* lengths,
+                                   float* const* outs, int count, int num_threads) const {
+  if (count <= 0) return;
+  num_threads = std::max(1, std::min(num_threads, count));
+  std::atomic<int> next{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+  auto work = [&]() {
+    try {
+      Workspace ws = MakeWorkspace();
+      for (int i = next++; i < count; i = next++) Compute(signals[i], lengths[i], outs[i], ws);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+      next = count;
+    }
+  };
+  std::vector<std::thread> helpers;
+  try {
+    for (int t = 1; t < num_threads; ++t) helpers.emplace_back(work);
+  } catch (const std::system_error&) {
+    // Could not start another thread: the ones running (and this one) do all the work.
+  }
+  work();
+  for (std::thread& h : helpers) h.join();
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace edgeser

@@ -1,0 +1,148 @@
+// Lane-parallel layout and instruction-set selection shared by the hot loops.
+//
+// The front end transforms kLanes frames at once: every per-frame quantity is stored as kLanes
+// consecutive doubles (one lane per frame, 64-byte aligned), so the arithmetic is the same
+// element-wise operation on every lane and needs no shuffles. Hot routines are templates on W,
+// the number of doubles in one machine register; each lane group is processed as kLanes / W
+// register-wide chunks. EDGESER_MULTIVERSIONED builds a routine for AVX-512 (W = 8),
+// AVX2 + FMA (W = 4) and the baseline target, and runs the best one the CPU supports, so a
+// portable wheel still uses the machine's vector units. Every lane runs the same instructions,
+// so a frame's result does not depend on which lane or block it was computed in.
+#ifndef EDGESER_CSRC_SIMD_H_
+#define EDGESER_CSRC_SIMD_H_
+
+#include <cstddef>
+#include <cstring>
+#include <new>
+#include <utility>
+
+namespace edgeser {
+
+constexpr int kLanes = 8;
+
+#if defined(__GNUC__) || defined(__clang__)
+#define EDGESER_INLINE inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define EDGESER_INLINE __forceinline
+#else
+#define EDGESER_INLINE inline
+#endif
+
+// ---- instruction sets -------------------------------------------------------------------------
+enum class Isa { kGeneric, kAvx2, kAvx512 };
+
+// The instruction set the multiversioned routines use: the best this CPU supports, lowered by
+// the environment variable EDGESER_SIMD=generic|avx2|avx512 (read once, for tests/benchmarks).
+Isa ActiveIsa();
+const char* IsaName(Isa isa);
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__)) && \
+    !defined(EDGESER_NO_DISPATCH)
+#define EDGESER_X86_DISPATCH 1
+#define EDGESER_TARGET_AVX512 \
+  __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,bmi,bmi2,popcnt")))
+#define EDGESER_TARGET_AVX2 __attribute__((target("avx2,fma,bmi,bmi2,popcnt")))
+#endif
+
+// ---- register-wide chunks of a lane group -----------------------------------------------------
+#if defined(__GNUC__) || defined(__clang__)
+#if defined(__AVX512F__)
+constexpr int kGenericWidth = 8;
+#elif defined(__AVX__)
+constexpr int kGenericWidth = 4;
+#else
+constexpr int kGenericWidth = 2;  // SSE2, NEON
+#endif
+
+template <int W>
+struct Simd {
+  static_assert(kLanes % W == 0, "chunk width must divide the lane count");
+  typedef double V __attribute__((vector_size(W * sizeof(double))));
+  typedef unsigned long long U __attribute__((vector_size(W * sizeof(unsigned long long))));
+  static EDGESER_INLINE V Load(const double* p) {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static EDGESER_INLINE void Store(double* p, V v) { std::memcpy(p, &v, sizeof v); }
+  static EDGESER_INLINE V Set(double x) { return V{} + x; }
+  static EDGESER_INLINE V Max(V a, double b) { return a > b ? a : Set(b); }
+};
+#else
+constexpr int kGenericWidth = 1;  // plain scalar code for compilers without vector extensions
+
+template <int W>
+struct Simd {
+  static_assert(W == 1, "only scalar chunks without GCC/Clang vector extensions");
+  typedef double V;
+  typedef unsigned long long U;
+  static EDGESER_INLINE V Load(const double* p) { return *p; }
+  static EDGESER_INLINE void Store(double* p, V v) { *p = v; }
+  static EDGESER_INLINE V Set(double x) { return x; }
+  static EDGESER_INLINE V Max(V a, double b) { return a > b ? a : b; }
+};
+#endif
+
+// Defines `static void NAME PARAMS` running NAME##Impl<W> ARGS compiled for the active ISA.
+// NAME##Impl must be an EDGESER_INLINE template on W so it is compiled inside each variant.
+#if defined(EDGESER_X86_DISPATCH)
+#define EDGESER_MULTIVERSIONED(NAME, PARAMS, ARGS)                          \
+  EDGESER_TARGET_AVX512 void NAME##Avx512 PARAMS { NAME##Impl<8> ARGS; } \
+  EDGESER_TARGET_AVX2 void NAME##Avx2 PARAMS { NAME##Impl<4> ARGS; }     \
+  void NAME##Generic PARAMS { NAME##Impl<kGenericWidth> ARGS; }          \
+  void NAME PARAMS {                                                     \
+    switch (ActiveIsa()) {                                               \
+      case Isa::kAvx512:                                                 \
+        NAME##Avx512 ARGS;                                               \
+        return;                                                          \
+      case Isa::kAvx2:                                                   \
+        NAME##Avx2 ARGS;                                                 \
+        return;                                                          \
+      default:                                                           \
+        NAME##Generic ARGS;                                              \
+        return;                                                          \
+    }                                                                    \
+  }
+#else
+#define EDGESER_MULTIVERSIONED(NAME, PARAMS, ARGS) \
+  void NAME PARAMS { NAME##Impl<kGenericWidth> ARGS; }
+#endif
+
+// ---- memory -----------------------------------------------------------------------------------
+// A zero-initialised, 64-byte aligned array of doubles (one cache line = one lane group).
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  explicit AlignedBuffer(std::size_t n) : size_(n) {
+    if (n) {
+      data_ = static_cast<double*>(::operator new(n * sizeof(double), std::align_val_t(64)));
+      for (std::size_t i = 0; i < n; ++i) data_[i] = 0.0;
+    }
+  }
+  AlignedBuffer(const AlignedBuffer& other) : AlignedBuffer(other.size_) {
+    for (std::size_t i = 0; i < size_; ++i) data_[i] = other.data_[i];
+  }
+  AlignedBuffer(AlignedBuffer&& other) noexcept : data_(other.data_), size_(other.size_) {
+    other.data_ = nullptr;
+    other.size_ = 0;
+  }
+  AlignedBuffer& operator=(AlignedBuffer other) noexcept {
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+    return *this;
+  }
+  ~AlignedBuffer() {
+    if (data_) ::operator delete(data_, std::align_val_t(64));
+  }
+  double* data() { return data_; }
+  const double* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  double* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace edgeser
+
+#endif  // EDGESER_CSRC_SIMD_H_
