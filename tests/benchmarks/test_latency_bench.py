@@ -215,3 +215,12 @@ def test_missing_model_is_a_clear_error(tmp_path):
         cwd=h.PROJECT_ROOT, env=h.child_env(1), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "nope.edgeser" in proc.stderr and not (tmp_path / "x.json").exists()
+
+
+def test_quick_run_reports_issue_targets(quick_run):
+    report, _, proc = quick_run
+    targets = report["models"][0]["targets"]
+    assert [t["what"] for t in targets] == [t[0] for t in latency.TARGETS]
+    for t in targets:
+        assert t["measured"] > 0 and t["met"] == (t["measured"] < t["target"])
+    assert "issue target" in proc.stdout
