@@ -288,11 +288,18 @@ def _peak_rss_mb():
 try:
 {body}
 except BaseException as _exc:
-    import traceback as _tb
-    _where = _tb.extract_tb(_exc.__traceback__)[-1]
-    _emit({{"error": (type(_exc).__name__ + ": " + str(_exc)).strip(" :") +
-            " (at " + _where.filename.rsplit("site-packages/", 1)[-1] + ":" +
-            str(_where.lineno) + ")"}})
+    _error = type(_exc).__name__
+    try:  # no imports here: this may run out of memory itself
+        _error = (_error + ": " + str(_exc)).strip(" :")
+        _tb = _exc.__traceback__
+        while _tb is not None and _tb.tb_next is not None:
+            _tb = _tb.tb_next
+        if _tb is not None:
+            _error += " (at " + _tb.tb_frame.f_code.co_filename.rsplit("site-packages/", 1)[-1] \
+                + ":" + str(_tb.tb_lineno) + ")"
+    except BaseException:
+        pass
+    _emit({{"error": _error}})
     _sys.exit(3)
 result.setdefault("peak_rss_mb", _peak_rss_mb())
 _emit(result)
