@@ -186,6 +186,7 @@ def render(report: dict[str, Any]) -> str:
             f"({report['audio_source']}); model {report['model']}; limits "
             f"{report['settings']['limits']}; median of {report['settings']['repeats']} fresh "
             "process(es)")
+    failed = "does not fit" if report["settings"]["constrained"] else "FAILED"
     rows = []
     for r in report["pipelines"]:
         x = r.get("rss_vs_edgeser_x")
@@ -193,7 +194,7 @@ def render(report: dict[str, Any]) -> str:
                      r.get("process_wall_ms"), r.get("peak_rss_mb"),
                      None if x is None else f"{x:.1f}x",
                      None if x is None else f"{r['wall_vs_edgeser_x']:.1f}x",
-                     "ok" if r["ok"] else f"FAILED: {r['error']}"])
+                     "ok" if r["ok"] else f"{failed}: {r['error']}"])
     table = h.format_table(["pipeline", "import ms", "first result ms", "process wall ms",
                             "peak RSS MB", "RSS/edgeser", "wall/edgeser", "status"], rows)
     notes = "\n".join(f"  {r['name']}: {r['what']}" for r in report["pipelines"])
