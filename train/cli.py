@@ -16,7 +16,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from .config import DEFAULT_PRESETS, DEVICES, TrainConfig
+from .config import DEFAULT_PRESETS, DEVICES, LR_SCHEDULES, TrainConfig
 from .corpora import CORPORA
 from .models import MODELS
 from .protocols import PROTOCOLS
@@ -70,6 +70,8 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--batch-size", type=int, default=_DEFAULT.batch_size, help="(%(default)s)")
     g.add_argument("--lr", type=float, default=_DEFAULT.learning_rate,
                    help="Adam learning rate (%(default)s)")
+    g.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=_DEFAULT.lr_schedule,
+                   help="constant, or cosine decay to 0 over --epochs (%(default)s)")
     g.add_argument("--window-s", type=float, default=_DEFAULT.window_s,
                    help="model input window in seconds, front-end models (%(default)s)")
     g.add_argument("--hop-s", type=float, default=_DEFAULT.hop_s,
@@ -104,7 +106,7 @@ def _config(a: argparse.Namespace) -> TrainConfig:
             raise SystemExit(f"--hparams is not valid JSON: {exc}") from None
         kw.update(protocol=a.protocol, k=a.k, val_fraction=a.val_fraction,
                   test_fraction=a.test_fraction, seed=a.seed, epochs=a.epochs,
-                  patience=a.patience, batch_size=a.batch_size, learning_rate=a.lr,
+                  patience=a.patience, batch_size=a.batch_size, learning_rate=a.lr, lr_schedule=a.lr_schedule,
                   window_s=a.window_s, hop_s=a.hop_s, train_hop_s=a.train_hop_s,
                   spec_augment=not a.no_spec_augment, class_weight=not a.no_class_weight,
                   hparams=hp, device=a.device, cpu_replicas=a.cpu_replicas,

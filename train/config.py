@@ -14,6 +14,7 @@ from .models import check_model, default_features
 from .protocols import PROTOCOLS
 
 DEVICES = ("auto", "cpu", "gpu")
+LR_SCHEDULES = ("constant", "cosine")
 # Front-end preset used when none is given, per feature kind.
 DEFAULT_PRESETS = {"log_mel": "default", "mfcc": "dycnn_mfcc39", "spectrogram": "default"}
 
@@ -36,6 +37,7 @@ class TrainConfig:
     epochs: int = 100
     batch_size: int = 32
     learning_rate: float = 1e-3
+    lr_schedule: str = "constant"  # constant | cosine (decays to 0 over `epochs`)
     patience: int = 10
     window_s: float = 1.5  # model input length (front-end models)
     hop_s: float = 0.5  # window hop at evaluation and in the runtime
@@ -60,6 +62,8 @@ class TrainConfig:
             raise bad("protocol", f"must be one of {PROTOCOLS}")
         if self.frontend_preset and self.frontend_preset not in PRESETS:
             raise bad("frontend_preset", f"must be one of {sorted(PRESETS)}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise bad("lr_schedule", f"must be one of {LR_SCHEDULES}")
         if self.device not in DEVICES:
             raise bad("device", f"must be one of {DEVICES}")
         for name in ("k", "epochs", "batch_size", "cpu_replicas"):

@@ -95,9 +95,14 @@ def train_model(spec: ModelSpec, train: Examples, val: Examples | None, cfg: Tra
     import keras
 
     keras.utils.set_random_seed(cfg.seed)
+    n_epochs = epochs or cfg.epochs
+    lr = cfg.learning_rate
+    if cfg.lr_schedule == "cosine":
+        steps = n_epochs * -(-len(train.x) // cfg.batch_size)
+        lr = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=steps)
     with dev.strategy.scope():
         model = spec.build()
-        model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
+        model.compile(optimizer=keras.optimizers.Adam(lr),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     augment = cfg.spec_augment and train.x.ndim == 3
     ds = make_dataset(train.x, train.y, cfg.batch_size, cfg.seed, augment)
@@ -107,7 +112,7 @@ def train_model(spec: ModelSpec, train: Examples, val: Examples | None, cfg: Tra
         selector = _make_selector(val, labels, cfg.patience, cfg.batch_size)
         callbacks.append(selector)
     cw = _class_weights(train.y, spec.n_classes) if cfg.class_weight else None
-    hist = model.fit(ds, epochs=epochs or cfg.epochs, callbacks=callbacks, class_weight=cw,
+    hist = model.fit(ds, epochs=n_epochs, callbacks=callbacks, class_weight=cw,
                      verbose=0)
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     run = len(history.get("loss", []))
