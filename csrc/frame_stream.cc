@@ -23,8 +23,10 @@ FrameStream::FrameStream(std::shared_ptr<const FeatureComputer> computer)
   lookahead_ = deltas_ * window_;
   frame_length_ = computer_->frame_length();
   frame_shift_ = computer_->frame_shift();
+  // Room for a whole block of frames; with gaps between frames (shift > length) one frame.
+  block_frames_ = frame_shift_ <= frame_length_ ? kLanes : 1;
   samples_.resize(static_cast<std::size_t>(frame_length_) +
-                  static_cast<std::size_t>(kLanes - 1) * frame_shift_);
+                  static_cast<std::size_t>(block_frames_ - 1) * frame_shift_);
   block_.resize(static_cast<std::size_t>(kLanes) * static_dim_);
   // Statics back to t - 2W are read while computing delta t - W; first-order deltas back to
   // t - 3W while emitting at flush. One extra slot keeps the newest from overwriting those.
@@ -125,7 +127,7 @@ long long FrameStream::Push(const float* x, long long n, float* out) {
     n -= take;
     if (fill_ < frame_length_) continue;
     const int count =
-        static_cast<int>(std::min<long long>(kLanes, 1 + (fill_ - frame_length_) / frame_shift_));
+        static_cast<int>(std::min<long long>(block_frames_, 1 + (fill_ - frame_length_) / frame_shift_));
     const float* starts[kLanes];
     for (int f = 0; f < count; ++f) starts[f] = samples_.data() + f * frame_shift_;
     computer_->ComputeFrames(starts, count, block_.data(), static_dim_, ws_);

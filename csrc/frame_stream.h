@@ -4,8 +4,8 @@
 // whatever the chunking. Frames with deltas are emitted deltas * delta_window frames late (they
 // need that much future context); Flush() ends the utterance and emits them with the last frame
 // replicated, as offline. Memory is allocated once, at construction: pushing only copies into
-// a sample buffer of frame_length + (kLanes - 1) * frame_shift samples and two small rings of
-// static and delta frames. Per-utterance CMVN cannot stream and is rejected.
+// a sample buffer of up to frame_length + (kLanes - 1) * frame_shift samples and two small rings
+// of static and delta frames. Per-utterance CMVN cannot stream and is rejected.
 #ifndef EDGESER_CSRC_FRAME_STREAM_H_
 #define EDGESER_CSRC_FRAME_STREAM_H_
 
@@ -46,6 +46,7 @@ class FrameStream {
   FeatureComputer::Workspace ws_;
   int static_dim_, deltas_, window_, lookahead_;
   int frame_length_, frame_shift_;
+  int block_frames_;            // frames computed together (kLanes, or 1 with gaps)
   std::vector<float> samples_;  // samples_[0] is the first sample of the next frame
   long long fill_ = 0;          // valid samples in samples_
   long long skip_ = 0;          // incoming samples to drop (gaps when frame_shift > frame_length)

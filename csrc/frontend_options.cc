@@ -124,11 +124,12 @@ void FrontendOptions::Validate() const {
   if (power != 1.0 && power != 2.0) Bad("power", "must be 1 or 2");
   if (!(log_floor > 0)) Bad("log_floor", "must be positive");
   if (n_mfcc < 1 || n_mfcc > n_mels) Bad("n_mfcc", "must be in [1, n_mels]");
-  if (lifter < 0) Bad("lifter", "must be >= 0");
+  if (lifter != 0 && lifter < 1) Bad("lifter", "must be 0 (off) or >= 1");
   if (deltas < 0 || deltas > 2) Bad("deltas", "must be 0, 1 or 2");
   if (delta_window < 1 || delta_window > 10) Bad("delta_window", "must be in [1, 10]");
   if (!(vtlp_alpha >= 0.5 && vtlp_alpha <= 2.0)) Bad("vtlp_alpha", "must be in [0.5, 2]");
-  if (!(vtlp_high_hz > 0 && vtlp_high_hz < nyquist)) Bad("vtlp_high_hz", "must be in (0, Nyquist)");
+  if (vtlp_alpha != 1.0 && !(vtlp_high_hz > 0 && vtlp_high_hz < nyquist))
+    Bad("vtlp_high_hz", "must be in (0, Nyquist) when VTLP is on");
 }
 
 WindowType ParseWindowType(const std::string& s) { return Parse(kWindowNames, s, "window"); }
