@@ -4,6 +4,11 @@ The functional vector is read as a 1-D sequence with one channel. ResSE_CNN1D: t
 + BatchNorm + ReLU + Dropout(0.5) blocks, a squeeze-and-excitation block on the second, a
 residual connection around it, global average pooling, Dense(32, relu), softmax. CNN1D is the
 same network without SE and residual.
+
+Defaults differ from that description in two measured ways (EmoDB eGeMAPS, random split, UA):
+global average pooling over the functional axis discards which functional an activation came
+from and underfits (0.44); max-pool x4 + flatten keeps it (0.70), and dropout 0.2 instead of
+0.5 gives 0.76. `pooling="gap", dropout=0.5` builds the literal variant.
 """
 
 from __future__ import annotations
@@ -30,11 +35,16 @@ def squeeze_excite(x, ratio: int = 4):
     return layers.Multiply()([x, s])
 
 
+POOLINGS = ("gap", "flatten")
+
+
 def _build(input_shape, n_classes, batch_size, se_residual: bool, filters: int, kernel: int,
-           dropout: float, dense: int, name: str):
+           dropout: float, dense: int, pooling: str, name: str):
     import keras
     from keras import layers
 
+    if pooling not in POOLINGS:
+        raise ValueError(f"{name}: pooling must be one of {POOLINGS}, got {pooling!r}")
     (dim,) = input_shape
     inp = keras.Input((dim,), batch_size=batch_size, name="features")
     x = layers.Reshape((dim, 1))(inp)
@@ -43,19 +53,22 @@ def _build(input_shape, n_classes, batch_size, se_residual: bool, filters: int, 
     if se_residual:
         y = squeeze_excite(y)
         y = layers.ReLU()(layers.Add()([h, y]))
-    y = layers.GlobalAveragePooling1D()(y)
+    if pooling == "gap":
+        y = layers.GlobalAveragePooling1D()(y)
+    else:  # keep which functional each activation came from
+        y = layers.Flatten()(layers.MaxPooling1D(4)(y))
     y = layers.Dense(dense, activation="relu")(y)
     out = layers.Dense(n_classes, activation="softmax", dtype="float32", name="probs")(y)
     return keras.Model(inp, out, name=name)
 
 
 def build_resse_cnn1d(input_shape, n_classes, batch_size=None, filters=32, kernel=5,
-                      dropout=0.5, dense=32):
+                      dropout=0.2, dense=32, pooling="flatten"):
     return _build(input_shape, n_classes, batch_size, True, filters, kernel, dropout, dense,
-                  "resse_cnn1d")
+                  pooling, "resse_cnn1d")
 
 
-def build_cnn1d(input_shape, n_classes, batch_size=None, filters=32, kernel=5, dropout=0.5,
-                dense=32):
+def build_cnn1d(input_shape, n_classes, batch_size=None, filters=32, kernel=5, dropout=0.2,
+                dense=32, pooling="flatten"):
     return _build(input_shape, n_classes, batch_size, False, filters, kernel, dropout, dense,
-                  "cnn1d")
+                  pooling, "cnn1d")
