@@ -27,34 +27,53 @@ struct PreparePlan {
 };
 
 // samples[i * K + l] = sample i of frame l after DC removal, pre-emphasis and windowing.
+// Lanes are handled W at a time: W x W blocks of samples are loaded row-wise (one frame per
+// register), transposed in registers (one sample index per register) and processed in place.
 template <int W>
 EDGESER_INLINE void PrepareFramesImpl(const PreparePlan& p, const float* const* frames,
                                       int count, double* samples) {
   using V = typename Simd<W>::V;
   const int n = p.length;
-  for (int l = 0; l < K; ++l) {
-    const float* src = frames[l < count ? l : 0];  // idle lanes repeat frame 0
-    double* dst = samples + l;
-    for (int i = 0; i < n; ++i) dst[i * K] = src[i];
-  }
+  const int full = n - n % W;
   const double c = p.preemphasis;
   for (int ch = 0; ch < K; ch += W) {
-    double* x = samples + ch;
+    const float* src[W];
+    for (int r = 0; r < W; ++r) src[r] = frames[ch + r < count ? ch + r : 0];  // idle: frame 0
+    double lane[W];
     V mean = Simd<W>::Set(0.0);
     if (p.remove_dc) {
-      V acc[4] = {mean, mean, mean, mean};
-      int i = 0;
-      for (; i + 4 <= n; i += 4) {
-        for (int q = 0; q < 4; ++q) acc[q] += Simd<W>::Load(x + (i + q) * K);
+      for (int r = 0; r < W; ++r) {
+        V acc = Simd<W>::Set(0.0);
+        int i = 0;
+        for (; i + W <= n; i += W) acc += Simd<W>::LoadFloats(src[r] + i);
+        double part[W];
+        Simd<W>::Store(part, acc);
+        double sum = 0.0;
+        for (int q = 0; q < W; ++q) sum += part[q];
+        for (; i < n; ++i) sum += src[r][i];
+        lane[r] = sum / n;
       }
-      for (; i < n; ++i) acc[0] += Simd<W>::Load(x + i * K);
-      mean = ((acc[0] + acc[1]) + (acc[2] + acc[3])) / static_cast<double>(n);
+      mean = Simd<W>::Load(lane);
     }
     // y[i] = (d[i] - c d[i-1]) w[i] with d = x - mean and d[-1] = d[0], as the reference.
-    V prev = Simd<W>::Load(x) - mean;
-    for (int i = 0; i < n; ++i) {
-      const V cur = Simd<W>::Load(x + i * K) - mean;
-      Simd<W>::Store(x + i * K, (cur - c * prev) * p.window[i]);
+    for (int r = 0; r < W; ++r) lane[r] = src[r][0];
+    V prev = Simd<W>::Load(lane) - mean;
+    double* out = samples + ch;
+    int i = 0;
+    for (; i < full; i += W) {
+      V v[W];
+      for (int r = 0; r < W; ++r) v[r] = Simd<W>::LoadFloats(src[r] + i);
+      Simd<W>::Transpose(v);
+      for (int j = 0; j < W; ++j) {
+        const V cur = v[j] - mean;
+        Simd<W>::Store(out + (i + j) * K, (cur - c * prev) * p.window[i + j]);
+        prev = cur;
+      }
+    }
+    for (; i < n; ++i) {
+      for (int r = 0; r < W; ++r) lane[r] = src[r][i];
+      const V cur = Simd<W>::Load(lane) - mean;
+      Simd<W>::Store(out + i * K, (cur - c * prev) * p.window[i]);
       prev = cur;
     }
   }

@@ -119,21 +119,25 @@ EDGESER_INLINE void Radix4Pass(double* d, int m, int h, const double* tw) {
   }
 }
 
+// The passes after the first one; the first pass ran with half-size 1 (odd log2 m) or fused
+// half-sizes 1 and 2 (even log2 m).
 template <int W>
-EDGESER_INLINE void ComplexForwardImpl(double* d, int m, int log2m, const double* tw) {
-  if (log2m == 0) return;
-  int h;
-  if (log2m & 1) {
-    Radix2FirstPass<W>(d, m);
-    h = 2;
-  } else {
-    Radix4FirstPass<W>(d, m);
-    h = 4;
-  }
-  for (; h < m; h *= 4) {
+EDGESER_INLINE void LaterPasses(double* d, int m, int log2m, const double* tw) {
+  for (int h = (log2m & 1) ? 2 : 4; h < m; h *= 4) {
     Radix4Pass<W>(d, m, h, tw);
     tw += 4 * h;
   }
+}
+
+template <int W>
+EDGESER_INLINE void ComplexForwardImpl(double* d, int m, int log2m, const double* tw) {
+  if (log2m == 0) return;
+  if (log2m & 1) {
+    Radix2FirstPass<W>(d, m);
+  } else {
+    Radix4FirstPass<W>(d, m);
+  }
+  LaterPasses<W>(d, m, log2m, tw);
 }
 
 // ---- spectrum output --------------------------------------------------------------------------
@@ -163,8 +167,9 @@ struct SplitPlan {
   const double* sn;  // sin(2 pi k / n)
 };
 
-// Sample pairs (x[2j], x[2j+1]) become complex point j at its bit-reversed slot; the complex
-// FFT of those; then X[k] = (Z[k] + conj Z[m-k]) / 2 - i e^{-2 pi i k/n} (Z[k] - conj Z[m-k]) / 2.
+// Sample pairs (x[2j], x[2j+1]) become complex point j of a half-size complex FFT Z (loaded in
+// bit-reversed order by its first pass); then
+// X[k] = (Z[k] + conj Z[m-k]) / 2 - i e^{-2 pi i k/n} (Z[k] - conj Z[m-k]) / 2.
 template <int W>
 EDGESER_INLINE void SplitForwardImpl(const SplitPlan& p, const double* x, int length,
                                      SpectrumOutput what, int bins, double* out, double* d) {
@@ -172,25 +177,39 @@ EDGESER_INLINE void SplitForwardImpl(const SplitPlan& p, const double* x, int le
   using V = typename Simd<W>::V;
   const int m = p.m;
   const int pairs = length / 2;
-  int j = 0;
-  for (; j < pairs; ++j) {
-    for (int c = 0; c < K; c += W) {
-      const C v{Simd<W>::Load(x + 2 * j * K + c), Simd<W>::Load(x + (2 * j + 1) * K + c)};
-      v.Store(d + p.rev[j] * S + c);
+  const bool odd = length & 1;
+  // Complex point j = (x[2j], x[2j+1]); zero past the frame.
+  auto point = [&](int j, int c) -> C {
+    if (j < pairs) return {Simd<W>::Load(x + 2 * j * K + c), Simd<W>::Load(x + (2 * j + 1) * K + c)};
+    if (j == pairs && odd) return {Simd<W>::Load(x + 2 * j * K + c), Simd<W>::Set(0.0)};
+    return {Simd<W>::Set(0.0), Simd<W>::Set(0.0)};
+  };
+  // The first butterfly pass reads the points straight from x in bit-reversed order.
+  if (p.log2m == 0) {
+    for (int c = 0; c < K; c += W) point(0, c).Store(d + c);
+  } else if (p.log2m & 1) {
+    for (int b = 0; b < m; b += 2) {
+      for (int c = 0; c < K; c += W) {
+        const C a0 = point(p.rev[b], c), a1 = point(p.rev[b + 1], c);
+        (a0 + a1).Store(d + b * S + c);
+        (a0 - a1).Store(d + (b + 1) * S + c);
+      }
+    }
+  } else {
+    for (int b = 0; b < m; b += 4) {
+      for (int c = 0; c < K; c += W) {
+        const C a0 = point(p.rev[b], c), a1 = point(p.rev[b + 1], c),
+                a2 = point(p.rev[b + 2], c), a3 = point(p.rev[b + 3], c);
+        const C b0 = a0 + a1, b1 = a0 - a1, b2 = a2 + a3, b3 = (a2 - a3).TimesMinusI();
+        double* q = d + b * S + c;
+        (b0 + b2).Store(q);
+        (b1 + b3).Store(q + S);
+        (b0 - b2).Store(q + 2 * S);
+        (b1 - b3).Store(q + 3 * S);
+      }
     }
   }
-  if ((length & 1) && j < m) {
-    for (int c = 0; c < K; c += W) {
-      const C v{Simd<W>::Load(x + 2 * j * K + c), Simd<W>::Set(0.0)};
-      v.Store(d + p.rev[j] * S + c);
-    }
-    ++j;
-  }
-  for (; j < m; ++j) {
-    for (int c = 0; c < K; c += W) C{Simd<W>::Set(0.0), Simd<W>::Set(0.0)}.Store(d + p.rev[j] * S + c);
-  }
-
-  ComplexForwardImpl<W>(d, m, p.log2m, p.tw);
+  LaterPasses<W>(d, m, p.log2m, p.tw);
 
   for (int k = 0; k < bins; ++k) {
     const double* za = d + (k == m ? 0 : k) * S;

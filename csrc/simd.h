@@ -54,20 +54,72 @@ constexpr int kGenericWidth = 4;
 constexpr int kGenericWidth = 2;  // SSE2, NEON
 #endif
 
+#if defined(__clang__)
+#define EDGESER_SHUFFLE(M, a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define EDGESER_SHUFFLE(M, a, b, ...) __builtin_shuffle(a, b, M{__VA_ARGS__})
+#endif
+
 template <int W>
 struct Simd {
   static_assert(kLanes % W == 0, "chunk width must divide the lane count");
   typedef double V __attribute__((vector_size(W * sizeof(double))));
   typedef unsigned long long U __attribute__((vector_size(W * sizeof(unsigned long long))));
+  typedef long long M __attribute__((vector_size(W * sizeof(long long))));  // shuffle masks
   static EDGESER_INLINE V Load(const double* p) {
     V v;
     std::memcpy(&v, p, sizeof v);
     return v;
   }
+  static EDGESER_INLINE V LoadFloats(const float* p) {  // W floats, widened
+    double wide[W];
+    for (int q = 0; q < W; ++q) wide[q] = p[q];
+    return Load(wide);
+  }
   static EDGESER_INLINE void Store(double* p, V v) { std::memcpy(p, &v, sizeof v); }
   static EDGESER_INLINE V Set(double x) { return V{} + x; }
   static EDGESER_INLINE V Max(V a, double b) { return a > b ? a : Set(b); }
+  // In-place W x W transpose: afterwards v[j][r] is the old v[r][j].
+  static EDGESER_INLINE void Transpose(V* v);
 };
+
+template <>
+EDGESER_INLINE void Simd<2>::Transpose(V* v) {
+  const V a = v[0], b = v[1];
+  v[0] = EDGESER_SHUFFLE(M, a, b, 0, 2);
+  v[1] = EDGESER_SHUFFLE(M, a, b, 1, 3);
+}
+
+template <>
+EDGESER_INLINE void Simd<4>::Transpose(V* v) {
+  const V t0 = EDGESER_SHUFFLE(M, v[0], v[1], 0, 4, 2, 6);
+  const V t1 = EDGESER_SHUFFLE(M, v[0], v[1], 1, 5, 3, 7);
+  const V t2 = EDGESER_SHUFFLE(M, v[2], v[3], 0, 4, 2, 6);
+  const V t3 = EDGESER_SHUFFLE(M, v[2], v[3], 1, 5, 3, 7);
+  v[0] = EDGESER_SHUFFLE(M, t0, t2, 0, 1, 4, 5);
+  v[1] = EDGESER_SHUFFLE(M, t1, t3, 0, 1, 4, 5);
+  v[2] = EDGESER_SHUFFLE(M, t0, t2, 2, 3, 6, 7);
+  v[3] = EDGESER_SHUFFLE(M, t1, t3, 2, 3, 6, 7);
+}
+
+template <>
+EDGESER_INLINE void Simd<8>::Transpose(V* v) {
+  V t[8], u[8];
+  for (int k = 0; k < 8; k += 2) {  // interleave rows pairwise, one element at a time
+    t[k] = EDGESER_SHUFFLE(M, v[k], v[k + 1], 0, 8, 2, 10, 4, 12, 6, 14);
+    t[k + 1] = EDGESER_SHUFFLE(M, v[k], v[k + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+  }
+  for (int k = 0; k < 8; k += 4) {  // then two at a time
+    for (int q = 0; q < 2; ++q) {
+      u[k + q] = EDGESER_SHUFFLE(M, t[k + q], t[k + q + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[k + q + 2] = EDGESER_SHUFFLE(M, t[k + q], t[k + q + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+  }
+  for (int q = 0; q < 4; ++q) {  // then four at a time
+    v[q] = EDGESER_SHUFFLE(M, u[q], u[q + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    v[q + 4] = EDGESER_SHUFFLE(M, u[q], u[q + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
 #else
 constexpr int kGenericWidth = 1;  // plain scalar code for compilers without vector extensions
 
@@ -77,7 +129,9 @@ struct Simd {
   typedef double V;
   typedef unsigned long long U;
   static EDGESER_INLINE V Load(const double* p) { return *p; }
+  static EDGESER_INLINE V LoadFloats(const float* p) { return *p; }
   static EDGESER_INLINE void Store(double* p, V v) { *p = v; }
+  static EDGESER_INLINE void Transpose(V*) {}
   static EDGESER_INLINE V Set(double x) { return x; }
   static EDGESER_INLINE V Max(V a, double b) { return a > b ? a : b; }
 };
