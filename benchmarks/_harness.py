@@ -42,13 +42,14 @@ def datasets_dir() -> Path:
 
 
 # ---- models -------------------------------------------------------------------------------------
-def bundled_default_model() -> str | None:
-    """The file of edgeser's bundled default model, or None while none is bundled."""
+def bundled_model() -> str | None:
+    """The file of edgeser's bundled default model (else the first bundled one), or None."""
     from edgeser import registry
 
-    if registry.default_name() is None:
-        return None
-    return registry.resolve("default").source
+    if registry.default_name() is not None:
+        return registry.resolve("default").source
+    bundled = registry.models()
+    return bundled[0].path if bundled else None
 
 
 # ---- test audio -------------------------------------------------------------------------------

@@ -216,7 +216,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.memory", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", metavar="PATH",
-                   help="the .edgeser bundle to use (default: edgeser's bundled default model)")
+                   help="the .edgeser bundle to use (default: edgeser's bundled default "
+                        "model, else the first bundled one)")
     p.add_argument("--repeats", type=int, help="fresh processes per pipeline (default 5, "
                    "quick 1)")
     p.add_argument("--threads", type=int, default=1, help="numeric thread pools (default 1)")
@@ -243,9 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                   **({"repeats": args.repeats} if args.repeats is not None else {}))
     try:
         settings = MemorySettings.quick(**common) if args.quick else MemorySettings(**common)
-        model = str(Path(args.model).resolve()) if args.model else h.bundled_default_model()
+        model = str(Path(args.model).resolve()) if args.model else h.bundled_model()
         if model is None:
-            raise ValueError("edgeser has no bundled default model yet: pass --model PATH of a "
+            raise ValueError("edgeser has no bundled model yet: pass --model PATH of a "
                              ".edgeser bundle")
         from edgeser.bundle import ModelBundle
 

@@ -112,9 +112,9 @@ def test_settings_validate():
 
 # ---- the whole benchmark ---------------------------------------------------------------------
 def bench_model() -> str:
-    model = os.environ.get("EDGESER_BENCH_MODEL") or h.bundled_default_model()
+    model = os.environ.get("EDGESER_BENCH_MODEL") or h.bundled_model()
     if not model:
-        pytest.skip("no model to benchmark: edgeser has no bundled default model yet "
+        pytest.skip("no model to benchmark: edgeser has no bundled model yet "
                     "(or set EDGESER_BENCH_MODEL to a .edgeser bundle)")
     return model
 

@@ -19,9 +19,9 @@ from benchmarks import memory
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
-    model = os.environ.get("EDGESER_BENCH_MODEL") or h.bundled_default_model()
+    model = os.environ.get("EDGESER_BENCH_MODEL") or h.bundled_model()
     if not model:
-        pytest.skip("no model to benchmark: edgeser has no bundled default model yet "
+        pytest.skip("no model to benchmark: edgeser has no bundled model yet "
                     "(or set EDGESER_BENCH_MODEL to a .edgeser bundle)")
     out = tmp_path_factory.mktemp("memory") / "memory.json"
     proc = subprocess.run(
@@ -66,12 +66,12 @@ def test_chart_written(quick_run):
     assert Path(out).with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_no_default_model_is_a_clear_error(tmp_path):
+def test_no_model_is_a_clear_error(tmp_path):
     env = h.child_env(1, {"EDGESER_MODELS_DIR": str(tmp_path)})
     proc = subprocess.run([sys.executable, "-m", "benchmarks.memory", "--quick", "--json",
                            str(tmp_path / "m.json")], cwd=h.PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and "default model" in proc.stderr
+    assert proc.returncode == 2 and "no bundled model" in proc.stderr
     assert not (tmp_path / "m.json").exists()
 
 
