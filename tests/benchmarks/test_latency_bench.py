@@ -149,6 +149,8 @@ def test_quick_run_warm_stages(quick_run):
     assert warm["ok"], warm.get("error")
     seen = {(c["duration_s"], c["sample_rate"], c["input"]) for c in warm["clips"]}
     assert seen >= {(d, r, "file") for d in quick.durations for r in quick.rates}
+    assert seen >= {(d, 16000, kind) for d in quick.durations for kind in ("array",
+                                                                          "file, no VAD")}
     for clip in warm["clips"]:
         stages = clip["stages"]
         assert set(stages) >= {"decode", "resample", "features", "inference", "other", "total"}
@@ -197,6 +199,8 @@ def test_quick_run_peers_and_ratios(quick_run):
     for r in model["ratios"]:
         if not lib.get("skipped"):
             assert r["librosa_total_x"] == pytest.approx(
+                r["librosa_total_ms"] / r["edgeser_no_vad_total_ms"])
+            assert r["librosa_vs_gated_x"] == pytest.approx(
                 r["librosa_total_ms"] / r["edgeser_total_ms"])
         assert r["opensmile_vs_total_x"] > 0
     assert all(v["fits"] for v in report["fits"].values())
