@@ -439,6 +439,8 @@ def machine_info(packages: Sequence[str] = ()) -> dict[str, Any]:
         "memory_mb": _total_memory_mb(),
         "os": platform.platform(),
         "python": platform.python_version(),
+        # Other work on the machine skews timings: the load when the run started says how much.
+        "load_average_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         "packages": {name: _version(name) for name in ("numpy", *packages)},
     }
 

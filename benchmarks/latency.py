@@ -482,7 +482,8 @@ def render(report: dict[str, Any]) -> str:
     """The human-readable tables of a result (times are p50 unless named)."""
     parts = [f"edgeser latency benchmark — {report['date']}",
              f"machine: {report['machine']['cpu']}, {report['machine']['cores']} cores; "
-             f"python {report['machine']['python']}; audio: {report['audio_source']}",
+             f"python {report['machine']['python']}; load average at start "
+             f"{report['machine']['load_average_1m']}; audio: {report['audio_source']}",
              f"limits: {report['settings']['limits']}; threads={report['settings']['threads']}; "
              f"python start-up floor (p50) "
              f"{report['python_startup']['p50_ms']:.0f} ms"]

@@ -182,7 +182,8 @@ def run(settings: MemorySettings, model: str, argv: Sequence[str] = ()) -> dict[
 def render(report: dict[str, Any]) -> str:
     m = report["machine"]
     head = (f"edgeser memory benchmark — {report['date']}\nmachine: {m['cpu']}, {m['cores']} "
-            f"cores, python {m['python']}; clip {report['clip']['duration_s']:g} s @ 16 kHz "
+            f"cores, python {m['python']}, load average at start {m['load_average_1m']}\n"
+            f"clip {report['clip']['duration_s']:g} s @ 16 kHz "
             f"({report['audio_source']}); model {report['model']}; limits "
             f"{report['settings']['limits']}; median of {report['settings']['repeats']} fresh "
             "process(es)")
