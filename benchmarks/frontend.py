@@ -370,6 +370,8 @@ def run(s: FrontendBenchSettings, argv: Sequence[str]) -> dict[str, Any]:
         header["machine"]["edgeser_simd"] = _frontend.simd_isa()
     except ImportError:
         header["machine"]["edgeser_simd"] = None
+    if hasattr(os, "getloadavg"):  # other processes on the machine skew every timing
+        header["machine"]["load_average_before"] = list(os.getloadavg())
     results, unavailable = [], {}
     for name in s.backends:
         try:
@@ -380,6 +382,8 @@ def run(s: FrontendBenchSettings, argv: Sequence[str]) -> dict[str, Any]:
             continue
         print(f"  measuring {LABELS[name]} ...", file=sys.stderr, flush=True)
         results.extend(measure(impl, s, clips, batch, stream_clip))
+    if hasattr(os, "getloadavg"):
+        header["machine"]["load_average_after"] = list(os.getloadavg())
     return {**header, "workloads": {
         "clips": {k: len(v) / SAMPLE_RATE for k, v in clips.items()},
         "batch": f"{s.batch_size} clips of {s.batch_clip_s:g} s",
@@ -425,9 +429,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     data = run(s, argv)
-    print(f"{data['machine']['cpu']}, {data['machine']['cores']} cores, Python "
-          f"{data['machine']['python']}, NumPy {data['machine']['packages']['numpy']}, "
-          f"edgeser SIMD: {data['machine']['edgeser_simd']}")
+    m = data["machine"]
+    load = m.get("load_average_before")
+    print(f"{m['cpu']}, {m['cores']} cores, Python {m['python']}, NumPy {m['packages']['numpy']}, "
+          f"edgeser SIMD: {m['edgeser_simd']}"
+          + (f", load average before: {load[0]:.2f}" if load else ""))
     print(table(data["results"], s))
     print(format_targets(data["targets"]))
     path = h.write_json(args.json, data)

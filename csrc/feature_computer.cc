@@ -208,10 +208,11 @@ FeatureComputer::FeatureComputer(const FrontendOptions& opts, FeatureKind kind)
 FeatureComputer::Workspace FeatureComputer::MakeWorkspace() const {
   Workspace ws;
   const std::size_t rows = static_cast<std::size_t>(std::max(frame_length_, fft_.num_bins()));
-  ws.samples_ = AlignedBuffer(rows * K);
-  ws.fft_ = AlignedBuffer(fft_.workspace_size());
-  ws.mel_ = AlignedBuffer(static_cast<std::size_t>(opts_.n_mels) * K);
-  ws.cepstra_ = AlignedBuffer(static_cast<std::size_t>(opts_.n_mfcc) * K);
+  // Scratch only: every stage writes what the next one reads, so no zero-filling per call.
+  ws.samples_ = AlignedBuffer::Uninitialized(rows * K);
+  ws.fft_ = AlignedBuffer::Uninitialized(fft_.workspace_size());
+  ws.mel_ = AlignedBuffer::Uninitialized(static_cast<std::size_t>(opts_.n_mels) * K);
+  ws.cepstra_ = AlignedBuffer::Uninitialized(static_cast<std::size_t>(opts_.n_mfcc) * K);
   return ws;
 }
 

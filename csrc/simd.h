@@ -163,16 +163,13 @@ struct Simd {
 #endif
 
 // ---- memory -----------------------------------------------------------------------------------
-// A zero-initialised, 64-byte aligned array of doubles (one cache line = one lane group).
+// A 64-byte aligned array of doubles (one cache line = one lane group), zero-initialised
+// unless built with Uninitialized() for scratch space that is always written before it is read.
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;
-  explicit AlignedBuffer(std::size_t n) : size_(n) {
-    if (n) {
-      data_ = static_cast<double*>(::operator new(n * sizeof(double), std::align_val_t(64)));
-      for (std::size_t i = 0; i < n; ++i) data_[i] = 0.0;
-    }
-  }
+  explicit AlignedBuffer(std::size_t n) : AlignedBuffer(n, true) {}
+  static AlignedBuffer Uninitialized(std::size_t n) { return AlignedBuffer(n, false); }
   AlignedBuffer(const AlignedBuffer& other) : AlignedBuffer(other.size_) {
     for (std::size_t i = 0; i < size_; ++i) data_[i] = other.data_[i];
   }
@@ -193,6 +190,13 @@ class AlignedBuffer {
   std::size_t size() const { return size_; }
 
  private:
+  AlignedBuffer(std::size_t n, bool zero) : size_(n) {
+    if (n) {
+      data_ = static_cast<double*>(::operator new(n * sizeof(double), std::align_val_t(64)));
+      if (zero) std::memset(data_, 0, n * sizeof(double));
+    }
+  }
+
   double* data_ = nullptr;
   std::size_t size_ = 0;
 };
