@@ -211,6 +211,9 @@ def test_input_is_read_in_place(cpp):
     assert comp._input_address(x) == x.ctypes.data
     view = x[100:]  # a contiguous view is read where it lies too
     assert comp._input_address(view) == view.ctypes.data
+    frozen = np.frombuffer(x.tobytes(), dtype=np.float32)  # read-only memory is fine
+    assert not frozen.flags.writeable and comp._input_address(frozen) == frozen.ctypes.data
+    assert np.array_equal(comp.compute(frozen), comp.compute(x))
     # Anything that would need a copy is refused instead of silently converted.
     with pytest.raises(TypeError):
         comp.compute(x.astype(np.float64))
