@@ -521,9 +521,10 @@ def render(report: dict[str, Any]) -> str:
         if cold.get("process_wall"):
             parts.append(
                 f"cold start ({cold['clip_s']:g} s file, {len(cold['runs'])} fresh processes): "
-                f"process wall p50 {cold['process_wall']['p50_ms']:.0f} ms "
-                f"(import {cold['import']['p50_ms']:.0f} + load {cold['load']['p50_ms']:.0f} + "
-                f"first predict {cold['first_predict']['p50_ms']:.0f} ms in-process), peak RSS "
+                f"process wall p50 {cold['process_wall']['p50_ms']:.0f} ms, min "
+                f"{cold['process_wall']['min_ms']:.0f} ms (p50 in-process: import "
+                f"{cold['import']['p50_ms']:.0f} + load {cold['load']['p50_ms']:.0f} + "
+                f"first predict {cold['first_predict']['p50_ms']:.0f} ms), peak RSS "
                 f"{cold['peak_rss_mb']:.1f} MB; heavy modules loaded: "
                 f"{', '.join(cold['heavy_modules']) or 'none'}")
         if not cold.get("ok"):
