@@ -39,7 +39,7 @@ class LatencySettings:
     """One benchmark run's knobs; `quick()` gives the CI smoke-test variant."""
 
     runs: int = 100
-    cold_runs: int = 5
+    cold_runs: int = 10
     peer_runs: int = 20  # openSMILE and the librosa pipeline are slow: fewer calls
     durations: tuple[float, ...] = (1.0, 3.0, 10.0)
     rates: tuple[int, ...] = (16000, 44100, 48000)
@@ -609,7 +609,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                    help="front-end backend (sets EDGESER_BACKEND; default: the best available)")
     p.add_argument("--runs", type=int, help="timed calls per warm measurement (default 100; "
                    "quick 5)")
-    p.add_argument("--cold-runs", type=int, help="fresh processes for cold start (default 5)")
+    p.add_argument("--cold-runs", type=int, help="fresh processes for cold start (default 10)")
     p.add_argument("--peer-runs", type=int, help="timed calls per librosa / openSMILE "
                    "measurement (default 20)")
     p.add_argument("--audio", choices=("auto", "emodb", "synthetic"), default="auto",
