@@ -203,8 +203,8 @@ def librosa_features(y, cfg, kind: str):
     import librosa
     import numpy as np
 
-    if cfg.preemphasis:
-        y = librosa.effects.preemphasis(y, coef=cfg.preemphasis)
+    if cfg.preemphasis:  # librosa.effects.preemphasis's formula; that module pulls in sklearn
+        y = np.concatenate([y[:1], y[1:] - cfg.preemphasis * y[:-1]])
     window = {"hamming": "hamming", "hann": "hann", "povey": "hann",
               "rectangular": "boxcar"}[cfg.window]
     spec = librosa.stft(y, n_fft=cfg.fft_size, hop_length=cfg.frame_shift,
