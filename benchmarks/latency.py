@@ -5,12 +5,15 @@
     python -m benchmarks.latency --constrained   # one core, 512 MB address space per probe
 
 Per model: warm per-stage latency (decode, resample, features, vad, inference, total) as
-p50/p95/p99 for 1/3/10 s clips at 16, 44.1 and 48 kHz; the streaming cost per pushed 100 ms
-chunk; throughput; cold start (import + load + first predict of a 3 s file in a fresh process,
-with its peak RSS). Beside it, on the same clips: the same model fed by librosa features
-(librosa.load + melspectrogram/MFCC with the bundle's settings, then the same normalisation,
-windows and TFLite runner) and openSMILE eGeMAPSv02 functionals (the ResSE_CNN1D paper's
-features, extraction only). Every measurement runs in its own subprocess (`_harness.run_probe`).
+p50/p95/p99 for 1/3/10 s WAV files at 16, 44.1 and 48 kHz (and, at 16 kHz, for in-memory arrays
+and for a Recognizer with its voice gate off); the streaming cost per pushed 100 ms chunk;
+throughput; cold start (import + load + first predict of a 3 s file in a fresh process, with
+its peak RSS) against the runtime issue's targets. Beside it, on the same clips: the same model
+fed by librosa features (librosa.load, librosa.stft + librosa.filters.mel / feature.mfcc with
+the bundle's settings, then the same normalisation, windows and TFLite runner) and openSMILE
+eGeMAPSv02 functionals (the ResSE_CNN1D paper's features; extraction only). Every measurement
+runs in its own subprocess (`_harness.run_probe` / `run_program`), pinned and capped with
+--constrained; whatever fails there is reported as not fitting.
 """
 
 from __future__ import annotations
