@@ -36,7 +36,8 @@ EDGESER_INLINE void PrepareFramesImpl(const PreparePlan& p, const float* const* 
   const int n = p.length;
   const int full = n - n % W;
   const double c = p.preemphasis;
-  for (int ch = 0; ch < K; ch += W) {
+  const int active = (count + W - 1) / W * W;  // lanes of registers that hold any frame
+  for (int ch = 0; ch < active; ch += W) {
     const float* src[W];
     for (int r = 0; r < W; ++r) src[r] = frames[ch + r < count ? ch + r : 0];  // idle: frame 0
     double lane[W];
@@ -130,8 +131,9 @@ EDGESER_INLINE typename Simd<W>::V LogPositive(typename Simd<W>::V x) {
 // mel[m] = log(max(sum_j w_mj spectrum[first_m + j], floor)); then cepstra = dct @ mel.
 template <int W>
 EDGESER_INLINE void CepstrumImpl(const CepstrumPlan& p, const double* spectrum, double* mel,
-                                 double* cepstra) {
+                                 double* cepstra, int lanes) {
   using V = typename Simd<W>::V;
+  const int active = (lanes + W - 1) / W * W;
   const MelBanks& banks = *p.mel;
   const int n_mels = banks.num_banks();
   const double scale = p.decibels ? 4.34294481903251827651 : 1.0;  // 10 / ln(10)
@@ -139,7 +141,7 @@ EDGESER_INLINE void CepstrumImpl(const CepstrumPlan& p, const double* spectrum, 
     const double* w = banks.weights(m);
     const double* s = spectrum + banks.first_bin(m) * K;
     const int nw = banks.num_weights(m);
-    for (int c = 0; c < K; c += W) {
+    for (int c = 0; c < active; c += W) {
       V acc0 = Simd<W>::Set(0.0), acc1 = acc0;
       int j = 0;
       for (; j + 2 <= nw; j += 2) {
@@ -163,7 +165,7 @@ EDGESER_INLINE void CepstrumImpl(const CepstrumPlan& p, const double* spectrum, 
   if (!p.dct) return;
   for (int k = 0; k < p.n_mfcc; ++k) {
     const double* row = p.dct + k * n_mels;
-    for (int c = 0; c < K; c += W) {
+    for (int c = 0; c < active; c += W) {
       V acc0 = Simd<W>::Set(0.0), acc1 = acc0;
       int m = 0;
       for (; m + 2 <= n_mels; m += 2) {
@@ -178,8 +180,8 @@ EDGESER_INLINE void CepstrumImpl(const CepstrumPlan& p, const double* spectrum, 
 
 EDGESER_MULTIVERSIONED(Cepstrum,
                        (const CepstrumPlan& p, const double* spectrum, double* mel,
-                        double* cepstra),
-                       (p, spectrum, mel, cepstra))
+                        double* cepstra, int lanes),
+                       (p, spectrum, mel, cepstra, lanes))
 
 template <typename T>
 void StoreRows(const double* lanes, int dim, int count, T* out, std::ptrdiff_t out_stride) {
@@ -228,7 +230,8 @@ void FeatureComputer::ComputeFramesAs(const float* const* frames, int count, T* 
   double* spectrum = ws.samples_.data();
   const SpectrumOutput what =
       opts_.power == 1.0 ? SpectrumOutput::kMagnitude : SpectrumOutput::kPower;
-  fft_.Forward(ws.samples_.data(), frame_length_, what, spectrum_bins_, spectrum, ws.fft_.data());
+  fft_.Forward(ws.samples_.data(), frame_length_, what, spectrum_bins_, spectrum, ws.fft_.data(),
+               count);
   if (kind_ == FeatureKind::kSpectrogram) {
     StoreRows(spectrum, static_dim_, count, out, out_stride);
     return;
@@ -237,7 +240,7 @@ void FeatureComputer::ComputeFramesAs(const float* const* frames, int count, T* 
   const CepstrumPlan plan{&mel_,           fast_log_,
                           opts_.log_type == LogType::kDb, opts_.log_floor,
                           mfcc ? lifted_dct_.data() : nullptr, opts_.n_mfcc};
-  Cepstrum(plan, spectrum, ws.mel_.data(), ws.cepstra_.data());
+  Cepstrum(plan, spectrum, ws.mel_.data(), ws.cepstra_.data(), count);
   StoreRows(mfcc ? ws.cepstra_.data() : ws.mel_.data(), static_dim_, count, out, out_stride);
 }
 

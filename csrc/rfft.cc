@@ -63,11 +63,12 @@ struct Cplx {
 // Point k of a transform holds kLanes real parts at d + k*S and kLanes imaginary parts after.
 
 // Stage with half-size 1 (twiddle 1).
+// `active` (a multiple of W) is the number of leading lanes computed; the others are skipped.
 template <int W>
-EDGESER_INLINE void Radix2FirstPass(double* d, int m) {
+EDGESER_INLINE void Radix2FirstPass(double* d, int m, int active) {
   using C = Cplx<W>;
   for (int b = 0; b < m; b += 2) {
-    for (int c = 0; c < K; c += W) {
+    for (int c = 0; c < active; c += W) {
       double* p = d + b * S + c;
       const C a0 = C::Load(p), a1 = C::Load(p + S);
       (a0 + a1).Store(p);
@@ -78,10 +79,10 @@ EDGESER_INLINE void Radix2FirstPass(double* d, int m) {
 
 // Stages with half-sizes 1 and 2 fused (twiddles 1 and -i).
 template <int W>
-EDGESER_INLINE void Radix4FirstPass(double* d, int m) {
+EDGESER_INLINE void Radix4FirstPass(double* d, int m, int active) {
   using C = Cplx<W>;
   for (int b = 0; b < m; b += 4) {
-    for (int c = 0; c < K; c += W) {
+    for (int c = 0; c < active; c += W) {
       double* p = d + b * S + c;
       const C a0 = C::Load(p), a1 = C::Load(p + S), a2 = C::Load(p + 2 * S),
               a3 = C::Load(p + 3 * S);
@@ -97,13 +98,13 @@ EDGESER_INLINE void Radix4FirstPass(double* d, int m) {
 // Stages with half-sizes h and 2h fused: w1 = e^{-2 pi i j / 2h} for the first,
 // w2 = e^{-2 pi i j / 4h} (and -i w2 for the odd pairs) for the second.
 template <int W>
-EDGESER_INLINE void Radix4Pass(double* d, int m, int h, const double* tw) {
+EDGESER_INLINE void Radix4Pass(double* d, int m, int h, const double* tw, int active) {
   using C = Cplx<W>;
   const int hs = h * S;
   for (int b = 0; b < m; b += 4 * h) {
     for (int j = 0; j < h; ++j) {
       const double c1 = tw[4 * j], s1 = tw[4 * j + 1], c2 = tw[4 * j + 2], s2 = tw[4 * j + 3];
-      for (int c = 0; c < K; c += W) {
+      for (int c = 0; c < active; c += W) {
         double* p = d + (b + j) * S + c;
         const C a0 = C::Load(p), a1 = C::Load(p + hs), a2 = C::Load(p + 2 * hs),
                 a3 = C::Load(p + 3 * hs);
@@ -122,22 +123,23 @@ EDGESER_INLINE void Radix4Pass(double* d, int m, int h, const double* tw) {
 // The passes after the first one; the first pass ran with half-size 1 (odd log2 m) or fused
 // half-sizes 1 and 2 (even log2 m).
 template <int W>
-EDGESER_INLINE void LaterPasses(double* d, int m, int log2m, const double* tw) {
+EDGESER_INLINE void LaterPasses(double* d, int m, int log2m, const double* tw, int active) {
   for (int h = (log2m & 1) ? 2 : 4; h < m; h *= 4) {
-    Radix4Pass<W>(d, m, h, tw);
+    Radix4Pass<W>(d, m, h, tw, active);
     tw += 4 * h;
   }
 }
 
 template <int W>
-EDGESER_INLINE void ComplexForwardImpl(double* d, int m, int log2m, const double* tw) {
+EDGESER_INLINE void ComplexForwardImpl(double* d, int m, int log2m, const double* tw,
+                                       int active) {
   if (log2m == 0) return;
   if (log2m & 1) {
-    Radix2FirstPass<W>(d, m);
+    Radix2FirstPass<W>(d, m, active);
   } else {
-    Radix4FirstPass<W>(d, m);
+    Radix4FirstPass<W>(d, m, active);
   }
-  LaterPasses<W>(d, m, log2m, tw);
+  LaterPasses<W>(d, m, log2m, tw, active);
 }
 
 // ---- spectrum output --------------------------------------------------------------------------
@@ -172,9 +174,11 @@ struct SplitPlan {
 // X[k] = (Z[k] + conj Z[m-k]) / 2 - i e^{-2 pi i k/n} (Z[k] - conj Z[m-k]) / 2.
 template <int W>
 EDGESER_INLINE void SplitForwardImpl(const SplitPlan& p, const double* x, int length,
-                                     SpectrumOutput what, int bins, double* out, double* d) {
+                                     SpectrumOutput what, int bins, double* out, double* d,
+                                     int lanes) {
   using C = Cplx<W>;
   using V = typename Simd<W>::V;
+  const int active = (lanes + W - 1) / W * W;
   const int m = p.m;
   const int pairs = length / 2;
   const bool odd = length & 1;
@@ -186,10 +190,10 @@ EDGESER_INLINE void SplitForwardImpl(const SplitPlan& p, const double* x, int le
   };
   // The first butterfly pass reads the points straight from x in bit-reversed order.
   if (p.log2m == 0) {
-    for (int c = 0; c < K; c += W) point(0, c).Store(d + c);
+    for (int c = 0; c < active; c += W) point(0, c).Store(d + c);
   } else if (p.log2m & 1) {
     for (int b = 0; b < m; b += 2) {
-      for (int c = 0; c < K; c += W) {
+      for (int c = 0; c < active; c += W) {
         const C a0 = point(p.rev[b], c), a1 = point(p.rev[b + 1], c);
         (a0 + a1).Store(d + b * S + c);
         (a0 - a1).Store(d + (b + 1) * S + c);
@@ -197,7 +201,7 @@ EDGESER_INLINE void SplitForwardImpl(const SplitPlan& p, const double* x, int le
     }
   } else {
     for (int b = 0; b < m; b += 4) {
-      for (int c = 0; c < K; c += W) {
+      for (int c = 0; c < active; c += W) {
         const C a0 = point(p.rev[b], c), a1 = point(p.rev[b + 1], c),
                 a2 = point(p.rev[b + 2], c), a3 = point(p.rev[b + 3], c);
         const C b0 = a0 + a1, b1 = a0 - a1, b2 = a2 + a3, b3 = (a2 - a3).TimesMinusI();
@@ -209,13 +213,13 @@ EDGESER_INLINE void SplitForwardImpl(const SplitPlan& p, const double* x, int le
       }
     }
   }
-  LaterPasses<W>(d, m, p.log2m, p.tw);
+  LaterPasses<W>(d, m, p.log2m, p.tw, active);
 
   for (int k = 0; k < bins; ++k) {
     const double* za = d + (k == m ? 0 : k) * S;
     const double* zb = d + (k == 0 ? 0 : m - k) * S;
     const double cw = p.cs[k], sw = p.sn[k];
-    for (int c = 0; c < K; c += W) {
+    for (int c = 0; c < active; c += W) {
       const C a = C::Load(za + c), b = C::Load(zb + c);
       const V er = 0.5 * (a.re + b.re), ei = 0.5 * (a.im - b.im);
       const V orr = 0.5 * (a.im + b.im), oi = 0.5 * (b.re - a.re);
@@ -226,8 +230,8 @@ EDGESER_INLINE void SplitForwardImpl(const SplitPlan& p, const double* x, int le
 
 EDGESER_MULTIVERSIONED(SplitForward,
                        (const SplitPlan& p, const double* x, int length, SpectrumOutput what,
-                        int bins, double* out, double* d),
-                       (p, x, length, what, bins, out, d))
+                        int bins, double* out, double* d, int lanes),
+                       (p, x, length, what, bins, out, d, lanes))
 
 // ---- Bluestein, any size n: X[k] = w[k] sum_j (x[j] w[j]) conj(w[k-j]), w[j] = e^{-i pi j^2/n}
 struct BluesteinPlan {
@@ -244,38 +248,40 @@ struct BluesteinPlan {
 template <int W>
 EDGESER_INLINE void BluesteinForwardImpl(const BluesteinPlan& p, const double* x, int length,
                                          SpectrumOutput what, int bins, double* out,
-                                         double* a, double* g) {
+                                         double* a, double* g, int lanes) {
   using C = Cplx<W>;
+  const int active = (lanes + W - 1) / W * W;
   int j = 0;
   for (; j < length; ++j) {
-    for (int c = 0; c < K; c += W) {
+    for (int c = 0; c < active; c += W) {
       const typename Simd<W>::V v = Simd<W>::Load(x + j * K + c);
       C{v * p.wr[j], v * p.wi[j]}.Store(a + p.rev[j] * S + c);
     }
   }
   for (; j < p.p; ++j) {
-    for (int c = 0; c < K; c += W) C{Simd<W>::Set(0.0), Simd<W>::Set(0.0)}.Store(a + p.rev[j] * S + c);
+    for (int c = 0; c < active; c += W) C{Simd<W>::Set(0.0), Simd<W>::Set(0.0)}.Store(a + p.rev[j] * S + c);
   }
-  ComplexForwardImpl<W>(a, p.p, p.log2p, p.tw);
+  ComplexForwardImpl<W>(a, p.p, p.log2p, p.tw, active);
   // g[rev k] = conj(A[k] F[k]); a forward FFT of g is then the conjugate of the inverse DFT.
   for (int k = 0; k < p.p; ++k) {
-    for (int c = 0; c < K; c += W)
+    for (int c = 0; c < active; c += W)
       C::Load(a + k * S + c).Times(p.fr[k], p.fi[k]).Conj().Store(g + p.rev[k] * S + c);
   }
-  ComplexForwardImpl<W>(g, p.p, p.log2p, p.tw);
+  ComplexForwardImpl<W>(g, p.p, p.log2p, p.tw, active);
   for (int k = 0; k < bins; ++k) {
-    for (int c = 0; c < K; c += W)
+    for (int c = 0; c < active; c += W)
       StoreBin<W>(what, out, k, c, C::Load(g + k * S + c).Conj().Times(p.wr[k], p.wi[k]));
   }
 }
 
 EDGESER_MULTIVERSIONED(BluesteinForward,
                        (const BluesteinPlan& p, const double* x, int length, SpectrumOutput what,
-                        int bins, double* out, double* a, double* g),
-                       (p, x, length, what, bins, out, a, g))
+                        int bins, double* out, double* a, double* g, int lanes),
+                       (p, x, length, what, bins, out, a, g, lanes))
 
-EDGESER_MULTIVERSIONED(ComplexForward, (double* d, int m, int log2m, const double* tw),
-                       (d, m, log2m, tw))
+EDGESER_MULTIVERSIONED(ComplexForward,
+                       (double* d, int m, int log2m, const double* tw, int active),
+                       (d, m, log2m, tw, active))
 
 }  // namespace
 
@@ -301,7 +307,7 @@ ComplexFft::ComplexFft(int m) : m_(m), log2m_(Log2(m)) {
 }
 
 void ComplexFft::Forward(double* data) const {
-  ComplexForward(data, m_, log2m_, twiddles_.data());
+  ComplexForward(data, m_, log2m_, twiddles_.data(), K);
 }
 
 // ---- RealFft ------------------------------------------------------------------------------------
@@ -364,13 +370,14 @@ std::size_t RealFft::workspace_size() const {
 }
 
 void RealFft::Forward(const double* samples, int length, SpectrumOutput what, int bins,
-                      double* out, double* work) const {
+                      double* out, double* work, int lanes) const {
   if (length < 0 || length > n_) throw std::invalid_argument("RealFft: frame longer than size");
   if (bins < 0 || bins > num_bins()) throw std::invalid_argument("RealFft: too many bins");
+  if (lanes < 1 || lanes > K) throw std::invalid_argument("RealFft: lanes must be 1..kLanes");
   if (is_power_of_two()) {
     const SplitPlan plan{fft_.size(),       fft_.log2_size(),  fft_.bit_reverse().data(),
                          fft_.twiddles().data(), split_cos_.data(), split_sin_.data()};
-    SplitForward(plan, samples, length, what, bins, out, work);
+    SplitForward(plan, samples, length, what, bins, out, work, lanes);
     return;
   }
   const BluesteinPlan plan{bluestein_size_,         fft_.log2_size(),
@@ -378,7 +385,7 @@ void RealFft::Forward(const double* samples, int length, SpectrumOutput what, in
                            chirp_re_.data(),        chirp_im_.data(),
                            filter_re_.data(),       filter_im_.data()};
   BluesteinForward(plan, samples, length, what, bins, out, work,
-                   work + static_cast<std::size_t>(bluestein_size_) * S);
+                   work + static_cast<std::size_t>(bluestein_size_) * S, lanes);
 }
 
 }  // namespace edgeser

@@ -58,9 +58,10 @@ class RealFft {
   // samples: [length][kLanes] doubles (sample i of frame l at samples[i * kLanes + l]),
   // length <= size(); samples past `length` are taken as zeros. Writes bins [0, bins)
   // (bins <= num_bins()) to `out` in the layout of `what`. `work` holds workspace_size()
-  // doubles; every buffer is 64-byte aligned.
+  // doubles; every buffer is 64-byte aligned. Only lanes [0, lanes) need to be valid: lanes
+  // past them (rounded up to a register) are neither read nor written.
   void Forward(const double* samples, int length, SpectrumOutput what, int bins, double* out,
-               double* work) const;
+               double* work, int lanes = kLanes) const;
  private:
   int n_;
   int bluestein_size_ = 0;  // 0 for powers of two
