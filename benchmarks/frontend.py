@@ -67,6 +67,7 @@ class FrontendBenchSettings:
     batch_clip_s: float = 3.0
     stream_clip_s: float = 3.0
     chunk_ms: float = 10.0
+    min_time_s: float = 1.0  # per measurement: keep repeating at least this long (noise)
     budget_s: float = 5.0  # per measurement: stop repeating after this long (at least 3 runs)
     backends: tuple[str, ...] = ALL_IMPLEMENTATIONS
 
@@ -75,7 +76,7 @@ class FrontendBenchSettings:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        for name in ("batch_clip_s", "stream_clip_s", "chunk_ms", "budget_s"):
+        for name in ("batch_clip_s", "stream_clip_s", "chunk_ms", "budget_s", "min_time_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
         unknown = sorted(set(self.backends) - set(ALL_IMPLEMENTATIONS))
@@ -85,22 +86,29 @@ class FrontendBenchSettings:
     @classmethod
     def quick(cls, **overrides: Any) -> "FrontendBenchSettings":
         base = dict(repeats=3, batch_repeats=1, stream_repeats=1, batch_size=4,
-                    stream_clip_s=1.0, budget_s=2.0)
+                    stream_clip_s=1.0, min_time_s=0.01, budget_s=2.0)
         return cls(**{**base, **overrides})
 
 
 # ---- timing -----------------------------------------------------------------------------------
-def time_repeated(fn: Callable[[], Any], repeats: int, budget_s: float) -> list[float]:
-    """Seconds per call of `fn` after one untimed warm-up call (JIT, caches); stops early once
-    `budget_s` is spent and at least 3 calls are timed."""
+def time_repeated(fn: Callable[[], Any], repeats: int, budget_s: float,
+                  min_time_s: float = 0.0) -> list[float]:
+    """Seconds per call of `fn` after one untimed warm-up call (JIT, caches).
+
+    Times at least `repeats` calls and keeps going until `min_time_s` has passed, so that a
+    fast call's median spans enough wall time to shrug off short bursts of other processes;
+    stops once `budget_s` is spent (with at least 3 calls timed)."""
     fn()
     out: list[float] = []
-    deadline = time.perf_counter() + budget_s
-    for _ in range(repeats):
+    start = time.perf_counter()
+    while True:
         t = time.perf_counter()
         fn()
         out.append(time.perf_counter() - t)
-        if len(out) >= 3 and time.perf_counter() > deadline:
+        elapsed = time.perf_counter() - start
+        if len(out) >= 3 and elapsed > budget_s:
+            break
+        if len(out) >= repeats and elapsed >= min_time_s:
             break
     return out
 
@@ -270,10 +278,11 @@ def measure(impl: Impl, s: FrontendBenchSettings, clips: dict[str, np.ndarray],
     for task in tasks:
         for workload, x in clips.items():
             out = impl.features(x, task)
-            t = time_repeated(lambda: impl.features(x, task), s.repeats, s.budget_s)
+            t = time_repeated(lambda: impl.features(x, task), s.repeats, s.budget_s, s.min_time_s)
             rows.append({"impl": impl.name, "task": task, "workload": workload,
                          "unit": "per call", "frames": int(np.shape(out)[0]), **stats_us(t)})
-        t = time_repeated(lambda: impl.batch(batch, task), s.batch_repeats, s.budget_s)
+        t = time_repeated(lambda: impl.batch(batch, task), s.batch_repeats, s.budget_s,
+                          s.min_time_s)
         rows.append({"impl": impl.name, "task": task, "workload": f"batch{len(batch)}",
                      "unit": "per batch", "clips": len(batch), **stats_us(t)})
         session = impl.stream(task)
@@ -405,8 +414,8 @@ def format_targets(targets: list[dict]) -> str:
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.frontend", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--repeats", type=int, help="timed calls per single-clip measurement "
-                                               "(default 200; batches and streams scale down)")
+    p.add_argument("--repeats", type=int, help="least timed calls per single-clip measurement "
+                                               "(default 200, and at least 1 s of calls)")
     p.add_argument("--quick", action="store_true", help="smoke test: few repeats, batch of 4")
     p.add_argument("--backends", help="comma-separated subset of " + ",".join(ALL_IMPLEMENTATIONS))
     p.add_argument("--json", default=str(h.RESULTS_DIR / "frontend.json"), metavar="FILE",
