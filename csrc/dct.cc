@@ -24,7 +24,8 @@ std::vector<double> DctMatrix(const FrontendOptions& opts) {
 std::vector<double> LifterCoeffs(const FrontendOptions& opts) {
   std::vector<double> c(opts.n_mfcc, 1.0);
   if (opts.lifter == 0) return c;
-  for (int k = 0; k < opts.n_mfcc; ++k) c[k] = 1.0 + 0.5 * opts.lifter * std::sin(kPi * k / opts.lifter);
+  for (int k = 0; k < opts.n_mfcc; ++k)
+    c[k] = 1.0 + 0.5 * opts.lifter * std::sin(kPi * k / opts.lifter);
   return c;
 }
 
@@ -32,7 +33,8 @@ std::vector<double> LiftedDctMatrix(const FrontendOptions& opts) {
   std::vector<double> d = DctMatrix(opts);
   const std::vector<double> lift = LifterCoeffs(opts);
   for (int k = 0; k < opts.n_mfcc; ++k) {
-    for (int j = 0; j < opts.n_mels; ++j) d[static_cast<std::size_t>(k) * opts.n_mels + j] *= lift[k];
+    for (int j = 0; j < opts.n_mels; ++j)
+      d[static_cast<std::size_t>(k) * opts.n_mels + j] *= lift[k];
   }
   return d;
 }

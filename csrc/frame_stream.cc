@@ -126,8 +126,8 @@ long long FrameStream::Push(const float* x, long long n, float* out) {
     x += take;
     n -= take;
     if (fill_ < frame_length_) continue;
-    const int count =
-        static_cast<int>(std::min<long long>(block_frames_, 1 + (fill_ - frame_length_) / frame_shift_));
+    const long long ready = 1 + (fill_ - frame_length_) / frame_shift_;
+    const int count = static_cast<int>(std::min<long long>(block_frames_, ready));
     const float* starts[kLanes];
     for (int f = 0; f < count; ++f) starts[f] = samples_.data() + f * frame_shift_;
     computer_->ComputeFrames(starts, count, block_.data(), static_dim_, ws_);

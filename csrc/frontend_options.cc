@@ -36,7 +36,8 @@ E Parse(const std::pair<E, const char*> (&table)[N], const std::string& s, const
     if (s == entry.second) return entry.first;
   }
   std::string choices;
-  for (const auto& entry : table) choices += std::string(choices.empty() ? "" : ", ") + entry.second;
+  for (const auto& entry : table)
+    choices += std::string(choices.empty() ? "" : ", ") + entry.second;
   throw std::invalid_argument(std::string("unknown ") + what + " '" + s + "'; choose from " +
                               choices);
 }

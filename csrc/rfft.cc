@@ -160,6 +160,16 @@ EDGESER_INLINE void StoreBin(SpectrumOutput what, double* out, int k, int c, con
 }
 
 // ---- real transform, power-of-two size n = 2m --------------------------------------------------
+// Complex point j = (x[2j], x[2j+1]) of lanes [c, c + W); zero past the frame's length.
+template <int W>
+EDGESER_INLINE Cplx<W> SamplePair(const double* x, int length, int j, int c) {
+  const typename Simd<W>::V zero = Simd<W>::Set(0.0);
+  if (2 * j + 1 < length)
+    return {Simd<W>::Load(x + 2 * j * K + c), Simd<W>::Load(x + (2 * j + 1) * K + c)};
+  if (2 * j < length) return {Simd<W>::Load(x + 2 * j * K + c), zero};
+  return {zero, zero};
+}
+
 struct SplitPlan {
   int m;
   int log2m;
@@ -180,21 +190,14 @@ EDGESER_INLINE void SplitForwardImpl(const SplitPlan& p, const double* x, int le
   using V = typename Simd<W>::V;
   const int active = (lanes + W - 1) / W * W;
   const int m = p.m;
-  const int pairs = length / 2;
-  const bool odd = length & 1;
-  // Complex point j = (x[2j], x[2j+1]); zero past the frame.
-  auto point = [&](int j, int c) -> C {
-    if (j < pairs) return {Simd<W>::Load(x + 2 * j * K + c), Simd<W>::Load(x + (2 * j + 1) * K + c)};
-    if (j == pairs && odd) return {Simd<W>::Load(x + 2 * j * K + c), Simd<W>::Set(0.0)};
-    return {Simd<W>::Set(0.0), Simd<W>::Set(0.0)};
-  };
   // The first butterfly pass reads the points straight from x in bit-reversed order.
   if (p.log2m == 0) {
-    for (int c = 0; c < active; c += W) point(0, c).Store(d + c);
+    for (int c = 0; c < active; c += W) SamplePair<W>(x, length, 0, c).Store(d + c);
   } else if (p.log2m & 1) {
     for (int b = 0; b < m; b += 2) {
       for (int c = 0; c < active; c += W) {
-        const C a0 = point(p.rev[b], c), a1 = point(p.rev[b + 1], c);
+        const C a0 = SamplePair<W>(x, length, p.rev[b], c);
+        const C a1 = SamplePair<W>(x, length, p.rev[b + 1], c);
         (a0 + a1).Store(d + b * S + c);
         (a0 - a1).Store(d + (b + 1) * S + c);
       }
@@ -202,8 +205,10 @@ EDGESER_INLINE void SplitForwardImpl(const SplitPlan& p, const double* x, int le
   } else {
     for (int b = 0; b < m; b += 4) {
       for (int c = 0; c < active; c += W) {
-        const C a0 = point(p.rev[b], c), a1 = point(p.rev[b + 1], c),
-                a2 = point(p.rev[b + 2], c), a3 = point(p.rev[b + 3], c);
+        const C a0 = SamplePair<W>(x, length, p.rev[b], c);
+        const C a1 = SamplePair<W>(x, length, p.rev[b + 1], c);
+        const C a2 = SamplePair<W>(x, length, p.rev[b + 2], c);
+        const C a3 = SamplePair<W>(x, length, p.rev[b + 3], c);
         const C b0 = a0 + a1, b1 = a0 - a1, b2 = a2 + a3, b3 = (a2 - a3).TimesMinusI();
         double* q = d + b * S + c;
         (b0 + b2).Store(q);
@@ -259,7 +264,8 @@ EDGESER_INLINE void BluesteinForwardImpl(const BluesteinPlan& p, const double* x
     }
   }
   for (; j < p.p; ++j) {
-    for (int c = 0; c < active; c += W) C{Simd<W>::Set(0.0), Simd<W>::Set(0.0)}.Store(a + p.rev[j] * S + c);
+    for (int c = 0; c < active; c += W)
+      C{Simd<W>::Set(0.0), Simd<W>::Set(0.0)}.Store(a + p.rev[j] * S + c);
   }
   ComplexForwardImpl<W>(a, p.p, p.log2p, p.tw, active);
   // g[rev k] = conj(A[k] F[k]); a forward FFT of g is then the conjugate of the inverse DFT.

@@ -18,7 +18,8 @@ void BindDeltas(py::module_& m) {
         py::array_t<double> out({frames, static_cast<long long>(dim) * (1 + deltas)});
         double* o = out.mutable_data();
         for (long long t = 0; t < frames; ++t)
-          std::copy(statics.data() + t * dim, statics.data() + (t + 1) * dim, o + t * dim * (1 + deltas));
+          std::copy(statics.data() + t * dim, statics.data() + (t + 1) * dim,
+                    o + t * dim * (1 + deltas));
         AddDeltas(o, frames, dim, deltas, window);
         return out;
       },

@@ -27,7 +27,8 @@ void BindFeatureComputer(py::module_& m) {
           "compute",
           [](const FeatureComputer& c, const FloatSignal& x) {
             const SignalView sig = ViewSignal(x);
-            py::array_t<float> out({c.NumFrames(sig.size), static_cast<long long>(c.feature_dim())});
+            py::array_t<float> out(
+                {c.NumFrames(sig.size), static_cast<long long>(c.feature_dim())});
             float* dst = out.mutable_data();
             {
               py::gil_scoped_release nogil;

@@ -7,7 +7,8 @@ namespace {
 
 // A string-valued property over an enum field, using the dataclass spellings.
 template <typename E, E FrontendOptions::*Field>
-void EnumProperty(py::class_<FrontendOptions>& cls, const char* name, E (*parse)(const std::string&)) {
+void EnumProperty(py::class_<FrontendOptions>& cls, const char* name,
+                  E (*parse)(const std::string&)) {
   cls.def_property(
       name, [](const FrontendOptions& o) { return ToString(o.*Field); },
       [parse](FrontendOptions& o, const std::string& v) { o.*Field = parse(v); });
