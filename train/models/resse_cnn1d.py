@@ -8,7 +8,8 @@ same network without SE and residual.
 Defaults differ from that description in two measured ways (EmoDB eGeMAPS, random split, UA):
 global average pooling over the functional axis discards which functional an activation came
 from and underfits (0.44); max-pool x4 + flatten keeps it (0.70), and dropout 0.2 instead of
-0.5 gives 0.76. `pooling="gap", dropout=0.5` builds the literal variant.
+0.5 gives 0.76. `pooling="gap", dropout=0.5` builds the literal variant. For long sets
+(ComParE, 6373 values) raise `pool` (e.g. 32) to keep the dense layer and int8 file small.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ POOLINGS = ("gap", "flatten")
 
 
 def _build(input_shape, n_classes, batch_size, se_residual: bool, filters: int, kernel: int,
-           dropout: float, dense: int, pooling: str, name: str):
+           dropout: float, dense: int, pooling: str, pool: int, name: str):
     import keras
     from keras import layers
 
@@ -56,19 +57,19 @@ def _build(input_shape, n_classes, batch_size, se_residual: bool, filters: int, 
     if pooling == "gap":
         y = layers.GlobalAveragePooling1D()(y)
     else:  # keep which functional each activation came from
-        y = layers.Flatten()(layers.MaxPooling1D(4)(y))
+        y = layers.Flatten()(layers.MaxPooling1D(pool)(y))
     y = layers.Dense(dense, activation="relu")(y)
     out = layers.Dense(n_classes, activation="softmax", dtype="float32", name="probs")(y)
     return keras.Model(inp, out, name=name)
 
 
 def build_resse_cnn1d(input_shape, n_classes, batch_size=None, filters=32, kernel=5,
-                      dropout=0.2, dense=32, pooling="flatten"):
+                      dropout=0.2, dense=32, pooling="flatten", pool=4):
     return _build(input_shape, n_classes, batch_size, True, filters, kernel, dropout, dense,
-                  pooling, "resse_cnn1d")
+                  pooling, pool, "resse_cnn1d")
 
 
 def build_cnn1d(input_shape, n_classes, batch_size=None, filters=32, kernel=5, dropout=0.2,
-                dense=32, pooling="flatten"):
+                dense=32, pooling="flatten", pool=4):
     return _build(input_shape, n_classes, batch_size, False, filters, kernel, dropout, dense,
-                  pooling, "cnn1d")
+                  pooling, pool, "cnn1d")
