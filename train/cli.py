@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if a.command == "extract":
         cfg = _config(a)
-        t = recipe.load_table(cfg)
+        t = recipe.load_table(cfg, for_model=False)
         print(f"{len(t)} utterances, {t.dim}-dim {t.choice.label}, {len(t.skipped)} skipped")
         for f, why in t.skipped:
             print(f"  skipped {f}: {why}")

@@ -36,12 +36,12 @@ def feature_choice(cfg: TrainConfig) -> FeatureChoice:
     return FeatureChoice.parse(cfg.feature_name, cfg.frontend_config())
 
 
-def load_table(cfg: TrainConfig, progress: bool = True) -> FeatureTable:
+def load_table(cfg: TrainConfig, progress: bool = True, for_model: bool = True) -> FeatureTable:
     corpus = load_corpus(cfg.corpus, cfg.data)
     if cfg.subset:
         corpus = corpus.subset(cfg.subset)
     choice = feature_choice(cfg)
-    if choice.is_sequence != reads_windows(cfg.model):
+    if for_model and choice.is_sequence != reads_windows(cfg.model):
         raise ValueError(f"model {cfg.model} needs {'frame' if reads_windows(cfg.model) else 'functional'}"
                          f" features; {cfg.feature_name!r} are not")
     return extract(corpus, choice, cfg.cache or None, progress=progress)
