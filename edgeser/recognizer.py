@@ -219,7 +219,8 @@ class Recognizer:
         t0 = time.perf_counter()
         feats = self.frame_features(clip.samples)
         t1 = time.perf_counter()
-        energies = frame_energy_db(clip.samples, cfg.frame_length, cfg.frame_shift)
+        energies = (None if self.vad is None else
+                    frame_energy_db(clip.samples, cfg.frame_length, cfg.frame_shift))
         starts = window_starts(feats.shape[0], self.features.window_frames,
                                self.features.hop_frames)
         speech = self.speech_windows(energies, starts)

@@ -69,3 +69,19 @@ def test_energy_stream_equals_offline(chunk):
     stream = EnergyStream(L, S)
     got = np.concatenate([stream.push(x[i:i + chunk]) for i in range(0, len(x), chunk)])
     np.testing.assert_array_equal(got, frame_energy_db(x, L, S))
+
+
+@pytest.mark.parametrize("length, shift", [(400, 160), (400, 400), (100, 250), (401, 1), (5, 3)])
+def test_frame_energy_equals_direct_rms_after_dc_removal(length, shift):
+    """The hop-sum shortcut against the obvious per-frame computation, DC offset included."""
+    rng = np.random.default_rng(length + shift)
+    x = np.concatenate([0.1 * rng.standard_normal(6000), np.zeros(3000),
+                        0.5 + 1e-3 * rng.standard_normal(5000)]).astype(np.float32)
+    n = 1 + (len(x) - length) // shift
+    frames = np.stack([x[i * shift:i * shift + length] for i in range(n)]).astype(np.float64)
+    frames -= frames.mean(axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        want = np.maximum(10 * np.log10(np.mean(frames * frames, axis=1)), -200.0)
+    got = frame_energy_db(x, length, shift)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, atol=1e-6)
