@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 AUDIO ?=
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: setup test predict bench clean
 
@@ -15,8 +15,9 @@ setup: $(PY)
 	$(PY) -m pip install -q -e ".[dev]"
 	$(PY) -c "import edgeser.frontend as f; print('front-end backends:', f.available_backends())"
 
+# EDGESER_REQUIRE_CPP=1: a missing C++ extension fails the suite instead of skipping its tests.
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS) tests
+	EDGESER_REQUIRE_CPP=1 $(PY) -m pytest $(PYTEST_ARGS) tests
 
 # Sets up the runtime only, then predicts with the bundled default model: make predict AUDIO=clip.wav
 predict: $(PY)

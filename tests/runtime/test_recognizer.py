@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +17,7 @@ from edgeser.interpreter import as_probabilities
 from edgeser.prediction import NO_SPEECH
 from edgeser.recognizer import Recognizer
 
-from .support import LABELS, RATE, encode, noise, speechlike
+from .support import LABELS, RATE, encode, noise, speechlike, subprocess_env
 
 WINDOW, HOP, SHIFT_S = 100, 50, 0.010  # the tiny bundles' windows
 
@@ -281,14 +284,32 @@ def test_missing_runtime_is_a_missing_dependency(bundle_dir, monkeypatch):
 
 
 # ---- openSMILE models -------------------------------------------------------------------------
-def test_opensmile_model_predicts_one_vector_per_clip(bundle_dir, speech):
+def test_opensmile_model_predicts_one_vector_per_clip(bundle_dir):
+    """Runs in a fresh process: openSMILE's native code aborts when TensorFlow is already
+    loaded in the same process (as in a test worker that ran the training tests)."""
     if not (bundle_dir / "tiny_smile.edgeser").exists():
         pytest.skip("opensmile is not installed, so no openSMILE test bundle was built")
-    r = Recognizer(bundle_dir / "tiny_smile.edgeser")
-    p = r.predict(speech, sample_rate=RATE)
-    assert_valid(p)
-    assert p.timings.keys() >= {"features", "inference"}
-    assert r.predict(np.zeros(RATE, np.float32), sample_rate=RATE).label is None
+    code = f"""
+import json, sys
+import numpy as np
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from support import RATE, speechlike
+from edgeser.recognizer import Recognizer
+r = Recognizer({str(bundle_dir / "tiny_smile.edgeser")!r})
+p = r.predict(speechlike(2.5, seed=7), sample_rate=RATE)
+silent = r.predict(np.zeros(RATE, np.float32), sample_rate=RATE)
+print(json.dumps({{"p": p.to_dict(), "silent_label": silent.label}}))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=subprocess_env(), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    p = out["p"]
+    assert p["label"] in LABELS and p["is_speech"]
+    assert sum(p["scores"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert p["confidence"] == max(p["scores"].values())
+    assert p["timings"].keys() >= {"features", "inference"}
+    assert out["silent_label"] is None
 
 
 def test_opensmile_model_without_opensmile_names_the_extra(bundle_dir, monkeypatch):
