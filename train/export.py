@@ -72,17 +72,24 @@ class TFLiteModel:
     """A TFLite classifier run one example at a time, quantising int8 inputs as needed."""
 
     def __init__(self, model: bytes):
-        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-        self.interpreter = Interpreter(model_content=model, num_threads=1)
-        self.interpreter.allocate_tensors()
+        self.xnnpack = True
+        try:
+            self.interpreter = Interpreter(model_content=model, num_threads=1)
+            self.interpreter.allocate_tensors()
+        except RuntimeError:
+            # XNNPACK refuses some int8 graphs (e.g. very long Conv1D over ComParE); the builtin
+            # kernels still run them. Recorded so reports can say so.
+            self.xnnpack = False
+            self.interpreter = Interpreter(
+                model_content=model, num_threads=1,
+                experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+            self.interpreter.allocate_tensors()
         self._in = self.interpreter.get_input_details()[0]
         self._out = self.interpreter.get_output_details()[0]
 
     def op_names(self) -> list[str]:
-        # Built from the flatbuffer, before any delegate rewrites the graph.
-        from ai_edge_litert.interpreter import Interpreter
-
         details = self.interpreter._get_ops_details()  # noqa: SLF001 (only public op listing)
         return [d["op_name"] for d in details if d["op_name"] != "DELEGATE"]
 

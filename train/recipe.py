@@ -71,12 +71,14 @@ def representative(ex: Examples, seed: int) -> np.ndarray:
     return ex.x[np.sort(take)]
 
 
-def _int8_probs(spec: ModelSpec, model, rep: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, int]:
+def _int8_probs(spec: ModelSpec, model, rep: np.ndarray,
+                x: np.ndarray) -> tuple[np.ndarray, int, bool]:
     with tempfile.TemporaryDirectory(prefix="edgeser-fold-") as tmp:
         w = Path(tmp) / "fold.weights.h5"
         model.save_weights(w)
         data = convert_model(spec, w, "int8", rep)
-    return TFLiteModel(data).predict(x), len(data)
+    runner = TFLiteModel(data)
+    return runner.predict(x), len(data), runner.xnnpack
 
 
 def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
@@ -111,11 +113,12 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
         y_float.append(pf)
         if cfg.int8_eval and int8_error is None:
             try:
-                p8, size = _int8_probs(spec, res.model, representative(tr, cfg.seed), te.x)
+                p8, size, xnn = _int8_probs(spec, res.model, representative(tr, cfg.seed), te.x)
                 pi = utterance_probs(p8, te.owner, te.n_utterances).argmax(axis=1)
                 y_int8.append(pi)
                 row["int8"] = _brief(scores(te.utt_y, pi, labels))
                 row["int8_bytes"] = size
+                row["int8_xnnpack"] = xnn
             except ConversionError as exc:
                 int8_error = str(exc)
                 log.error("int8 evaluation disabled: %s", exc)
