@@ -119,10 +119,10 @@ def _scores_text(pred) -> str:
     return ", ".join(f"{lab} {p:.2f}" for lab, p in pred.top(3))
 
 
-def _table_row(name: str, pred) -> str:
+def _table_row(name: str, pred, width: int = 32) -> str:
     label = pred.label if pred.label is not None else "-"
     conf = f"{pred.confidence:.2f}" if pred.is_speech else "-"
-    return f"{name:<32} {label:<12} {conf:>5} {pred.duration_s:>8.2f}s  {_scores_text(pred)}"
+    return f"{name:<{width}} {label:<12} {conf:>5} {pred.duration_s:>8.2f}s  {_scores_text(pred)}"
 
 
 def _predict(args, out: TextIO, err: TextIO) -> int:
@@ -137,8 +137,9 @@ def _predict(args, out: TextIO, err: TextIO) -> int:
         _error(f"cannot load model {args.model!r}: {exc}", err)
         return EXIT_USAGE
     failed = 0
+    width = max(32, *(len(f) for f in args.files))  # file column fits the longest name
     if not args.json:
-        print(f"{'file':<32} {'label':<12} {'conf':>5} {'duration':>9}  top scores "
+        print(f"{'file':<{width}} {'label':<12} {'conf':>5} {'duration':>9}  top scores "
               f"(model {rec.name})", file=out)
     for path in args.files:
         try:
@@ -155,12 +156,12 @@ def _predict(args, out: TextIO, err: TextIO) -> int:
                 row["timeline"] = [p.to_dict() for p in timeline]
             print(json.dumps(row), file=out, flush=True)
             continue
-        print(_table_row(path, pred), file=out)
+        print(_table_row(path, pred, width), file=out)
         for w in pred.warnings:
-            print(f"{'':<32} warning: {w}", file=out)
+            print(f"{'':<{width}} warning: {w}", file=out)
         for p in timeline or ():
             span = f"  {p.start_s:7.2f}-{p.end_s:7.2f}s"
-            print(f"{span:<32} {p.label or '-':<12} "
+            print(f"{span:<{width}} {p.label or '-':<12} "
                   f"{(f'{p.confidence:.2f}' if p.is_speech else '-'):>5} {'':>9}  "
                   f"{_scores_text(p)}", file=out)
         out.flush()
