@@ -117,15 +117,23 @@ class ModelRunner:
             raise ValueError(f"max_batch must be a positive integer, got {max_batch!r}")
         self.runtime, cls, resolver = resolve_runtime(runtime)
         kwargs = {"model_content": bytes(model), "num_threads": num_threads}
-        if not xnnpack and resolver is not None:
-            kwargs["experimental_op_resolver_type"] = \
-                resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+        no_delegate = None if resolver is None else {
+            "experimental_op_resolver_type": resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES}
+        if not xnnpack and no_delegate:
+            kwargs.update(no_delegate)
         try:
-            self._interp = cls(**kwargs)
-            self._interp.allocate_tensors()
+            self._interp = self._load(cls, kwargs)
         except (ValueError, RuntimeError) as exc:
-            raise BundleError(f"{source}: the TFLite model cannot be loaded by {self.runtime} "
-                              f"({exc})") from None
+            if not (xnnpack and no_delegate):
+                raise BundleError(f"{source}: the TFLite model cannot be loaded by "
+                                  f"{self.runtime} ({exc})") from None
+            # XNNPACK refuses some int8 graphs at prepare; the builtin kernels still run them.
+            try:
+                self._interp = self._load(cls, {**kwargs, **no_delegate})
+            except (ValueError, RuntimeError) as exc2:
+                raise BundleError(f"{source}: the TFLite model cannot be loaded by "
+                                  f"{self.runtime} ({exc2})") from None
+            xnnpack = False
         ins, outs = self._interp.get_input_details(), self._interp.get_output_details()
         if len(ins) != 1 or len(outs) != 1:
             raise BundleError(f"{source}: the model must have one input and one output tensor, "
@@ -139,6 +147,12 @@ class ModelRunner:
         self._lock = threading.Lock()
         self._tolerance = PROBABILITY_TOLERANCE[
             "quantized" if self.output.quantized else "float"]
+
+    @staticmethod
+    def _load(cls, kwargs: dict):
+        interp = cls(**kwargs)
+        interp.allocate_tensors()
+        return interp
 
     @property
     def input_shape(self) -> tuple[int, ...]:

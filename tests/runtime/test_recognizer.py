@@ -351,3 +351,32 @@ def test_long_recordings_get_features_block_by_block(recognizers, long_audio, mo
     assert blocked.shape == whole.shape
     np.testing.assert_allclose(blocked, whole, atol=1e-4)
     assert_same_windows(r.timeline(long_audio, sample_rate=RATE), want, 1e-5)
+
+
+def test_model_refused_by_xnnpack_falls_back_to_builtin_kernels(bundle_dir, monkeypatch, speech):
+    """Some int8 graphs make XNNPACK fail at prepare; the runner retries without delegates."""
+    from edgeser import interpreter
+
+    name, real_cls, resolver = interpreter.resolve_runtime("auto")
+    if resolver is None:
+        pytest.skip(f"{name} cannot turn its default delegates off")
+    attempts = []
+
+    class RefusingXnnpack(real_cls):
+        def __init__(self, **kw):
+            attempts.append("experimental_op_resolver_type" in kw)
+            self._delegated = "experimental_op_resolver_type" not in kw
+            super().__init__(**kw)
+
+        def allocate_tensors(self):
+            if self._delegated:
+                raise RuntimeError("XNNPACK delegate failed to prepare (simulated)")
+            return super().allocate_tensors()
+
+    monkeypatch.setattr(interpreter, "resolve_runtime", lambda runtime: (name, RefusingXnnpack,
+                                                                        resolver))
+    r = Recognizer(bundle_dir / "tiny_int8.edgeser")
+    assert attempts == [False, True]
+    assert r._runner.xnnpack is False
+    want = Recognizer(bundle_dir / "tiny_int8.edgeser", xnnpack=False).predict(speech, RATE)
+    assert r.predict(speech, RATE).scores == pytest.approx(want.scores, abs=1e-6)
