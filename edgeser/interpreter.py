@@ -154,6 +154,11 @@ class ModelRunner:
         interp.allocate_tensors()
         return interp
 
+    def op_names(self) -> list[str]:
+        """Names of the graph's ops (what a deployment target's TFLite build must support)."""
+        details = self._interp._get_ops_details()  # noqa: SLF001 (TFLite's only op listing)
+        return [d["op_name"] for d in details if d["op_name"] != "DELEGATE"]
+
     @property
     def input_shape(self) -> tuple[int, ...]:
         """Shape of one example including its batch dimension of 1."""

@@ -69,47 +69,22 @@ def convert_model(spec: ModelSpec, weights: str | Path, quantization: str,
 
 
 class TFLiteModel:
-    """A TFLite classifier run one example at a time, quantising int8 inputs as needed."""
+    """A converted model run through the runtime's own `ModelRunner` (ai-edge-litert), so the
+    int8 figures in reports come from exactly the code `edgeser.predict` uses: the same input
+    quantisation, output dequantisation and XNNPACK -> builtin-kernel fallback."""
 
     def __init__(self, model: bytes):
-        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+        from edgeser.interpreter import ModelRunner
 
-        self.xnnpack = True
-        try:
-            self.interpreter = Interpreter(model_content=model, num_threads=1)
-            self.interpreter.allocate_tensors()
-        except RuntimeError:
-            # XNNPACK refuses some int8 graphs (e.g. very long Conv1D over ComParE); the builtin
-            # kernels still run them. Recorded so reports can say so.
-            self.xnnpack = False
-            self.interpreter = Interpreter(
-                model_content=model, num_threads=1,
-                experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-            self.interpreter.allocate_tensors()
-        self._in = self.interpreter.get_input_details()[0]
-        self._out = self.interpreter.get_output_details()[0]
+        self.runner = ModelRunner(model, runtime="litert", num_threads=1)
+        self.xnnpack = self.runner.xnnpack  # False when XNNPACK refused the graph
 
     def op_names(self) -> list[str]:
-        details = self.interpreter._get_ops_details()  # noqa: SLF001 (only public op listing)
-        return [d["op_name"] for d in details if d["op_name"] != "DELEGATE"]
+        return self.runner.op_names()
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probabilities [n, classes] for inputs [n, *input_shape[1:]]."""
-        it, i_d, o_d = self.interpreter, self._in, self._out
-        out = []
-        for row in np.asarray(x, dtype=np.float32):
-            v = row[None, ...]
-            if i_d["dtype"] == np.int8:
-                scale, zero = i_d["quantization"]
-                v = np.clip(np.round(v / scale + zero), -128, 127).astype(np.int8)
-            it.set_tensor(i_d["index"], v)
-            it.invoke()
-            p = it.get_tensor(o_d["index"])[0]
-            if o_d["dtype"] == np.int8:
-                scale, zero = o_d["quantization"]
-                p = (p.astype(np.float32) - zero) * scale
-            out.append(p.astype(np.float32))
-        return np.stack(out)
+        return self.runner.run(np.asarray(x, dtype=np.float32)).astype(np.float32)
 
 
 def feature_spec(choice: FeatureChoice, dim: int, window_frames: int | None,
