@@ -468,6 +468,16 @@ def write_json(path: str | os.PathLike, data: Mapping[str, Any]) -> Path:
     return path
 
 
+def publish(report: Mapping[str, Any], json_path: str | os.PathLike, render, chart,
+            with_chart: bool = True) -> None:
+    """Write the JSON, print the table, and draw the PNG chart beside the JSON."""
+    path = write_json(json_path, report)
+    print(render(report))
+    print(f"\nresults: {path}")
+    if with_chart:
+        print(f"chart: {chart(report, path.with_suffix('.png'))}")
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)

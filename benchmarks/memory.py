@@ -256,11 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"benchmarks.memory: {exc}", file=sys.stderr)
         return 2
     report = run(settings, model, argv)
-    json_path = h.write_json(args.json, report)
-    print(render(report))
-    print(f"\nresults: {json_path}")
-    if not args.no_chart:
-        print(f"chart: {chart(report, json_path.with_suffix('.png'))}")
+    h.publish(report, args.json, render, chart, with_chart=not args.no_chart)
     return 0
 
 
