@@ -81,16 +81,22 @@ def _int8_probs(spec: ModelSpec, model, rep: np.ndarray,
     return runner.predict(x), len(data), runner.xnnpack
 
 
-def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
-             table: FeatureTable | None = None, progress: bool = True) -> dict[str, Any]:
-    """Train and test every fold of `cfg.protocol`; pooled float (and int8) metrics + plots."""
-    t0 = time.time()
+def _prepare(cfg: TrainConfig, out: Path, dev: DeviceSetup | None, table: FeatureTable | None,
+             progress: bool):
+    """Output folder, device, features, windowing and model spec shared by every recipe step."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     dev = dev or setup_device(cfg.device, cfg.cpu_replicas)
     table = table or load_table(cfg, progress)
     win = Windowing.of(cfg, table)
-    spec = model_spec(cfg, table, win)
+    return out, dev, table, win, model_spec(cfg, table, win)
+
+
+def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
+             table: FeatureTable | None = None, progress: bool = True) -> dict[str, Any]:
+    """Train and test every fold of `cfg.protocol`; pooled float (and int8) metrics + plots."""
+    t0 = time.time()
+    out, dev, table, win, spec = _prepare(cfg, out, dev, table, progress)
     labels = table.labels
     folds = make_folds(cfg.protocol, table.y, table.speakers, k=cfg.k,
                        val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction,
@@ -177,12 +183,7 @@ def fit_all(cfg: TrainConfig, out: Path, epochs: int, dev: DeviceSetup | None = 
             table: FeatureTable | None = None, progress: bool = True) -> Path:
     """Train on every utterance for a fixed number of epochs (e.g. the protocol's median best
     epoch) and save weights, spec, normalisation and windowing to `out`."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    dev = dev or setup_device(cfg.device, cfg.cpu_replicas)
-    table = table or load_table(cfg, progress)
-    win = Windowing.of(cfg, table)
-    spec = model_spec(cfg, table, win)
+    out, dev, table, win, spec = _prepare(cfg, out, dev, table, progress)
     everyone = np.arange(len(table))
     norm = Normaliser.fit(table.feats)
     tr = make_examples(table, everyone, norm, win.window, win.train_hop)
