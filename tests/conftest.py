@@ -12,6 +12,13 @@ from typing import Callable
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same cases on every run by default so CI gives a reproducible verdict;
+# HYPOTHESIS_PROFILE=explore draws fresh random cases (run it locally to hunt for new failures).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SIGNAL_KINDS = ("sine", "chirp", "noise", "silence", "clipped", "impulses", "int16_scale")
