@@ -16,7 +16,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from .config import DEFAULT_PRESETS, DEVICES, LR_SCHEDULES, TrainConfig
+from .config import DEFAULT_PRESETS, DEVICES, LR_SCHEDULES, SELECTIONS, TrainConfig
 from .corpora import CORPORA
 from .models import MODELS
 from .protocols import PROTOCOLS
@@ -67,6 +67,10 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
                    help="maximum epochs (early stopping on validation UA) (%(default)s)")
     g.add_argument("--patience", type=int, default=_DEFAULT.patience,
                    help="epochs without validation-UA gain before stopping (0 = never)")
+    g.add_argument("--selection", choices=SELECTIONS, default=_DEFAULT.selection,
+                   help="val_ua: keep the epoch with the best UA on validation speakers drawn "
+                        "from the training part; fixed: train all --epochs on the whole "
+                        "training part, keep the last (%(default)s)")
     g.add_argument("--batch-size", type=int, default=_DEFAULT.batch_size, help="(%(default)s)")
     g.add_argument("--lr", type=float, default=_DEFAULT.learning_rate,
                    help="Adam learning rate (%(default)s)")
@@ -106,7 +110,7 @@ def _config(a: argparse.Namespace) -> TrainConfig:
             raise SystemExit(f"--hparams is not valid JSON: {exc}") from None
         kw.update(protocol=a.protocol, k=a.k, val_fraction=a.val_fraction,
                   test_fraction=a.test_fraction, seed=a.seed, epochs=a.epochs,
-                  patience=a.patience, batch_size=a.batch_size, learning_rate=a.lr, lr_schedule=a.lr_schedule,
+                  patience=a.patience, selection=a.selection, batch_size=a.batch_size, learning_rate=a.lr, lr_schedule=a.lr_schedule,
                   window_s=a.window_s, hop_s=a.hop_s, train_hop_s=a.train_hop_s,
                   spec_augment=not a.no_spec_augment, class_weight=not a.no_class_weight,
                   hparams=hp, device=a.device, cpu_replicas=a.cpu_replicas,

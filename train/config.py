@@ -15,6 +15,9 @@ from .protocols import PROTOCOLS
 
 DEVICES = ("auto", "cpu", "gpu")
 LR_SCHEDULES = ("constant", "cosine")
+# val_ua: keep the epoch with the best validation UA (validation speakers taken from training);
+# fixed: train every epoch on the whole training part and keep the last (no validation split).
+SELECTIONS = ("val_ua", "fixed")
 # Front-end preset used when none is given, per feature kind.
 DEFAULT_PRESETS = {"log_mel": "default", "mfcc": "dycnn_mfcc39", "spectrogram": "default"}
 
@@ -39,6 +42,7 @@ class TrainConfig:
     learning_rate: float = 1e-3
     lr_schedule: str = "constant"  # constant | cosine (decays to 0 over `epochs`)
     patience: int = 10
+    selection: str = "val_ua"  # see SELECTIONS
     window_s: float = 1.5  # model input length (front-end models)
     hop_s: float = 0.5  # window hop at evaluation and in the runtime
     train_hop_s: float = 0.25  # window hop for training examples
@@ -64,6 +68,8 @@ class TrainConfig:
             raise bad("frontend_preset", f"must be one of {sorted(PRESETS)}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise bad("lr_schedule", f"must be one of {LR_SCHEDULES}")
+        if self.selection not in SELECTIONS:
+            raise bad("selection", f"must be one of {SELECTIONS}")
         if self.device not in DEVICES:
             raise bad("device", f"must be one of {DEVICES}")
         for name in ("k", "epochs", "batch_size", "cpu_replicas"):

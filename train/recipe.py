@@ -105,14 +105,16 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
     int8_error = None
     for n, fold in enumerate(folds, 1):
         tf0 = time.time()
-        norm = Normaliser.fit([table.feats[i] for i in fold.train])
-        tr = make_examples(table, fold.train, norm, win.window, win.train_hop)
-        va = make_examples(table, fold.val, norm, win.window, win.hop)
+        fixed = cfg.selection == "fixed"
+        train_idx = np.sort(np.concatenate([fold.train, fold.val])) if fixed else fold.train
+        norm = Normaliser.fit([table.feats[i] for i in train_idx])
+        tr = make_examples(table, train_idx, norm, win.window, win.train_hop)
+        va = None if fixed else make_examples(table, fold.val, norm, win.window, win.hop)
         te = make_examples(table, fold.test, norm, win.window, win.hop)
         res = train_model(spec, tr, va, cfg, dev, labels)
         p = res.model.predict(te.x, batch_size=256, verbose=0)
         pf = utterance_probs(p, te.owner, te.n_utterances).argmax(axis=1)
-        row = {"fold": fold.name, "n_train": len(fold.train), "n_val": len(fold.val),
+        row = {"fold": fold.name, "n_train": len(train_idx), "n_val": 0 if fixed else len(fold.val),
                "n_test": len(fold.test), "best_epoch": res.best_epoch,
                "epochs_run": res.epochs_run, "float": _brief(scores(te.utt_y, pf, labels))}
         y_true.append(te.utt_y)

@@ -11,6 +11,8 @@ def test_config_validation_names_the_field():
         TrainConfig(corpus="emodb", data=".", epochs=0)
     with pytest.raises(ValueError, match="unknown model"):
         TrainConfig(corpus="emodb", data=".", model="transformer")
+    with pytest.raises(ValueError, match="TrainConfig.selection"):
+        TrainConfig(corpus="emodb", data=".", selection="best_test")
 
 
 def test_config_round_trip_and_defaults():

@@ -30,6 +30,16 @@ def test_resse_differs_from_cnn1d_by_se_and_residual():
     assert {"Multiply", "Add"} <= names_a and not {"Multiply", "Add"} & names_b
 
 
+def test_long_functional_sets_can_be_projected_before_the_convolutions():
+    plain = ModelSpec("resse_cnn1d", (6373,), 7, {"pool": 32}).build()
+    proj = ModelSpec("resse_cnn1d", (6373,), 7, {"project": 32, "input_dropout": 0.5}).build()
+    assert proj.get_layer("project").output.shape[-1] == 32
+    assert any(type(l).__name__ == "Dropout" and l.rate == 0.5 for l in proj.layers)
+    conv = [l for l in proj.layers if type(l).__name__ == "Conv1D"][0]
+    assert conv.input.shape[1] == 32  # the convolutions run over the 32 projected values
+    assert proj.count_params() < plain.count_params() * 3
+
+
 def test_lstm_steps_are_pooled_down():
     m = ModelSpec("cnn_lstm_2d", (300, 40), 7, {"max_steps": 10}).build()
     lstm = [l for l in m.layers if type(l).__name__ == "LSTM"][0]
@@ -56,3 +66,19 @@ def test_converter_failure_is_a_clear_error(tmp_path):
         convert_model(spec, tmp_path / "missing.weights.h5", "float32")
     with pytest.raises(ConversionError, match="representative"):
         convert_model(spec, tmp_path / "missing.weights.h5", "int8")
+
+
+def test_fixed_selection_trains_on_the_whole_training_part(synthetic_csv, tmp_path):
+    """--selection fixed: no validation speakers are held back, every epoch runs, the last is
+    kept, and the test speaker still never trains."""
+    out = tmp_path / "eval"
+    run_cli("evaluate", "--corpus", "csv", "--data", str(synthetic_csv), "--model", "cnn_lstm_1d",
+            "--protocol", "loso", "--selection", "fixed", "--epochs", "2", "--window-s", "0.5",
+            "--cache", "", "--no-int8-eval", "--hparams", '{"filters": [4], "lstm_units": 4}',
+            "--out", str(out))
+    report = json.loads((out / "report.json").read_text())
+    assert report["config"]["selection"] == "fixed"
+    n = report["n_utterances"]
+    for row in report["folds"]:
+        assert row["n_val"] == 0 and row["n_train"] + row["n_test"] == n
+        assert row["best_epoch"] == row["epochs_run"] == 2

@@ -40,7 +40,8 @@ POOLINGS = ("gap", "flatten")
 
 
 def _build(input_shape, n_classes, batch_size, se_residual: bool, filters: int, kernel: int,
-           dropout: float, dense: int, pooling: str, pool: int, name: str):
+           dropout: float, dense: int, pooling: str, pool: int, input_dropout: float,
+           project: int, name: str):
     import keras
     from keras import layers
 
@@ -48,7 +49,11 @@ def _build(input_shape, n_classes, batch_size, se_residual: bool, filters: int, 
         raise ValueError(f"{name}: pooling must be one of {POOLINGS}, got {pooling!r}")
     (dim,) = input_shape
     inp = keras.Input((dim,), batch_size=batch_size, name="features")
-    x = layers.Reshape((dim, 1))(inp)
+    x = layers.Dropout(input_dropout)(inp) if input_dropout else inp
+    if project:  # learned linear map of a long set (ComParE) to `project` values
+        x = layers.Dense(project, name="project")(x)
+        dim = project
+    x = layers.Reshape((dim, 1))(x)
     h = _conv_block(x, filters, kernel, dropout)
     y = _conv_block(h, filters, kernel, dropout)
     if se_residual:
@@ -64,12 +69,13 @@ def _build(input_shape, n_classes, batch_size, se_residual: bool, filters: int, 
 
 
 def build_resse_cnn1d(input_shape, n_classes, batch_size=None, filters=32, kernel=5,
-                      dropout=0.2, dense=32, pooling="flatten", pool=4):
+                      dropout=0.2, dense=32, pooling="flatten", pool=4, input_dropout=0.0,
+                      project=0):
     return _build(input_shape, n_classes, batch_size, True, filters, kernel, dropout, dense,
-                  pooling, pool, "resse_cnn1d")
+                  pooling, pool, input_dropout, project, "resse_cnn1d")
 
 
 def build_cnn1d(input_shape, n_classes, batch_size=None, filters=32, kernel=5, dropout=0.2,
-                dense=32, pooling="flatten", pool=4):
+                dense=32, pooling="flatten", pool=4, input_dropout=0.0, project=0):
     return _build(input_shape, n_classes, batch_size, False, filters, kernel, dropout, dense,
-                  pooling, pool, "cnn1d")
+                  pooling, pool, input_dropout, project, "cnn1d")
