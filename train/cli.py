@@ -184,19 +184,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cfg = _config(a)
     out = Path(a.out)
+    # Features first: openSMILE aborts the process when TensorFlow is already loaded in it
+    # (native heap clash seen with opensmile 2.6 + TF 2.21), and setting up the device loads TF.
+    table = recipe.load_table(cfg)
     from .device import setup_device
     dev = setup_device(cfg.device, cfg.cpu_replicas)
     print(f"device: {dev.description}", flush=True)
     if a.command == "evaluate":
-        r = recipe.evaluate(cfg, out, dev=dev)
+        r = recipe.evaluate(cfg, out, dev=dev, table=table)
         _print_summary(r, out)
         return 0
     if a.command == "fit":
-        d = recipe.fit_all(cfg, out, cfg.epochs, dev=dev)
+        d = recipe.fit_all(cfg, out, cfg.epochs, dev=dev, table=table)
         print(f"trained model saved in {d}")
         return 0
     # run
-    table = recipe.load_table(cfg)
     r = recipe.evaluate(cfg, out / "evaluation", dev=dev, table=table)
     _print_summary(r, out / "evaluation")
     model_dir = recipe.fit_all(cfg, out / "final", max(1, r["median_best_epoch"]), dev=dev,

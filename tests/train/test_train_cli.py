@@ -80,3 +80,19 @@ def test_runtime_reproduces_training_path(run_dir, synthetic_csv):
     pred = recognizer.Recognizer(b, vad=None).predict(str(clip))
     theirs = np.array([pred.scores[label] for label in b.meta.labels])
     np.testing.assert_allclose(theirs, ours, atol=1e-4)
+
+
+def test_opensmile_features_train_in_one_cli_process(synthetic_csv, tmp_path):
+    """openSMILE extraction and Keras training in one `run`: the CLI extracts before it loads
+    TensorFlow (the other order aborts the process in openSMILE), and the bundle names the set."""
+    pytest.importorskip("opensmile")
+    out = tmp_path / "smile"
+    run_cli("run", "--corpus", "csv", "--data", str(synthetic_csv), "--model", "resse_cnn1d",
+            "--features", "egemaps", "--protocol", "random", "--test-fraction", "0.3",
+            "--selection", "fixed", "--epochs", "2", "--no-int8-eval", "--cache",
+            str(out / "cache"), "--hparams", '{"project": 8, "input_dropout": 0.5, "filters": 4}',
+            "--out", str(out), "--name", "smile")
+    report = json.loads((out / "evaluation" / "report.json").read_text())
+    assert report["features"]["opensmile_set"] == "eGeMAPSv02"
+    meta = ModelBundle.load(out / "smile-int8.edgeser").meta
+    assert meta.features.opensmile_set == "eGeMAPSv02" and meta.features.dim == 88

@@ -41,7 +41,7 @@ POOLINGS = ("gap", "flatten")
 
 def _build(input_shape, n_classes, batch_size, se_residual: bool, filters: int, kernel: int,
            dropout: float, dense: int, pooling: str, pool: int, input_dropout: float,
-           project: int, name: str):
+           input_noise: float, project: int, name: str):
     import keras
     from keras import layers
 
@@ -50,6 +50,8 @@ def _build(input_shape, n_classes, batch_size, se_residual: bool, filters: int, 
     (dim,) = input_shape
     inp = keras.Input((dim,), batch_size=batch_size, name="features")
     x = layers.Dropout(input_dropout)(inp) if input_dropout else inp
+    if input_noise:  # training-only Gaussian noise on the normalised features
+        x = layers.GaussianNoise(input_noise)(x)
     if project:  # learned linear map of a long set (ComParE) to `project` values
         x = layers.Dense(project, name="project")(x)
         dim = project
@@ -70,12 +72,13 @@ def _build(input_shape, n_classes, batch_size, se_residual: bool, filters: int, 
 
 def build_resse_cnn1d(input_shape, n_classes, batch_size=None, filters=32, kernel=5,
                       dropout=0.2, dense=32, pooling="flatten", pool=4, input_dropout=0.0,
-                      project=0):
+                      input_noise=0.0, project=0):
     return _build(input_shape, n_classes, batch_size, True, filters, kernel, dropout, dense,
-                  pooling, pool, input_dropout, project, "resse_cnn1d")
+                  pooling, pool, input_dropout, input_noise, project, "resse_cnn1d")
 
 
 def build_cnn1d(input_shape, n_classes, batch_size=None, filters=32, kernel=5, dropout=0.2,
-                dense=32, pooling="flatten", pool=4, input_dropout=0.0, project=0):
+                dense=32, pooling="flatten", pool=4, input_dropout=0.0, input_noise=0.0,
+                project=0):
     return _build(input_shape, n_classes, batch_size, False, filters, kernel, dropout, dense,
-                  pooling, pool, input_dropout, project, "cnn1d")
+                  pooling, pool, input_dropout, input_noise, project, "cnn1d")
