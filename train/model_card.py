@@ -10,11 +10,18 @@ from edgeser.bundle import ModelBundle
 
 PROTOCOL_TEXT = {
     "loso": "Speaker-independent, leave one speaker out: each speaker is tested by a model "
-            "trained without them; the validation speaker for early stopping is drawn from the "
-            "training speakers.",
+            "trained without them.",
     "random": "Random stratified split of utterances: test speakers are also in training, so "
               "this is NOT speaker-independent (for comparison with papers only).",
     "kfold": "Stratified k-fold over utterances: NOT speaker-independent.",
+}
+
+
+SELECTION_TEXT = {
+    "val_ua": "The epoch kept is the one with the best UA on validation speakers (or "
+              "utterances) drawn from the training part only.",
+    "fixed": "Each fold trains a fixed number of epochs on its whole training part (no "
+             "validation split) and keeps the last.",
 }
 
 
@@ -28,20 +35,25 @@ def write_model_card(bundle_path: Path, evaluation: Mapping[str, Any] | None,
     m = b.meta
     fs = m.features
     lines = [f"# {m.name}", "", m.description, "",
-             f"- File: `{Path(bundle_path).name}` ({b.size_bytes / 1024:.1f} KiB TFLite, "
-             f"{m.quantization})",
+             f"- File: `{Path(bundle_path).name}` ({Path(bundle_path).stat().st_size / 1024:.1f}"
+             f" KiB: {b.size_bytes / 1024:.1f} KiB {m.quantization} TFLite + metadata, e.g. "
+             f"normalisation statistics)",
              f"- Labels: {', '.join(m.labels)}",
              f"- Input: {fs.type} features"
              + (f" `{fs.kind}` ({fs.dim} dims), windows of {fs.window_frames} frames every "
                 f"{fs.hop_frames} frames, probabilities averaged over windows"
                 if fs.type == "frontend" else f" `{fs.opensmile_set}` ({fs.dim} dims)"),
+             *([f"- Needs the `opensmile` extra at predict time (`pip install "
+                f"edgeser[opensmile]`)"] if fs.type == "opensmile" else []),
              f"- Training: {m.training.get('trained_on', '?')}, {m.training.get('epochs', '?')} "
              f"epochs, seed {m.training.get('seed', '?')}, commit "
              f"`{str(m.training.get('git_commit', '?'))[:12]}`", ""]
     if evaluation:
         lines += [f"## Evaluation ({evaluation['protocol']}, {evaluation['corpus']})", "",
-                  PROTOCOL_TEXT.get(evaluation["protocol"], "") +
-                  " Utterance level (window probabilities averaged), pooled over folds.", "",
+                  PROTOCOL_TEXT.get(evaluation["protocol"], "") + " " +
+                  SELECTION_TEXT.get(evaluation.get("config", {}).get("selection", "val_ua"), "") +
+                  (" Utterance level (window probabilities averaged), pooled over folds."
+                   if fs.type == "frontend" else " Pooled over folds."), "",
                   "| model | WA | UA | macro-F1 |", "|---|---|---|---|"]
         for q in ("float", "int8"):
             if q in evaluation:
