@@ -68,6 +68,22 @@ def test_names_paths_and_bundles(models_dir, tmp_path):
         registry.resolve(42, models_dir)
 
 
+def test_normalisation_statistics_round_trip_exactly_in_float32(models_dir, tmp_path):
+    """Statistics are stored as the shortest decimals of their float32 values: what the runtime
+    applies (float32) is bit-identical after a save/load, for tiny and huge magnitudes too."""
+    import numpy as np
+
+    b = registry.resolve("tiny_float", models_dir)
+    dim = b.meta.features.dim
+    rng = np.random.default_rng(3)
+    mean = (rng.standard_normal(dim) * 10.0 ** rng.integers(-30, 30, dim)).astype(np.float32)
+    std = (rng.uniform(0.1, 10, dim) * 10.0 ** rng.integers(-30, 30, dim)).astype(np.float32)
+    meta = dataclasses.replace(b.meta, norm_mean=tuple(mean.tolist()), norm_std=tuple(std.tolist()))
+    back = ModelBundle.load(ModelBundle(meta, b.model).save(tmp_path / "stats.edgeser")).meta
+    assert np.array_equal(np.asarray(back.norm_mean, np.float32), mean)
+    assert np.array_equal(np.asarray(back.norm_std, np.float32), std)
+
+
 def test_empty_or_absent_models_folder(tmp_path):
     assert registry.models(tmp_path) == []
     assert registry.models(tmp_path / "absent") == []
