@@ -221,11 +221,12 @@ def _models(args, out: TextIO, err: TextIO) -> int:
     if not found:
         print(f"no models in {registry.models_dir()}", file=out)
         return EXIT_OK
-    print(f"{'name':<24} {'labels':>6} {'quant':<8} {'size':>9}  {'corpus':<12} features",
+    names = [m.name + (" *" if m.is_default else "") for m in found]
+    width = max(24, *map(len, names))
+    print(f"{'name':<{width}} {'labels':>6} {'quant':<8} {'size':>9}  {'corpus':<12} features",
           file=out)
-    for m in found:
-        name = m.name + (" *" if m.is_default else "")
-        print(f"{name:<24} {len(m.labels):>6} {m.quantization:<8} "
+    for m, name in zip(found, names):
+        print(f"{name:<{width}} {len(m.labels):>6} {m.quantization:<8} "
               f"{m.size_bytes / 1024:>7.1f}Ki  {str(m.corpus or '-'):<12} {m.features}",
               file=out)
     if any(m.is_default for m in found):

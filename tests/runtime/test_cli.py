@@ -140,3 +140,22 @@ def test_python_dash_m_runs_the_cli_in_a_fresh_process(clips, models_dir):
     proc = subprocess.run([sys.executable, "-m", "edgeser", "models"], capture_output=True,
                           text=True, env=env, timeout=120)
     assert proc.returncode == 0 and "tiny_int8 *" in proc.stdout
+
+
+def test_models_table_columns_stay_aligned_for_long_names(models_dir, monkeypatch):
+    import dataclasses
+
+    from edgeser.bundle import ModelBundle
+
+    b = ModelBundle.load(models_dir / "tiny_int8.edgeser")
+    long_name = "emodb-resse_cnn1d-compare-longer-than-the-column-int8"
+    ModelBundle(dataclasses.replace(b.meta, name=long_name), b.model).save(
+        models_dir / f"{long_name}.edgeser")
+    monkeypatch.setenv("EDGESER_MODELS_DIR", str(models_dir))
+    code, out, _ = run(["models"], models_dir)
+    assert code == 0
+    lines = [line for line in out.splitlines() if line and not line.startswith("*")]
+    col = lines[0].index("quant")
+    assert any(line.startswith(long_name + " ") for line in lines)
+    for line in lines[1:]:
+        assert line[col:].split()[0] in ("int8", "float32"), line
