@@ -1,4 +1,4 @@
-"""``python -m train``: extract | fit | evaluate | export | run.
+"""``python -m train``: extract | fit | evaluate | export | run | baseline.
 
     python -m train run --corpus emodb --data ../shared/datasets/emodb --model cnn_lstm_2d \
         --protocol loso --out runs/emodb-cnnlstm
@@ -16,6 +16,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from .baselines import CLASSIFIERS
 from .config import DEFAULT_PRESETS, DEVICES, LR_SCHEDULES, SELECTIONS, TrainConfig
 from .corpora import CORPORA
 from .models import MODELS
@@ -103,7 +104,9 @@ def _config(a: argparse.Namespace) -> TrainConfig:
     kw = dict(corpus=a.corpus, data=data, model=a.model, features=a.features,
               frontend_preset=a.frontend_preset, n_mels=a.n_mels, cache=a.cache,
               subset=a.subset)
-    if hasattr(a, "protocol"):
+    if a.command == "baseline":
+        kw.update(protocol=a.protocol, k=a.k, test_fraction=a.test_fraction, seed=a.seed)
+    elif hasattr(a, "protocol"):
         try:
             hp = json.loads(a.hparams)
         except json.JSONDecodeError as exc:
@@ -147,6 +150,25 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--report", help="report.json of `evaluate`: metrics go into the bundle and "
                                     "a model card is written beside the int8 bundle")
 
+    s = sub.add_parser("baseline", help="scikit-learn reference classifier on the same folds "
+                                        "(features, protocol, fold seed) as evaluate")
+    _add_data_args(s)
+    g = s.add_argument_group("protocol and classifier")
+    g.add_argument("--protocol", choices=PROTOCOLS, default=_DEFAULT.protocol,
+                   help="loso (default), random or kfold, as for evaluate")
+    g.add_argument("--k", type=int, default=_DEFAULT.k, help="folds for kfold (%(default)s)")
+    g.add_argument("--test-fraction", type=float, default=_DEFAULT.test_fraction,
+                   help="test share for --protocol random (%(default)s)")
+    g.add_argument("--seed", type=int, default=_DEFAULT.seed, help="fold seed (%(default)s)")
+    g.add_argument("--classifier", choices=CLASSIFIERS, default="logreg",
+                   help="logreg (L2, C=0.01) or svm (RBF, C=10) on standardised utterance "
+                        "vectors (frame features: mean/std/p10/p90 over time)")
+    g.add_argument("--speaker-norm", action="store_true",
+                   help="z-score each speaker with its own statistics, the test speaker's "
+                        "included: NOT the speaker-independent protocol; reported as "
+                        "'<protocol>+speaker_norm'")
+    s.add_argument("--out", default="", help="also write the report JSON to this file")
+
     s = sub.add_parser("run", help="whole recipe: evaluate, fit on all data for the median "
                                    "best epoch, export bundles")
     _add_data_args(s)
@@ -182,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             from .model_card import write_model_card
             print(write_model_card(paths["int8"], evaluation, "python -m train " + shlex.join(argv)))
         return 0
+    if a.command == "baseline":
+        return _baseline(a)
     cfg = _config(a)
     out = Path(a.out)
     # Features first: openSMILE aborts the process when TensorFlow is already loaded in it
@@ -215,6 +239,22 @@ def main(argv: list[str] | None = None) -> int:
         for src in (paths["int8"], card):
             shutil.copy2(src, dest / src.name)
             print(f"installed {dest / src.name}")
+    return 0
+
+
+def _baseline(a: argparse.Namespace) -> int:
+    from . import recipe
+    from .baselines import evaluate_baseline
+    from .report import write_json
+
+    cfg = _config(a)
+    r = evaluate_baseline(recipe.load_table(cfg, for_model=False), cfg, a.classifier,
+                          a.speaker_norm)
+    f = r["float"]
+    print(f"{r['corpus']} {r['protocol']} {r['classifier']} on {r['input_dim']}-dim "
+          f"{cfg.feature_name}: WA {f['WA']:.4f} UA {f['UA']:.4f} macro-F1 {f['macro_F1']:.4f}")
+    if a.out:
+        write_json(r, Path(a.out))
     return 0
 
 

@@ -96,3 +96,17 @@ def test_opensmile_features_train_in_one_cli_process(synthetic_csv, tmp_path):
     assert report["features"]["opensmile_set"] == "eGeMAPSv02"
     meta = ModelBundle.load(out / "smile-int8.edgeser").meta
     assert meta.features.opensmile_set == "eGeMAPSv02" and meta.features.dim == 88
+
+
+def test_baseline_classifier_on_the_same_folds(synthetic_csv, tmp_path):
+    """`baseline`: a scikit-learn reference on the CLI's folds; the tones are separable, and
+    --speaker-norm is named in the protocol so it cannot pass for the strict one."""
+    pytest.importorskip("sklearn")
+    for extra, protocol in (([], "loso"), (["--speaker-norm"], "loso+speaker_norm")):
+        out = tmp_path / f"{protocol}.json"
+        run_cli("baseline", "--corpus", "csv", "--data", str(synthetic_csv), "--features",
+                "mfcc", "--classifier", "logreg", "--cache", "", "--out", str(out), *extra)
+        r = json.loads(out.read_text())
+        assert r["protocol"] == protocol and r["n_folds"] == 3
+        assert r["input_dim"] == 4 * 39  # mean, std, p10, p90 of 39 MFCC+deltas
+        assert r["float"]["UA"] >= 0.9, r["float"]

@@ -1,0 +1,81 @@
+"""Reference classifiers (scikit-learn) on the CLI's own folds: the bar a deep model must clear.
+
+Same corpus, features, protocol and folds as `evaluate`; the scaler is fitted on each fold's
+training part. `speaker_norm` z-scores every speaker with that speaker's own statistics: the
+test speaker's unlabelled features are then used, so the result is NOT comparable with the
+project's protocol (reported as a separate, named protocol).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .config import TrainConfig
+from .features import FeatureTable
+from .metrics import scores
+from .protocols import make_folds
+from .report import git_commit
+
+CLASSIFIERS = ("logreg", "svm")
+PERCENTILES = (10, 90)
+
+
+def utterance_vectors(table: FeatureTable) -> np.ndarray:
+    """One vector per utterance: functionals as they are; frame features as their mean, std and
+    10th/90th percentiles over time."""
+    if not table.choice.is_sequence:
+        return np.stack([np.asarray(f, np.float64).reshape(-1) for f in table.feats])
+    rows = []
+    for f in table.feats:
+        f = np.asarray(f, np.float64)
+        rows.append(np.concatenate([f.mean(0), f.std(0), *np.percentile(f, PERCENTILES, axis=0)]))
+    return np.stack(rows)
+
+
+def speaker_normalise(x: np.ndarray, speakers: np.ndarray) -> np.ndarray:
+    out = np.empty_like(x)
+    for s in np.unique(speakers):
+        m = speakers == s
+        std = x[m].std(0)
+        out[m] = (x[m] - x[m].mean(0)) / np.where(std > 1e-12, std, 1.0)
+    return out
+
+
+def _classifier(name: str, seed: int):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import SVC
+
+    if name == "logreg":  # strong L2: thousands of functionals, hundreds of utterances
+        return LogisticRegression(C=0.01, max_iter=3000)
+    if name == "svm":
+        return SVC(C=10.0, gamma="scale", random_state=seed)
+    raise ValueError(f"unknown classifier {name!r}; choose from {CLASSIFIERS}")
+
+
+def evaluate_baseline(table: FeatureTable, cfg: TrainConfig, classifier: str = "logreg",
+                      speaker_norm: bool = False) -> dict[str, Any]:
+    """Pooled WA/UA of `classifier` over the folds of `cfg.protocol` (validation parts join
+    training: nothing is tuned per fold)."""
+    from sklearn.preprocessing import StandardScaler
+
+    x = utterance_vectors(table)
+    x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+    if speaker_norm:
+        x = speaker_normalise(x, table.speakers)
+    folds = make_folds(cfg.protocol, table.y, table.speakers, k=cfg.k,
+                       val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction,
+                       seed=cfg.seed)
+    y_true, y_pred = [], []
+    for fold in folds:
+        train = np.concatenate([fold.train, fold.val])
+        scaler = StandardScaler().fit(x[train])
+        clf = _classifier(classifier, cfg.seed).fit(scaler.transform(x[train]), table.y[train])
+        y_pred.append(clf.predict(scaler.transform(x[fold.test])))
+        y_true.append(table.y[fold.test])
+    protocol = cfg.protocol + ("+speaker_norm" if speaker_norm else "")
+    return {"corpus": cfg.corpus, "protocol": protocol, "classifier": classifier,
+            "features": table.choice.to_dict(), "input_dim": int(x.shape[1]),
+            "n_folds": len(folds), "seed": cfg.seed, "git_commit": git_commit(),
+            "float": scores(np.concatenate(y_true), np.concatenate(y_pred), table.labels)}
