@@ -301,10 +301,15 @@ def load(source: Any, sample_rate: int | None = None, *, target_rate: int | None
     """Any supported input -> `Audio` at `target_rate` (or its own rate when None).
 
     `sample_rate` is required for arrays; encoded inputs carry their rate in the header and
-    ignore it.
+    ignore it. An `Audio` passes through unchanged when it is already at `target_rate`, so a
+    clip decoded once can feed both `predict` and `timeline`.
     """
     t0 = time.perf_counter()
-    if is_encoded(source):
+    if isinstance(source, Audio):  # already decoded (Recognizer.load_audio): not again
+        if target_rate is None or source.sample_rate == int(target_rate):
+            return source
+        samples, rate, name = source.samples, source.sample_rate, source.source
+    elif is_encoded(source):
         samples, rate, name = decode(source, limits)
     else:
         name = source_name(source)

@@ -143,8 +143,9 @@ def _predict(args, out: TextIO, err: TextIO) -> int:
               f"(model {rec.name})", file=out)
     for path in args.files:
         try:
-            pred = rec.predict(path)
-            timeline = rec.timeline(path) if args.timeline else None
+            clip = rec.load_audio(path)  # decoded once for both
+            pred = rec.predict(clip)
+            timeline = rec.timeline(clip) if args.timeline else None
         except Exception as exc:  # report this file, go on with the others
             failed += 1
             msg = str(exc)

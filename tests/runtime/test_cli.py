@@ -51,10 +51,16 @@ def test_predict_table(clips, models_dir):
     assert "no speech detected" in rows[str(clips["silent"])]
 
 
-def test_predict_json_lines_and_timeline(clips, models_dir):
+def test_predict_json_lines_and_timeline(clips, models_dir, monkeypatch):
+    from edgeser import audio
+
+    decoded = []
+    real_decode = audio.decode
+    monkeypatch.setattr(audio, "decode", lambda *a, **k: decoded.append(a[0]) or real_decode(*a, **k))
     code, out, _ = run(["predict", "--json", "--timeline", str(clips["good"]),
                         str(clips["silent"])], models_dir)
     assert code == 0
+    assert len(decoded) == 2, "each file is decoded once for the prediction and its timeline"
     rows = [json.loads(line) for line in out.strip().splitlines()]
     assert [r["source"] for r in rows] == [str(clips["good"]), str(clips["silent"])]
     speech, silent = rows

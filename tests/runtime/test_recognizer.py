@@ -380,3 +380,15 @@ def test_model_refused_by_xnnpack_falls_back_to_builtin_kernels(bundle_dir, monk
     assert r._runner.xnnpack is False
     want = Recognizer(bundle_dir / "tiny_int8.edgeser", xnnpack=False).predict(speech, RATE)
     assert r.predict(speech, RATE).scores == pytest.approx(want.scores, abs=1e-6)
+
+
+def test_a_decoded_clip_feeds_predict_and_timeline_without_decoding_again(bundle_dir, tmp_path):
+    r = Recognizer(bundle_dir / "tiny_int8.edgeser")
+    path = tmp_path / "s.wav"
+    path.write_bytes(encode(speechlike(2.0, seed=4, rate=44100), 44100))
+    clip = r.load_audio(path)
+    assert clip.sample_rate == r.sample_rate and clip.original_rate == 44100
+    assert r.load_audio(clip) is clip
+    a, b = r.predict(clip), r.predict(path)
+    assert a.scores == b.scores and a.source == b.source == str(path)
+    assert [p.scores for p in r.timeline(clip)] == [p.scores for p in r.timeline(path)]
