@@ -281,7 +281,9 @@ class RecognizerStream:
     zero-padded window of a short recording). At the model rate the emitted windows and scores
     equal `timeline()` on the concatenated audio; at another rate the audio is resampled with a
     streaming resampler (soxr ResampleStream), whose output differs slightly from one-shot
-    resampling, so scores agree only approximately. Not thread-safe: one producer per stream.
+    resampling, so scores agree only approximately. Each prediction carries the level warnings
+    (clipping, samples beyond full scale) of the audio its own window covers. Not thread-safe:
+    one producer per stream.
     """
 
     def __init__(self, recognizer: Recognizer, sample_rate: int | None = None):
@@ -310,6 +312,10 @@ class RecognizerStream:
         self._next_start = 0
         self._samples_in = 0
         self._flushed = False
+        # Input-rate samples still covered by a window to come, for per-window level warnings
+        # (clipping, out of range), as `predict` gives for a whole clip.
+        self._raw = np.zeros(0, dtype=np.float32)
+        self._raw_offset = 0  # absolute input-sample index of _raw[0]
 
     @property
     def duration_s(self) -> float:
@@ -324,6 +330,7 @@ class RecognizerStream:
             return []
         x = audio_io.to_mono_float(arr, "<stream chunk>")
         self._samples_in += len(x)
+        self._raw = np.concatenate([self._raw, x])
         if self._resampler is not None:
             x = np.asarray(self._resampler.resample_chunk(x, last=False), dtype=np.float32)
         return self._consume(x, final=False)
@@ -365,7 +372,18 @@ class RecognizerStream:
             self._feats = self._feats[keep_from - self._offset:]
             self._energies = self._energies[keep_from - self._offset:]
             self._offset = keep_from
+            rec = self.recognizer
+            kept_s = keep_from * rec.features.frontend.frame_shift / rec.sample_rate
+            first = int(kept_s * self.sample_rate)  # input samples before it are done with
+            if first > self._raw_offset:
+                self._raw = self._raw[first - self._raw_offset:]
+                self._raw_offset = first
         return out
+
+    def _level_warnings(self, a_s: float, b_s: float) -> tuple[str, ...]:
+        i0 = max(0, int(a_s * self.sample_rate) - self._raw_offset)
+        i1 = max(i0, int(np.ceil(b_s * self.sample_rate)) - self._raw_offset)
+        return audio_io.level_warnings(self._raw[i0:i1], self.recognizer.limits)
 
     def _score(self, starts: list[int]) -> list[Prediction]:
         if not starts:
@@ -380,7 +398,8 @@ class RecognizerStream:
         out, k = [], 0
         for s, is_speech in zip(starts, speech):
             a, b = rec._span(s, self._total)
-            kw = dict(source="<stream>", model=rec.name, start_s=a, end_s=b, duration_s=b - a)
+            kw = dict(source="<stream>", model=rec.name, start_s=a, end_s=b, duration_s=b - a,
+                      warnings=self._level_warnings(a, b))
             if is_speech:
                 out.append(Prediction.from_scores(rec.labels, probs[k], windows=1,
                                                   timings={"inference": dt / len(keep)}, **kw))

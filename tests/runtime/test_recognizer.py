@@ -392,3 +392,22 @@ def test_a_decoded_clip_feeds_predict_and_timeline_without_decoding_again(bundle
     a, b = r.predict(clip), r.predict(path)
     assert a.scores == b.scores and a.source == b.source == str(path)
     assert [p.scores for p in r.timeline(clip)] == [p.scores for p in r.timeline(path)]
+
+
+def test_stream_windows_carry_the_clipping_warnings_of_their_own_audio(recognizers):
+    """A clipped stretch (3.0-3.5 s, input at 48 kHz) warns in the windows that cover it and
+    only there, as `predict` warns for a whole clip."""
+    r = recognizers("tiny_float")
+    rate = 48000
+    x = 0.3 * speechlike(6.0, seed=8, rate=rate)
+    a, b = int(3.0 * rate), int(3.5 * rate)
+    x[a:b] = np.clip(40.0 * x[a:b], -1.0, 1.0)
+    got = run_stream(r.stream(sample_rate=rate), x, 4800)
+    assert len(got) >= 8
+    for p in got:
+        clipped = any("clipped" in w for w in p.warnings)
+        if p.start_s <= 3.0 and p.end_s >= 3.5:
+            assert clipped, (p.start_s, p.end_s)
+        elif p.end_s < 2.95 or p.start_s > 3.55:
+            assert not clipped, (p.start_s, p.end_s)
+    assert any("clipped" in w for w in r.predict(x, sample_rate=rate).warnings)
