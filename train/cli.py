@@ -1,4 +1,4 @@
-"""``python -m train``: extract | fit | evaluate | export | run | baseline.
+"""``python -m train``: extract | fit | evaluate | export | run | baseline | fuse.
 
     python -m train run --corpus emodb --data ../shared/datasets/emodb --model cnn_lstm_2d \
         --protocol loso --out runs/emodb-cnnlstm
@@ -169,6 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "'<protocol>+speaker_norm'")
     s.add_argument("--out", default="", help="also write the report JSON to this file")
 
+    s = sub.add_parser("fuse", help="late fusion: weighted mean of the utterance probabilities "
+                                    "of evaluated runs (same corpus, protocol and utterances)")
+    s.add_argument("runs", nargs="+", help="`evaluate` output folders (with predictions.npz)")
+    s.add_argument("--weights", type=float, nargs="+",
+                   help="one non-negative weight per run, fixed in advance (default: equal)")
+    s.add_argument("--int8", action="store_true", help="fuse the int8 models' probabilities")
+    s.add_argument("--out", default="", help="also write the report JSON to this file")
+
     s = sub.add_parser("run", help="whole recipe: evaluate, fit on all data for the median "
                                    "best epoch, export bundles")
     _add_data_args(s)
@@ -206,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if a.command == "baseline":
         return _baseline(a)
+    if a.command == "fuse":
+        return _fuse(a)
     cfg = _config(a)
     out = Path(a.out)
     # Features first: openSMILE aborts the process when TensorFlow is already loaded in it
@@ -253,6 +263,25 @@ def _baseline(a: argparse.Namespace) -> int:
     f = r["float"]
     print(f"{r['corpus']} {r['protocol']} {r['classifier']} on {r['input_dim']}-dim "
           f"{cfg.feature_name}: WA {f['WA']:.4f} UA {f['UA']:.4f} macro-F1 {f['macro_F1']:.4f}")
+    if a.out:
+        write_json(r, Path(a.out))
+    return 0
+
+
+def _fuse(a: argparse.Namespace) -> int:
+    from .fusion import fuse
+    from .report import write_json
+
+    try:
+        r = fuse([Path(p) for p in a.runs], a.weights, "int8" if a.int8 else "float")
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"fuse: {exc}") from None
+    for run, ua in r["members"].items():
+        print(f"  {run}: UA {ua:.4f}")
+    f = r["fused"]
+    print(f"{r['corpus']} {r['protocol']} fusion of {' + '.join(r['models'])} "
+          f"({r['quantization']}, weights {r['weights']}): WA {f['WA']:.4f} UA {f['UA']:.4f} "
+          f"macro-F1 {f['macro_F1']:.4f}")
     if a.out:
         write_json(r, Path(a.out))
     return 0

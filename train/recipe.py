@@ -102,6 +102,7 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
                        val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction,
                        seed=cfg.seed)
     y_true, y_float, y_int8, fold_rows, histories = [], [], [], [], {}
+    test_idx, probs_float, probs_int8 = [], [], []
     int8_error = None
     for n, fold in enumerate(folds, 1):
         tf0 = time.time()
@@ -113,7 +114,10 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
         te = make_examples(table, fold.test, norm, win.window, win.hop)
         res = train_model(spec, tr, va, cfg, dev, labels)
         p = res.model.predict(te.x, batch_size=256, verbose=0)
-        pf = utterance_probs(p, te.owner, te.n_utterances).argmax(axis=1)
+        uf = utterance_probs(p, te.owner, te.n_utterances)
+        pf = uf.argmax(axis=1)
+        test_idx.append(fold.test)
+        probs_float.append(uf)
         row = {"fold": fold.name, "n_train": len(train_idx), "n_val": 0 if fixed else len(fold.val),
                "n_test": len(fold.test), "best_epoch": res.best_epoch,
                "epochs_run": res.epochs_run, "float": _brief(scores(te.utt_y, pf, labels))}
@@ -122,7 +126,9 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
         if cfg.int8_eval and int8_error is None:
             try:
                 p8, size, xnn = _int8_probs(spec, res.model, representative(tr, cfg.seed), te.x)
-                pi = utterance_probs(p8, te.owner, te.n_utterances).argmax(axis=1)
+                ui = utterance_probs(p8, te.owner, te.n_utterances)
+                pi = ui.argmax(axis=1)
+                probs_int8.append(ui)
                 y_int8.append(pi)
                 row["int8"] = _brief(scores(te.utt_y, pi, labels))
                 row["int8_bytes"] = size
@@ -168,7 +174,22 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
     plot_curves(histories, "loss", out / "loss.png")
     write_json({"histories": histories}, out / "histories.json")
     write_json(report, out / "report.json")
+    save_predictions(out / PREDICTIONS_FILE, table, np.concatenate(test_idx),
+                     np.concatenate(probs_float),
+                     np.concatenate(probs_int8) if len(probs_int8) == len(test_idx) else None)
     return report
+
+
+PREDICTIONS_FILE = "predictions.npz"
+
+
+def save_predictions(path: Path, table: FeatureTable, idx: np.ndarray, probs: np.ndarray,
+                     probs_int8: np.ndarray | None) -> None:
+    """Utterance-level test probabilities of every fold, keyed by utterance (for fusion)."""
+    extra = {} if probs_int8 is None else {"probs_int8": probs_int8.astype(np.float32)}
+    np.savez(path, keys=np.array([table.keys[i] for i in idx]), y=table.y[idx],
+             speakers=table.speakers[idx], labels=np.array(table.labels),
+             probs=probs.astype(np.float32), **extra)
 
 
 def _brief(s: dict[str, Any]) -> dict[str, Any]:

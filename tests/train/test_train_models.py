@@ -3,6 +3,7 @@ subprocess so that the logical-device split cannot leak into other tests."""
 
 import json
 
+import numpy as np
 import pytest
 
 from train_support import run_cli
@@ -82,3 +83,9 @@ def test_fixed_selection_trains_on_the_whole_training_part(synthetic_csv, tmp_pa
     for row in report["folds"]:
         assert row["n_val"] == 0 and row["n_train"] + row["n_test"] == n
         assert row["best_epoch"] == row["epochs_run"] == 2
+    # every utterance is tested exactly once; its probabilities are kept for fusion
+    z = np.load(out / "predictions.npz")
+    assert len(set(z["keys"].tolist())) == len(z["keys"]) == n
+    np.testing.assert_allclose(z["probs"].sum(axis=1), 1.0, atol=1e-4)
+    pooled = np.mean(z["probs"].argmax(1) == z["y"])
+    assert pooled == pytest.approx(report["float"]["WA"])

@@ -1,0 +1,65 @@
+"""Late fusion of evaluated models: a weighted mean of their utterance probabilities.
+
+Each input is an `evaluate` output folder (its `predictions.npz` holds every fold's test
+probabilities keyed by utterance). The models must cover the same utterances with the same
+labels; weights are given, never fitted on the test predictions, so the fused figure stays
+under the protocol of its inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .metrics import scores
+from .recipe import PREDICTIONS_FILE
+
+
+def load_predictions(run: Path, quantization: str = "float") -> dict[str, Any]:
+    path = Path(run) / PREDICTIONS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{run}: no {PREDICTIONS_FILE}; evaluate the model first")
+    z = np.load(path)
+    key = "probs" if quantization == "float" else "probs_int8"
+    if key not in z.files:
+        raise ValueError(f"{path}: no {quantization} probabilities (was int8 evaluated?)")
+    report = json.loads((Path(run) / "report.json").read_text())
+    return {"keys": z["keys"], "y": z["y"], "labels": tuple(z["labels"].tolist()),
+            "probs": z[key].astype(np.float64), "protocol": report["protocol"],
+            "corpus": report["corpus"], "model": report["model"]}
+
+
+def fuse(runs: Sequence[Path], weights: Sequence[float] | None = None,
+         quantization: str = "float") -> dict[str, Any]:
+    """Scores of the weighted mean of the runs' probabilities (default: equal weights)."""
+    if len(runs) < 2:
+        raise ValueError("fusion needs at least two evaluated runs")
+    weights = list(weights) if weights else [1.0] * len(runs)
+    if len(weights) != len(runs) or any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise ValueError(f"need {len(runs)} non-negative weights with a positive sum, "
+                         f"got {weights}")
+    preds = [load_predictions(r, quantization) for r in runs]
+    first = preds[0]
+    order = np.argsort(first["keys"])
+    fused = np.zeros_like(first["probs"][order])
+    for run, p, w in zip(runs, preds, weights):
+        if p["labels"] != first["labels"]:
+            raise ValueError(f"{run}: labels {p['labels']} differ from {first['labels']}")
+        if (p["protocol"], p["corpus"]) != (first["protocol"], first["corpus"]):
+            raise ValueError(f"{run}: {p['corpus']}/{p['protocol']} differs from "
+                             f"{first['corpus']}/{first['protocol']}")
+        o = np.argsort(p["keys"])
+        if not np.array_equal(p["keys"][o], first["keys"][order]):
+            raise ValueError(f"{run}: tested on different utterances than {runs[0]}")
+        fused += w * p["probs"][o]
+    y = first["y"][order]
+    labels = first["labels"]
+    return {"corpus": first["corpus"], "protocol": first["protocol"], "quantization": quantization,
+            "runs": [str(r) for r in runs], "models": [p["model"] for p in preds],
+            "weights": weights,
+            "members": {str(r): scores(y, p["probs"][np.argsort(p["keys"])].argmax(1),
+                                       labels)["UA"] for r, p in zip(runs, preds)},
+            "fused": scores(y, (fused / sum(weights)).argmax(1), labels)}
