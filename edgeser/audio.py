@@ -146,14 +146,21 @@ def to_mono_float(samples: Any, name: str = "<array>") -> np.ndarray:
 
 def level_warnings(samples: np.ndarray, limits: AudioLimits) -> tuple[str, ...]:
     """Warnings for clipped or out-of-range audio (the prediction is still made)."""
+    mag = np.abs(samples)
+    peak = float(np.max(mag)) if samples.size else 0.0
+    return level_warnings_for(peak, int(np.count_nonzero(mag >= FULL_SCALE)), samples.size,
+                              limits)
+
+
+def level_warnings_for(peak: float, clipped: int, n: int,
+                       limits: AudioLimits) -> tuple[str, ...]:
+    """`level_warnings` from a span's peak |sample| and its count of samples at full scale."""
     out = []
-    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
     if peak > 1.0 + 1e-6:
         out.append(f"samples exceed full scale (peak {peak:.3g}); float audio is expected in "
                    "[-1, 1]")
-    clipped = int(np.count_nonzero(np.abs(samples) >= FULL_SCALE))
-    if clipped >= limits.clip_min_samples and clipped > limits.clip_fraction * samples.size:
-        out.append(f"audio is clipped: {clipped} samples ({100.0 * clipped / samples.size:.2g}%) "
+    if n and clipped >= limits.clip_min_samples and clipped > limits.clip_fraction * n:
+        out.append(f"audio is clipped: {clipped} samples ({100.0 * clipped / n:.2g}%) "
                    "at full scale; the prediction may be unreliable")
     return tuple(out)
 

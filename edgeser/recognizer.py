@@ -312,10 +312,10 @@ class RecognizerStream:
         self._next_start = 0
         self._samples_in = 0
         self._flushed = False
-        # Input-rate samples still covered by a window to come, for per-window level warnings
-        # (clipping, out of range), as `predict` gives for a whole clip.
-        self._raw = np.zeros(0, dtype=np.float32)
-        self._raw_offset = 0  # absolute input-sample index of _raw[0]
+        # Input-rate positions and |values| of samples at or over full scale (usually none),
+        # for per-window level warnings as `predict` gives for a whole clip.
+        self._hot = np.zeros(0, dtype=np.int64)
+        self._hot_mag = np.zeros(0, dtype=np.float32)
 
     @property
     def duration_s(self) -> float:
@@ -329,8 +329,12 @@ class RecognizerStream:
         if arr.size == 0:
             return []
         x = audio_io.to_mono_float(arr, "<stream chunk>")
+        mag = np.abs(x)
+        hot = np.flatnonzero(mag >= audio_io.FULL_SCALE)
+        if hot.size:
+            self._hot = np.concatenate([self._hot, hot + self._samples_in])
+            self._hot_mag = np.concatenate([self._hot_mag, mag[hot]])
         self._samples_in += len(x)
-        self._raw = np.concatenate([self._raw, x])
         if self._resampler is not None:
             x = np.asarray(self._resampler.resample_chunk(x, last=False), dtype=np.float32)
         return self._consume(x, final=False)
@@ -374,16 +378,17 @@ class RecognizerStream:
             self._offset = keep_from
             rec = self.recognizer
             kept_s = keep_from * rec.features.frontend.frame_shift / rec.sample_rate
-            first = int(kept_s * self.sample_rate)  # input samples before it are done with
-            if first > self._raw_offset:
-                self._raw = self._raw[first - self._raw_offset:]
-                self._raw_offset = first
+            done = int(np.searchsorted(self._hot, int(kept_s * self.sample_rate)))
+            if done:  # no window to come starts before kept_s
+                self._hot, self._hot_mag = self._hot[done:], self._hot_mag[done:]
         return out
 
     def _level_warnings(self, a_s: float, b_s: float) -> tuple[str, ...]:
-        i0 = max(0, int(a_s * self.sample_rate) - self._raw_offset)
-        i1 = max(i0, int(np.ceil(b_s * self.sample_rate)) - self._raw_offset)
-        return audio_io.level_warnings(self._raw[i0:i1], self.recognizer.limits)
+        i0 = int(a_s * self.sample_rate)
+        i1 = max(i0, min(self._samples_in, int(np.ceil(b_s * self.sample_rate))))
+        lo, hi = np.searchsorted(self._hot, [i0, i1])
+        peak = float(self._hot_mag[lo:hi].max()) if hi > lo else 0.0
+        return audio_io.level_warnings_for(peak, int(hi - lo), i1 - i0, self.recognizer.limits)
 
     def _score(self, starts: list[int]) -> list[Prediction]:
         if not starts:

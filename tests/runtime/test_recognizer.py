@@ -411,3 +411,9 @@ def test_stream_windows_carry_the_clipping_warnings_of_their_own_audio(recognize
         elif p.end_s < 2.95 or p.start_s > 3.55:
             assert not clipped, (p.start_s, p.end_s)
     assert any("clipped" in w for w in r.predict(x, sample_rate=rate).warnings)
+    # float samples beyond [-1, 1] are named with their peak, in the windows holding them
+    y = 0.3 * speechlike(3.0, seed=9)
+    y[RATE // 4] = 2.5
+    first, *rest = run_stream(r.stream(), y, 1600)
+    assert any("exceed full scale (peak 2.5)" in w for w in first.warnings)
+    assert not any("exceed" in w for p in rest if p.start_s > 0.3 for w in p.warnings)
