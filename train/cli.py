@@ -52,18 +52,24 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
                    help="keep at most N files per (speaker, label): quick smoke runs")
 
 
-def _add_train_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("protocol and training")
+def _add_protocol_args(g) -> None:
+    """The fold options shared by training commands and `baseline` (same folds for both)."""
     g.add_argument("--protocol", choices=PROTOCOLS, default=_DEFAULT.protocol,
                    help="loso = leave one speaker out (default), random = one stratified "
                         "random split, kfold = stratified k-fold")
     g.add_argument("--k", type=int, default=_DEFAULT.k, help="folds for kfold (%(default)s)")
+    g.add_argument("--test-fraction", type=float, default=_DEFAULT.test_fraction,
+                   help="test share for --protocol random (%(default)s)")
+    g.add_argument("--seed", type=int, default=_DEFAULT.seed,
+                   help="random seed: folds, initialisation, shuffling (%(default)s)")
+
+
+def _add_train_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("protocol and training")
+    _add_protocol_args(g)
     g.add_argument("--val-fraction", type=float, default=_DEFAULT.val_fraction,
                    help="validation share of the training part; whole speakers when there are "
                         ">= 4 (%(default)s)")
-    g.add_argument("--test-fraction", type=float, default=_DEFAULT.test_fraction,
-                   help="test share for --protocol random (%(default)s)")
-    g.add_argument("--seed", type=int, default=_DEFAULT.seed, help="random seed (%(default)s)")
     g.add_argument("--epochs", type=int, default=_DEFAULT.epochs,
                    help="maximum epochs (early stopping on validation UA) (%(default)s)")
     g.add_argument("--patience", type=int, default=_DEFAULT.patience,
@@ -154,12 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "(features, protocol, fold seed) as evaluate")
     _add_data_args(s)
     g = s.add_argument_group("protocol and classifier")
-    g.add_argument("--protocol", choices=PROTOCOLS, default=_DEFAULT.protocol,
-                   help="loso (default), random or kfold, as for evaluate")
-    g.add_argument("--k", type=int, default=_DEFAULT.k, help="folds for kfold (%(default)s)")
-    g.add_argument("--test-fraction", type=float, default=_DEFAULT.test_fraction,
-                   help="test share for --protocol random (%(default)s)")
-    g.add_argument("--seed", type=int, default=_DEFAULT.seed, help="fold seed (%(default)s)")
+    _add_protocol_args(g)
     g.add_argument("--classifier", choices=CLASSIFIERS, default="logreg",
                    help="logreg (L2, C=0.01) or svm (RBF, C=10) on standardised utterance "
                         "vectors (frame features: mean/std/p10/p90 over time)")

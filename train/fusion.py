@@ -44,7 +44,10 @@ def fuse(runs: Sequence[Path], weights: Sequence[float] | None = None,
     preds = [load_predictions(r, quantization) for r in runs]
     first = preds[0]
     order = np.argsort(first["keys"])
+    y = first["y"][order]
+    labels = first["labels"]
     fused = np.zeros_like(first["probs"][order])
+    members = {}
     for run, p, w in zip(runs, preds, weights):
         if p["labels"] != first["labels"]:
             raise ValueError(f"{run}: labels {p['labels']} differ from {first['labels']}")
@@ -55,11 +58,8 @@ def fuse(runs: Sequence[Path], weights: Sequence[float] | None = None,
         if not np.array_equal(p["keys"][o], first["keys"][order]):
             raise ValueError(f"{run}: tested on different utterances than {runs[0]}")
         fused += w * p["probs"][o]
-    y = first["y"][order]
-    labels = first["labels"]
+        members[str(run)] = scores(y, p["probs"][o].argmax(1), labels)["UA"]
     return {"corpus": first["corpus"], "protocol": first["protocol"], "quantization": quantization,
             "runs": [str(r) for r in runs], "models": [p["model"] for p in preds],
-            "weights": weights,
-            "members": {str(r): scores(y, p["probs"][np.argsort(p["keys"])].argmax(1),
-                                       labels)["UA"] for r, p in zip(runs, preds)},
+            "weights": weights, "members": members,
             "fused": scores(y, (fused / sum(weights)).argmax(1), labels)}

@@ -101,12 +101,13 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
     folds = make_folds(cfg.protocol, table.y, table.speakers, k=cfg.k,
                        val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction,
                        seed=cfg.seed)
-    y_true, y_float, y_int8, fold_rows, histories = [], [], [], [], {}
-    test_idx, probs_float, probs_int8 = [], [], []
+    # Utterance probabilities of every fold's test part; pooled scores and predictions.npz
+    # both come from them.
+    test_idx, probs_float, probs_int8, fold_rows, histories = [], [], [], [], {}
     int8_error = None
+    fixed = cfg.selection == "fixed"
     for n, fold in enumerate(folds, 1):
         tf0 = time.time()
-        fixed = cfg.selection == "fixed"
         train_idx = np.sort(np.concatenate([fold.train, fold.val])) if fixed else fold.train
         norm = Normaliser.fit([table.feats[i] for i in train_idx])
         tr = make_examples(table, train_idx, norm, win.window, win.train_hop)
@@ -115,22 +116,17 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
         res = train_model(spec, tr, va, cfg, dev, labels)
         p = res.model.predict(te.x, batch_size=256, verbose=0)
         uf = utterance_probs(p, te.owner, te.n_utterances)
-        pf = uf.argmax(axis=1)
         test_idx.append(fold.test)
         probs_float.append(uf)
         row = {"fold": fold.name, "n_train": len(train_idx), "n_val": 0 if fixed else len(fold.val),
-               "n_test": len(fold.test), "best_epoch": res.best_epoch,
-               "epochs_run": res.epochs_run, "float": _brief(scores(te.utt_y, pf, labels))}
-        y_true.append(te.utt_y)
-        y_float.append(pf)
+               "n_test": len(fold.test), "best_epoch": res.best_epoch, "epochs_run": res.epochs_run,
+               "float": _brief(scores(te.utt_y, uf.argmax(axis=1), labels))}
         if cfg.int8_eval and int8_error is None:
             try:
                 p8, size, xnn = _int8_probs(spec, res.model, representative(tr, cfg.seed), te.x)
                 ui = utterance_probs(p8, te.owner, te.n_utterances)
-                pi = ui.argmax(axis=1)
                 probs_int8.append(ui)
-                y_int8.append(pi)
-                row["int8"] = _brief(scores(te.utt_y, pi, labels))
+                row["int8"] = _brief(scores(te.utt_y, ui.argmax(axis=1), labels))
                 row["int8_bytes"] = size
                 row["int8_xnnpack"] = xnn
             except ConversionError as exc:
@@ -145,8 +141,11 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
             msg += f" | int8 UA {row['int8']['UA']:.3f}"
         print(f"{msg} (best epoch {res.best_epoch}/{res.epochs_run}, {row['seconds']} s)",
               flush=True)
-    yt = np.concatenate(y_true)
-    pooled_float = scores(yt, np.concatenate(y_float), labels)
+    tested = np.concatenate(test_idx)
+    yt = table.y[tested]
+    all_float = np.concatenate(probs_float)
+    all_int8 = np.concatenate(probs_int8) if len(probs_int8) == len(test_idx) else None
+    pooled_float = scores(yt, all_float.argmax(axis=1), labels)
     report: dict[str, Any] = {
         "corpus": cfg.corpus, "protocol": cfg.protocol, "model": cfg.model,
         "features": feature_choice(cfg).to_dict(), "labels": list(labels),
@@ -158,8 +157,8 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
         "median_best_epoch": int(np.median([r["best_epoch"] for r in fold_rows])),
         "seconds": round(time.time() - t0, 1),
     }
-    if y_int8 and len(y_int8) == len(y_true):
-        pooled_int8 = scores(yt, np.concatenate(y_int8), labels)
+    if all_int8 is not None:
+        pooled_int8 = scores(yt, all_int8.argmax(axis=1), labels)
         report["int8"] = pooled_int8
         report["int8_UA_drop_points"] = round(100 * (pooled_float["UA"] - pooled_int8["UA"]), 2)
         report["int8_bytes_max"] = max(r["int8_bytes"] for r in fold_rows)
@@ -174,9 +173,7 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
     plot_curves(histories, "loss", out / "loss.png")
     write_json({"histories": histories}, out / "histories.json")
     write_json(report, out / "report.json")
-    save_predictions(out / PREDICTIONS_FILE, table, np.concatenate(test_idx),
-                     np.concatenate(probs_float),
-                     np.concatenate(probs_int8) if len(probs_int8) == len(test_idx) else None)
+    save_predictions(out / PREDICTIONS_FILE, table, tested, all_float, all_int8)
     return report
 
 

@@ -10,7 +10,9 @@ from edgeser.recognizer import Recognizer
 
 from .support import ROOT
 
-EMOTION_LETTERS = "WLEAFTN"  # anger boredom disgust fear happiness sadness neutral
+LETTER_TO_LABEL = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness",
+                   "T": "sadness", "N": "neutral"}  # EmoDB: the letter at index 5 of a name
+EMOTION_LETTERS = "".join(LETTER_TO_LABEL)
 
 
 def pick_files(wav_dir: Path) -> list[Path]:
@@ -72,8 +74,6 @@ def test_emodb_through_48k_and_streaming(emodb_wavs, bundle_dir):
 
 
 PACKAGE_MODELS = sorted((ROOT / "edgeser" / "models").glob("*.edgeser"))
-LETTER_TO_LABEL = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness",
-                   "T": "sadness", "N": "neutral"}
 
 
 @pytest.mark.parametrize("bundle", PACKAGE_MODELS, ids=[p.stem for p in PACKAGE_MODELS])
