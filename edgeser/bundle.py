@@ -9,7 +9,10 @@ Layout (all little-endian):
 
 ``checksum`` is the SHA-256 of the canonical header JSON without the checksum field followed by
 the model bytes, so a flipped byte anywhere is detected. ``format_version`` is an integer; a
-runtime refuses bundles with a newer major version than `FORMAT_VERSION`.
+runtime refuses bundles with a newer major version than `FORMAT_VERSION`. Version 2 added
+`features.select` (the model reads a chosen subset of the openSMILE functionals); a bundle is
+written with the lowest version that describes it, so bundles without a selection stay readable
+by version-1 runtimes.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import numpy as np
 from .errors import BundleError, BundleVersionError
 from .frontend.config import KINDS, FrontendConfig
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MAGIC = b"EDGESER\x00"
 SUFFIX = ".edgeser"
 OPENSMILE_SETS = ("eGeMAPSv02", "ComParE_2016", "IS09_emotion")
@@ -42,7 +45,8 @@ class FeatureSpec:
     type "frontend": edgeser's front end with `frontend` config and `kind`, cut into windows of
     `window_frames` frames every `hop_frames` frames (model input [1, window_frames, dim]).
     type "opensmile": one openSMILE functional vector of the set `opensmile_set` per clip
-    (model input [1, dim]); needs the `opensmile` extra at predict time.
+    (model input [1, dim]); needs the `opensmile` extra at predict time. `select` (optional,
+    ascending indices into that vector) names the `dim` functionals the model reads.
     """
 
     type: str
@@ -52,8 +56,18 @@ class FeatureSpec:
     window_frames: int | None = None
     hop_frames: int | None = None
     opensmile_set: str | None = None
+    select: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.select is not None:
+            sel = self.select
+            if self.type != "opensmile":
+                raise BundleError("feature selection (select) applies to opensmile features only")
+            if any(isinstance(i, bool) or not isinstance(i, int) for i in sel) or \
+                    len(sel) != self.dim or (sel and sel[0] < 0) or \
+                    any(b <= a for a, b in zip(sel, sel[1:])):
+                raise BundleError(f"select must be {self.dim} ascending non-negative integer "
+                                  f"indices (one per model input)")
         if self.type == "frontend":
             if self.frontend is None or self.kind not in KINDS:
                 raise BundleError(f"frontend features need a FrontendConfig and a kind in {KINDS}")
@@ -82,6 +96,8 @@ class FeatureSpec:
         d = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
         if self.frontend is not None:
             d["frontend"] = self.frontend.to_dict()
+        if self.select is not None:
+            d["select"] = list(self.select)
         return d
 
     @classmethod
@@ -89,7 +105,14 @@ class FeatureSpec:
         d = dict(d)
         if d.get("frontend") is not None:
             d["frontend"] = FrontendConfig.from_dict(d["frontend"])
+        if d.get("select") is not None:
+            d["select"] = tuple(d["select"])
         return cls(**d)
+
+    @property
+    def min_format_version(self) -> int:
+        """The lowest bundle format version that can describe these features."""
+        return 2 if self.select is not None else 1
 
 
 @dataclass(frozen=True)
@@ -118,6 +141,10 @@ class BundleMeta:
             raise BundleError(f"normalisation statistics must have {self.features.dim} values")
         if any(not s > 0 for s in self.norm_std):
             raise BundleError("normalisation std values must be positive")
+        if not self.features.min_format_version <= self.format_version <= FORMAT_VERSION:
+            raise BundleError(f"format_version {self.format_version} cannot describe these "
+                              f"features (needs {self.features.min_format_version}.."
+                              f"{FORMAT_VERSION})")
         if self.features.frontend is not None and \
                 self.features.frontend.sample_rate != self.sample_rate:
             raise BundleError("front-end sample rate differs from the bundle sample rate")

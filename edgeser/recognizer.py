@@ -263,9 +263,13 @@ class Recognizer:
         with self._smile_lock:
             table = self._smile.process_signal(clip.samples, self.sample_rate)
         vec = np.asarray(table, dtype=np.float32).reshape(-1)
-        if vec.size != self.features.dim:
-            raise BundleError(f"{self.bundle.source}: openSMILE {self.features.opensmile_set} "
-                              f"gave {vec.size} values, the model expects {self.features.dim}")
+        f = self.features
+        if (vec.size != f.dim) if f.select is None else (vec.size <= f.select[-1]):
+            raise BundleError(f"{self.bundle.source}: openSMILE {f.opensmile_set} gave "
+                              f"{vec.size} values, the model reads "
+                              + (f"{f.dim}" if f.select is None else f"index {f.select[-1]}"))
+        if f.select is not None:
+            vec = vec[np.asarray(f.select)]
         t2 = time.perf_counter()
         probs = self.score_windows(self.normalise(vec)[None, :])
         t3 = time.perf_counter()

@@ -73,7 +73,8 @@ def describe_features(bundle: ModelBundle) -> str:
         return (f"{f.kind} ({f.dim} dims, {cfg.frame_length_ms:g} ms / {cfg.frame_shift_ms:g} ms "
                 f"frames at {cfg.sample_rate} Hz), windows of {f.window_frames} frames every "
                 f"{f.hop_frames}")
-    return f"openSMILE {f.opensmile_set} functionals ({f.dim} dims) per clip"
+    chosen = "" if f.select is None else " selected"
+    return f"openSMILE {f.opensmile_set} functionals ({f.dim}{chosen} dims) per clip"
 
 
 def models_dir(override: str | os.PathLike | None = None):

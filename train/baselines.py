@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .config import TrainConfig
+from .data import select_by_f_score
 from .features import FeatureTable
 from .metrics import scores
 from .protocols import make_folds
@@ -70,12 +71,16 @@ def evaluate_baseline(table: FeatureTable, cfg: TrainConfig, classifier: str = "
     y_true, y_pred = [], []
     for fold in folds:
         train = np.concatenate([fold.train, fold.val])
-        scaler = StandardScaler().fit(x[train])
-        clf = _classifier(classifier, cfg.seed).fit(scaler.transform(x[train]), table.y[train])
-        y_pred.append(clf.predict(scaler.transform(x[fold.test])))
+        keep = select_by_f_score(x[train], table.y[train], cfg.select_features) \
+            if cfg.select_features else np.arange(x.shape[1])
+        scaler = StandardScaler().fit(x[train][:, keep])
+        clf = _classifier(classifier, cfg.seed).fit(scaler.transform(x[train][:, keep]),
+                                                     table.y[train])
+        y_pred.append(clf.predict(scaler.transform(x[fold.test][:, keep])))
         y_true.append(table.y[fold.test])
     protocol = cfg.protocol + ("+speaker_norm" if speaker_norm else "")
     return {"corpus": cfg.corpus, "protocol": protocol, "classifier": classifier,
-            "features": table.choice.to_dict(), "input_dim": int(x.shape[1]),
+            "features": table.choice.to_dict(),
+            "input_dim": int(cfg.select_features or x.shape[1]),
             "n_folds": len(folds), "seed": cfg.seed, "git_commit": git_commit(),
             "float": scores(np.concatenate(y_true), np.concatenate(y_pred), table.labels)}

@@ -48,6 +48,9 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--n-mels", type=int, default=0, help="override the preset's mel bands")
     g.add_argument("--cache", default=_DEFAULT.cache,
                    help="feature cache folder ('' = no cache; default %(default)s)")
+    g.add_argument("--select-features", type=int, default=0, metavar="N",
+                   help="functionals only: keep the N with the largest ANOVA F score, chosen on "
+                        "each fold's training part (0 = all)")
     g.add_argument("--subset", type=int, default=0,
                    help="keep at most N files per (speaker, label): quick smoke runs")
 
@@ -95,6 +98,9 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
                    help="disable balanced class weights")
     g.add_argument("--hparams", default="{}",
                    help='model hyper-parameters as JSON, e.g. \'{"lstm_units": 48}\'')
+    g.add_argument("--members", type=int, default=_DEFAULT.members,
+                   help="train N networks (seeds seed..seed+N-1) and ship them as one model that "
+                        "averages their probabilities (%(default)s)")
     g.add_argument("--device", choices=DEVICES, default="auto",
                    help="auto: all GPUs (MirroredStrategy, mixed precision) when visible, "
                         "else CPU")
@@ -109,7 +115,7 @@ def _config(a: argparse.Namespace) -> TrainConfig:
     data = a.data or str(default_data_dir(a.corpus))
     kw = dict(corpus=a.corpus, data=data, model=a.model, features=a.features,
               frontend_preset=a.frontend_preset, n_mels=a.n_mels, cache=a.cache,
-              subset=a.subset)
+              subset=a.subset, select_features=getattr(a, "select_features", 0))
     if a.command == "baseline":
         kw.update(protocol=a.protocol, k=a.k, test_fraction=a.test_fraction, seed=a.seed)
     elif hasattr(a, "protocol"):
@@ -119,7 +125,8 @@ def _config(a: argparse.Namespace) -> TrainConfig:
             raise SystemExit(f"--hparams is not valid JSON: {exc}") from None
         kw.update(protocol=a.protocol, k=a.k, val_fraction=a.val_fraction,
                   test_fraction=a.test_fraction, seed=a.seed, epochs=a.epochs,
-                  patience=a.patience, selection=a.selection, batch_size=a.batch_size, learning_rate=a.lr, lr_schedule=a.lr_schedule,
+                  patience=a.patience, selection=a.selection, batch_size=a.batch_size,
+                  learning_rate=a.lr, lr_schedule=a.lr_schedule, members=a.members,
                   window_s=a.window_s, hop_s=a.hop_s, train_hop_s=a.train_hop_s,
                   spec_augment=not a.no_spec_augment, class_weight=not a.no_class_weight,
                   hparams=hp, device=a.device, cpu_replicas=a.cpu_replicas,

@@ -10,7 +10,7 @@ from edgeser.frontend import FrontendConfig
 from edgeser.frontend.config import PRESETS
 
 from .corpora import CORPORA
-from .models import check_model, default_features
+from .models import check_model, default_features, reads_windows
 from .protocols import PROTOCOLS
 
 DEVICES = ("auto", "cpu", "gpu")
@@ -49,6 +49,8 @@ class TrainConfig:
     spec_augment: bool = True
     class_weight: bool = True
     hparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    members: int = 1  # >1: an ensemble of this many networks (seeds seed..seed+members-1)
+    select_features: int = 0  # >0: keep this many functionals (ANOVA F on each training part)
     device: str = "auto"
     cpu_replicas: int = 1
     int8_eval: bool = True
@@ -72,14 +74,16 @@ class TrainConfig:
             raise bad("selection", f"must be one of {SELECTIONS}")
         if self.device not in DEVICES:
             raise bad("device", f"must be one of {DEVICES}")
-        for name in ("k", "epochs", "batch_size", "cpu_replicas"):
+        for name in ("k", "epochs", "batch_size", "cpu_replicas", "members"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise bad(name, "must be a positive integer")
-        for name in ("n_mels", "patience", "subset", "seed"):
+        for name in ("n_mels", "patience", "subset", "seed", "select_features"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise bad(name, "must be a non-negative integer")
+        if self.select_features and reads_windows(self.model):
+            raise bad("select_features", f"selects functionals; model {self.model} reads frames")
         if self.protocol == "kfold" and self.k < 2:
             raise bad("k", "k-fold needs k >= 2")
         for name in ("val_fraction", "test_fraction"):

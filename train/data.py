@@ -16,20 +16,62 @@ from .features import FeatureTable
 
 @dataclass(frozen=True)
 class Normaliser:
-    """Per-dimension mean/std over all frames (or vectors) of the training utterances."""
+    """Per-dimension mean/std over all frames (or vectors) of the training utterances, and
+    optionally which dimensions to keep (`keep`, ascending indices; None = all)."""
 
     mean: np.ndarray
     std: np.ndarray
+    keep: np.ndarray | None = None
 
     @classmethod
-    def fit(cls, feats: list[np.ndarray]) -> "Normaliser":
+    def fit(cls, feats: list[np.ndarray], labels: np.ndarray | None = None,
+            select: int = 0) -> "Normaliser":
+        """Statistics of `feats`; with `select` > 0, first keep the `select` functionals that
+        best separate `labels` (largest one-way ANOVA F), fitted on these utterances only."""
         allf = np.concatenate([np.atleast_2d(f) for f in feats]).astype(np.float64)
+        keep = None
+        if select:
+            if labels is None or len(labels) != len(allf):
+                raise ValueError("feature selection needs one label per functional vector")
+            if select > allf.shape[1]:
+                raise ValueError(f"cannot select {select} of {allf.shape[1]} feature dimensions")
+            keep = select_by_f_score(allf, np.asarray(labels), select)
+            allf = allf[:, keep]
         std = allf.std(axis=0)
         std = np.where(std > 1e-6, std, 1.0)
-        return cls(allf.mean(axis=0).astype(np.float32), std.astype(np.float32))
+        return cls(allf.mean(axis=0).astype(np.float32), std.astype(np.float32), keep)
 
     def __call__(self, f: np.ndarray) -> np.ndarray:
+        if self.keep is not None:
+            f = f[..., self.keep]
         return ((f - self.mean) / self.std).astype(np.float32)
+
+
+def f_scores(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """One-way ANOVA F statistic of every column of `x` [n, dims] across the label groups
+    (0 for a column that is constant; non-finite values count as 0)."""
+    x = np.nan_to_num(np.asarray(x, np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    classes = np.unique(labels)
+    if len(classes) < 2 or len(x) <= len(classes):
+        raise ValueError("F scores need at least two classes and more vectors than classes")
+    grand = x.mean(axis=0)
+    between = np.zeros(x.shape[1])
+    within = np.zeros(x.shape[1])
+    for c in classes:
+        xc = x[labels == c]
+        mc = xc.mean(axis=0)
+        between += len(xc) * (mc - grand) ** 2
+        within += ((xc - mc) ** 2).sum(axis=0)
+    between /= len(classes) - 1
+    within /= len(x) - len(classes)
+    scale = np.maximum(np.abs(grand), 1.0) ** 2 * 1e-24  # round-off level of a constant column
+    return np.where(between > scale, between / np.maximum(within, scale), 0.0)
+
+
+def select_by_f_score(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Ascending indices of the `k` columns with the largest F score (ties: lower index)."""
+    order = np.argsort(-f_scores(x, labels), kind="stable")
+    return np.sort(order[:k])
 
 
 @dataclass

@@ -88,20 +88,22 @@ class TFLiteModel:
 
 
 def feature_spec(choice: FeatureChoice, dim: int, window_frames: int | None,
-                 hop_frames: int | None) -> FeatureSpec:
+                 hop_frames: int | None, select: np.ndarray | None = None) -> FeatureSpec:
     if choice.type == "frontend":
         return FeatureSpec(type="frontend", dim=dim, kind=choice.kind, frontend=choice.frontend,
                            window_frames=window_frames, hop_frames=hop_frames)
-    return FeatureSpec(type="opensmile", dim=dim, opensmile_set=choice.opensmile_set)
+    return FeatureSpec(type="opensmile", dim=dim, opensmile_set=choice.opensmile_set,
+                       select=None if select is None else tuple(int(i) for i in select))
 
 
 def make_bundle(model: bytes, quantization: str, name: str, labels: Sequence[str],
                 choice: FeatureChoice, dim: int, norm: Normaliser, window_frames: int | None,
                 hop_frames: int | None, training: Mapping[str, Any],
                 description: str = "") -> ModelBundle:
-    spec = feature_spec(choice, dim, window_frames, hop_frames)
+    spec = feature_spec(choice, dim, window_frames, hop_frames, norm.keep)
     meta = BundleMeta(name=name, labels=tuple(labels), sample_rate=16000, features=spec,
                       norm_mean=tuple(float(v) for v in norm.mean),
                       norm_std=tuple(float(v) for v in norm.std), quantization=quantization,
-                      training=dict(training), description=description)
+                      training=dict(training), description=description,
+                      format_version=spec.min_format_version)
     return ModelBundle(meta=meta, model=model)

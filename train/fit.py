@@ -1,5 +1,7 @@
 """Training one model: tf.data pipeline, SpecAugment-style masking, class weights, and model
 selection on the utterance-level UA of a validation set drawn from the training speakers.
+An ensemble spec (`ModelSpec.members` > 1) trains each member on its own, with seeds seed,
+seed+1, ..., then joins them into the one averaging graph that is evaluated and exported.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from .config import TrainConfig
 from .data import Examples, utterance_probs
 from .device import DeviceSetup
 from .metrics import scores
-from .models import ModelSpec
+from .models import ModelSpec, member_name
 
 
 @dataclass
@@ -91,7 +93,26 @@ def _make_selector(val: Examples, labels, patience: int, batch_size: int):
 
 def train_model(spec: ModelSpec, train: Examples, val: Examples | None, cfg: TrainConfig,
                 dev: DeviceSetup, labels, epochs: int | None = None) -> FitResult:
-    """Fit `spec` on `train`; with `val`, keep the epoch with the best validation UA."""
+    """Fit `spec` on `train`; with `val`, keep the epoch with the best validation UA (per member
+    for an ensemble)."""
+    if spec.members == 1:
+        return _train_single(spec, train, val, cfg, dev, labels, epochs)
+    fits = [_train_single(spec.member, train, val, cfg.replace(seed=cfg.seed + i), dev, labels,
+                          epochs) for i in range(spec.members)]
+    with dev.strategy.scope():
+        model = spec.build()
+    history: dict[str, list[float]] = {}
+    for i, f in enumerate(fits):
+        model.get_layer(member_name(i)).set_weights(f.model.get_weights())
+        # member 0 under the plain names (what the curve plots read), the others prefixed
+        history.update({(k if i == 0 else f"{member_name(i)}/{k}"): v
+                        for k, v in f.history.items()})
+    return FitResult(model, history, int(np.median([f.best_epoch for f in fits])),
+                     max(f.epochs_run for f in fits))
+
+
+def _train_single(spec: ModelSpec, train: Examples, val: Examples | None, cfg: TrainConfig,
+                  dev: DeviceSetup, labels, epochs: int | None = None) -> FitResult:
     import keras
 
     keras.utils.set_random_seed(cfg.seed)

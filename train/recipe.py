@@ -61,8 +61,17 @@ class Windowing:
 
 
 def model_spec(cfg: TrainConfig, table: FeatureTable, win: Windowing) -> ModelSpec:
-    shape = (win.window, table.dim) if table.choice.is_sequence else (table.dim,)
-    return ModelSpec(cfg.model, shape, len(table.labels), dict(cfg.hparams))
+    if cfg.select_features > table.dim:
+        raise ValueError(f"--select-features {cfg.select_features} exceeds the {table.dim} "
+                         f"{table.choice.label} features")
+    shape = (win.window, table.dim) if table.choice.is_sequence else \
+        (cfg.select_features or table.dim,)
+    return ModelSpec(cfg.model, shape, len(table.labels), dict(cfg.hparams), cfg.members)
+
+
+def fit_normaliser(cfg: TrainConfig, table: FeatureTable, idx: np.ndarray) -> Normaliser:
+    """Normalisation (and feature selection) fitted on the utterances `idx` only."""
+    return Normaliser.fit([table.feats[i] for i in idx], table.y[idx], cfg.select_features)
 
 
 def representative(ex: Examples, seed: int) -> np.ndarray:
@@ -109,7 +118,7 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
     for n, fold in enumerate(folds, 1):
         tf0 = time.time()
         train_idx = np.sort(np.concatenate([fold.train, fold.val])) if fixed else fold.train
-        norm = Normaliser.fit([table.feats[i] for i in train_idx])
+        norm = fit_normaliser(cfg, table, train_idx)
         tr = make_examples(table, train_idx, norm, win.window, win.train_hop)
         va = None if fixed else make_examples(table, fold.val, norm, win.window, win.hop)
         te = make_examples(table, fold.test, norm, win.window, win.hop)
@@ -205,15 +214,16 @@ def fit_all(cfg: TrainConfig, out: Path, epochs: int, dev: DeviceSetup | None = 
     epoch) and save weights, spec, normalisation and windowing to `out`."""
     out, dev, table, win, spec = _prepare(cfg, out, dev, table, progress)
     everyone = np.arange(len(table))
-    norm = Normaliser.fit(table.feats)
+    norm = fit_normaliser(cfg, table, everyone)
     tr = make_examples(table, everyone, norm, win.window, win.train_hop)
     res = train_model(spec, tr, None, cfg, dev, table.labels, epochs=epochs)
     res.model.save_weights(out / WEIGHTS_FILE)
     np.save(out / REP_FILE, representative(tr, cfg.seed))
     info = {"model_spec": spec.to_dict(), "config": cfg.to_dict(),
             "features": table.choice.to_dict(), "labels": list(table.labels),
-            "dim": table.dim, "window_frames": win.window or None, "hop_frames": win.hop or None,
-            "norm_mean": norm.mean.tolist(), "norm_std": norm.std.tolist(), "epochs": epochs,
+            "dim": spec.input_shape[-1], "window_frames": win.window or None, "hop_frames": win.hop or None,
+            "norm_mean": norm.mean.tolist(), "norm_std": norm.std.tolist(),
+            "norm_keep": None if norm.keep is None else norm.keep.tolist(), "epochs": epochs,
             "n_utterances": len(table), "speakers": sorted(set(table.speakers.tolist())),
             "history": res.history, "git_commit": git_commit()}
     write_json(info, out / MODEL_FILE)
@@ -230,7 +240,9 @@ def export_dir(model_dir: Path, out: Path, name: str,
     info = json.loads(info_path.read_text())
     spec = ModelSpec.from_dict(info["model_spec"])
     choice = FeatureChoice.from_dict(info["features"])
-    norm = Normaliser(np.array(info["norm_mean"], np.float32), np.array(info["norm_std"], np.float32))
+    keep = info.get("norm_keep")
+    norm = Normaliser(np.array(info["norm_mean"], np.float32), np.array(info["norm_std"], np.float32),
+                      None if keep is None else np.array(keep, np.int64))
     cfg = info["config"]
     training: dict[str, Any] = {"corpus": cfg["corpus"], "model": spec.name,
                                 "trained_on": f"all {info['n_utterances']} utterances, "

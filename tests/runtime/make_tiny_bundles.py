@@ -31,6 +31,7 @@ WINDOW, HOP = 100, 50
 FRONTEND = frontend.FrontendConfig(sample_rate=SAMPLE_RATE, n_mels=40, fmax=7600.0)
 KIND = "log_mel"
 SMILE_SET, SMILE_DIM = "eGeMAPSv02", 88
+SMILE_SELECT = (1, 5, 10, 23, 40, 61, 87)  # functionals read by tiny_smile_select
 
 
 def training_windows() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -108,11 +109,25 @@ def main(out: Path) -> None:
           mean, std, "float32")
     if smile_stats is None:
         return
+    # tiny_smile reads all functionals but has zero weights outside SMILE_SELECT; tiny_smile_select
+    # reads only those (features.select) with the same weights: both must predict the same.
     tf.keras.utils.set_random_seed(3)
     inp = tf.keras.layers.Input((SMILE_DIM,))
     dense = tf.keras.Model(inp, tf.keras.layers.Dense(len(LABELS), activation="softmax")(inp))
+    w, b = dense.get_weights()
+    unused = np.setdiff1d(np.arange(SMILE_DIM), SMILE_SELECT)
+    w[unused] = 0.0
+    dense.set_weights([w, b])
     write(out, "tiny_smile", convert(tf, dense),
           FeatureSpec(type="opensmile", dim=SMILE_DIM, opensmile_set=SMILE_SET), *smile_stats,
+          "float32")
+    inp = tf.keras.layers.Input((len(SMILE_SELECT),))
+    chosen = tf.keras.Model(inp, tf.keras.layers.Dense(len(LABELS), activation="softmax")(inp))
+    chosen.set_weights([w[list(SMILE_SELECT)], b])
+    mean, std = smile_stats
+    write(out, "tiny_smile_select", convert(tf, chosen),
+          FeatureSpec(type="opensmile", dim=len(SMILE_SELECT), opensmile_set=SMILE_SET,
+                      select=SMILE_SELECT), mean[list(SMILE_SELECT)], std[list(SMILE_SELECT)],
           "float32")
 
 

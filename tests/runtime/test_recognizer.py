@@ -312,6 +312,33 @@ print(json.dumps({{"p": p.to_dict(), "silent_label": silent.label}}))
     assert out["silent_label"] is None
 
 
+def test_opensmile_feature_selection_reads_the_named_functionals(bundle_dir):
+    """tiny_smile_select reads 7 of the 88 functionals (`features.select`) with the weights
+    tiny_smile has on them (zero elsewhere): the two must give the same scores, which fails if
+    the runtime picks other indices, another order, or normalises before selecting."""
+    if not (bundle_dir / "tiny_smile_select.edgeser").exists():
+        pytest.skip("opensmile is not installed, so no openSMILE test bundle was built")
+    code = f"""
+import json, sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from support import RATE, speechlike
+from edgeser.recognizer import Recognizer
+out = {{}}
+for name in ("tiny_smile", "tiny_smile_select"):
+    r = Recognizer({str(bundle_dir)!r} + "/" + name + ".edgeser", vad=None)
+    out[name] = r.predict(speechlike(2.0, seed=11), sample_rate=RATE).scores
+print(json.dumps(out))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=subprocess_env(), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    full, chosen = out["tiny_smile"], out["tiny_smile_select"]
+    assert max(full.values()) - min(full.values()) > 1e-3  # the clip moves the scores
+    for label in LABELS:
+        assert chosen[label] == pytest.approx(full[label], abs=1e-5)
+
+
 def test_opensmile_model_without_opensmile_names_the_extra(bundle_dir, monkeypatch):
     if not (bundle_dir / "tiny_smile.edgeser").exists():
         pytest.skip("opensmile is not installed, so no openSMILE test bundle was built")

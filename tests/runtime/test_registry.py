@@ -91,6 +91,30 @@ def test_empty_or_absent_models_folder(tmp_path):
         registry.resolve("anything", tmp_path)
 
 
+def test_feature_selection_is_validated_and_versioned(models_dir, tmp_path):
+    """`features.select` (format version 2) names which functionals the model reads; bundles
+    without it keep format version 1 so older runtimes still read them."""
+    from edgeser.bundle import FORMAT_VERSION, FeatureSpec
+
+    spec = FeatureSpec(type="opensmile", dim=3, opensmile_set="eGeMAPSv02", select=(0, 4, 87))
+    assert FeatureSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+    assert spec.min_format_version == 2 <= FORMAT_VERSION
+    assert FeatureSpec(type="opensmile", dim=3, opensmile_set="eGeMAPSv02").min_format_version == 1
+    for bad in ((0, 4), (4, 0, 87), (0, 0, 1), (-1, 2, 3), (0, 1.0, 2), (0, True, 2)):
+        with pytest.raises(BundleError, match="select must be 3 ascending"):
+            FeatureSpec(type="opensmile", dim=3, opensmile_set="eGeMAPSv02", select=bad)
+    front = registry.resolve("tiny_float", models_dir).meta.features
+    with pytest.raises(BundleError, match="opensmile features only"):
+        dataclasses.replace(front, select=tuple(range(front.dim)))
+    meta = registry.resolve("tiny_float", models_dir).meta
+    smile_meta = dataclasses.replace(meta, features=spec, norm_mean=(0.0,) * 3,
+                                     norm_std=(1.0,) * 3, format_version=2)
+    back = ModelBundle.from_bytes(ModelBundle(smile_meta, b"model").to_bytes())
+    assert back.meta.features.select == (0, 4, 87) and back.meta.format_version == 2
+    with pytest.raises(BundleError, match="format_version 1 cannot describe"):
+        dataclasses.replace(smile_meta, format_version=1)
+
+
 # ---- broken bundles -----------------------------------------------------------------------------
 def _rewrite_header(data: bytes, **changes) -> bytes:
     (n,) = struct.unpack_from("<I", data, len(MAGIC))

@@ -84,18 +84,30 @@ def test_runtime_reproduces_training_path(run_dir, synthetic_csv):
 
 def test_opensmile_features_train_in_one_cli_process(synthetic_csv, tmp_path):
     """openSMILE extraction and Keras training in one `run`: the CLI extracts before it loads
-    TensorFlow (the other order aborts the process in openSMILE), and the bundle names the set."""
+    TensorFlow (the other order aborts the process in openSMILE), and the bundle names the set.
+    With --select-features and --members: the bundle lists the chosen functionals and holds the
+    two-member ensemble as one model."""
     pytest.importorskip("opensmile")
     out = tmp_path / "smile"
     run_cli("run", "--corpus", "csv", "--data", str(synthetic_csv), "--model", "resse_cnn1d",
             "--features", "egemaps", "--protocol", "random", "--test-fraction", "0.3",
             "--selection", "fixed", "--epochs", "2", "--no-int8-eval", "--cache",
             str(out / "cache"), "--hparams", '{"project": 8, "input_dropout": 0.5, "filters": 4}',
-            "--out", str(out), "--name", "smile")
+            "--select-features", "20", "--members", "2", "--out", str(out), "--name", "smile")
     report = json.loads((out / "evaluation" / "report.json").read_text())
     assert report["features"]["opensmile_set"] == "eGeMAPSv02"
-    meta = ModelBundle.load(out / "smile-int8.edgeser").meta
-    assert meta.features.opensmile_set == "eGeMAPSv02" and meta.features.dim == 88
+    assert report["model_spec"]["members"] == 2 and report["model_spec"]["input_shape"] == [20]
+    bundle = ModelBundle.load(out / "smile-int8.edgeser")
+    meta = bundle.meta
+    assert meta.features.opensmile_set == "eGeMAPSv02" and meta.features.dim == 20
+    select = meta.features.select
+    assert len(select) == 20 and list(select) == sorted(set(select)) and select[-1] < 88
+    assert meta.format_version == 2 and len(meta.norm_mean) == 20
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_content=bundle.model)
+    assert list(it.get_input_details()[0]["shape"]) == [1, 20]
+    assert len([d for d in it._get_ops_details() if d["op_name"] == "SOFTMAX"]) == 2
 
 
 def test_baseline_classifier_on_the_same_folds(synthetic_csv, tmp_path):

@@ -52,3 +52,46 @@ def test_examples_use_runtime_windows_and_training_stats(synthetic_csv):
     assert np.array_equal(ex.y, t.y[ex.owner])
     probs = np.eye(2)[ex.y]
     assert np.array_equal(utterance_probs(probs, ex.owner, len(t)).argmax(1), t.y)
+
+
+# ---- feature selection (ANOVA F, fitted on the training part) ---------------------------------
+def _separable_table(seed=0, n=60, dims=12, informative=(3, 7)):
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1, 2], n // 3)
+    x = rng.standard_normal((n, dims)) * 5.0 + 100.0
+    for j, col in enumerate(informative):
+        x[:, col] += (j + 1) * 4.0 * y  # class means apart by several within-class stds
+    return x, y
+
+
+def test_f_scores_rank_the_separating_columns_first():
+    from train.data import f_scores, select_by_f_score
+
+    x, y = _separable_table()
+    x[:, 0] = 42.0  # constant: no information
+    x[5, 1] = np.nan  # a missing value must not poison the ranking
+    f = f_scores(x, y)
+    assert f[0] == 0.0 and np.all(np.isfinite(f))
+    assert set(np.argsort(-f)[:2]) == {3, 7}
+    assert select_by_f_score(x, y, 2).tolist() == [3, 7]  # ascending indices
+    # the F statistic of one column matches its textbook definition
+    xc = x[:, 3]
+    groups = [xc[y == c] for c in range(3)]
+    ssb = sum(len(g) * (g.mean() - xc.mean()) ** 2 for g in groups) / 2
+    ssw = sum(((g - g.mean()) ** 2).sum() for g in groups) / (len(xc) - 3)
+    assert f[3] == pytest.approx(ssb / ssw, rel=1e-9)
+
+
+def test_normaliser_selects_then_normalises_with_training_statistics():
+    x, y = _separable_table(seed=1)
+    norm = Normaliser.fit(list(x[:45]), y[:45], select=2)
+    assert norm.keep.tolist() == [3, 7] and norm.mean.shape == (2,)
+    out = norm(x[50])
+    assert out.shape == (2,) and out.dtype == np.float32
+    np.testing.assert_allclose(out, (x[50, [3, 7]] - x[:45, [3, 7]].mean(0))
+                               / x[:45, [3, 7]].std(0), rtol=1e-5)
+    assert Normaliser.fit(list(x), y).keep is None  # select=0 keeps every dimension
+    with pytest.raises(ValueError, match="cannot select 13 of 12"):
+        Normaliser.fit(list(x), y, select=13)
+    with pytest.raises(ValueError, match="one label per"):
+        Normaliser.fit(list(x), None, select=2)

@@ -89,3 +89,47 @@ def test_fixed_selection_trains_on_the_whole_training_part(synthetic_csv, tmp_pa
     np.testing.assert_allclose(z["probs"].sum(axis=1), 1.0, atol=1e-4)
     pooled = np.mean(z["probs"].argmax(1) == z["y"])
     assert pooled == pytest.approx(report["float"]["WA"])
+
+
+def test_ensemble_spec_averages_its_members():
+    spec = ModelSpec("resse_cnn1d", (40,), 5, {"project": 8, "filters": 4, "dense": 8},
+                     members=3)
+    m = spec.build()
+    again = ModelSpec.from_dict(json.loads(json.dumps(spec.to_dict())))
+    assert again == spec and again.member.members == 1
+    saved_before = {k: v for k, v in spec.to_dict().items() if k != "members"}
+    assert ModelSpec.from_dict(saved_before).members == 1  # specs saved before ensembles
+    x = np.random.default_rng(0).standard_normal((6, 40)).astype(np.float32)
+    members = [m.get_layer(f"member_{i}") for i in range(3)]
+    each = [mem.predict(x, verbose=0) for mem in members]
+    assert not np.allclose(each[0], each[1])  # independent initialisations
+    np.testing.assert_allclose(m.predict(x, verbose=0), np.mean(each, axis=0), atol=1e-6)
+    assert m.count_params() == 3 * spec.member.build().count_params()
+    with pytest.raises(ValueError, match="members"):
+        ModelSpec("resse_cnn1d", (40,), 5, members=0)
+
+
+def test_ensemble_members_train_with_their_own_seeds():
+    """`train_model` fits each member alone (seed, seed+1, ...) and puts exactly those weights
+    into the averaging graph."""
+    from train.config import TrainConfig
+    from train.data import Examples
+    from train.device import setup_device
+    from train.fit import train_model
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 20)
+    x = (rng.standard_normal((40, 16)) + 2.0 * y[:, None]).astype(np.float32)
+    ex = Examples(x, y, np.arange(40), y)
+    cfg = TrainConfig(corpus="csv", data=".", model="resse_cnn1d", epochs=2, members=2, seed=5)
+    hp = {"project": 4, "filters": 4, "dense": 4}
+    dev = setup_device("cpu")
+    res = train_model(ModelSpec("resse_cnn1d", (16,), 2, hp, members=2), ex, None, cfg, dev,
+                      ("a", "b"))
+    single = ModelSpec("resse_cnn1d", (16,), 2, hp)
+    for i in range(2):
+        alone = train_model(single, ex, None, cfg.replace(seed=5 + i, members=1), dev, ("a", "b"))
+        got = res.model.get_layer(f"member_{i}").get_weights()
+        for a, b in zip(got, alone.model.get_weights()):
+            np.testing.assert_allclose(a, b, atol=1e-5)
+    assert len(res.history["loss"]) == 2 and "member_1/loss" in res.history
