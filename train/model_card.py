@@ -34,6 +34,7 @@ def write_model_card(bundle_path: Path, evaluation: Mapping[str, Any] | None,
     b = ModelBundle.load(bundle_path)
     m = b.meta
     fs = m.features
+    members, seed = int(m.training.get("members", 1)), m.training.get("seed", "?")
     lines = [f"# {m.name}", "", m.description, "",
              f"- File: `{Path(bundle_path).name}` ({Path(bundle_path).stat().st_size / 1024:.1f}"
              f" KiB: {b.size_bytes / 1024:.1f} KiB {m.quantization} TFLite + metadata, e.g. "
@@ -42,12 +43,17 @@ def write_model_card(bundle_path: Path, evaluation: Mapping[str, Any] | None,
              f"- Input: {fs.type} features"
              + (f" `{fs.kind}` ({fs.dim} dims), windows of {fs.window_frames} frames every "
                 f"{fs.hop_frames} frames, probabilities averaged over windows"
-                if fs.type == "frontend" else f" `{fs.opensmile_set}` ({fs.dim} dims)"),
+                if fs.type == "frontend" else f" `{fs.opensmile_set}` ({fs.dim} dims)")
+             + ("" if fs.select is None else ", the functionals with the largest ANOVA F score "
+                "on the training data (chosen inside each evaluation fold too)"),
              *([f"- Needs the `opensmile` extra at predict time (`pip install "
                 f"edgeser[opensmile]`)"] if fs.type == "opensmile" else []),
              f"- Training: {m.training.get('trained_on', '?')}, {m.training.get('epochs', '?')} "
-             f"epochs, seed {m.training.get('seed', '?')}, commit "
-             f"`{str(m.training.get('git_commit', '?'))[:12]}`", ""]
+             f"epochs, seed {seed}, commit "
+             f"`{str(m.training.get('git_commit', '?'))[:12]}`",
+             *([f"- Ensemble of {members} networks, each trained alone (seed {seed} and the "
+                f"next {members - 1}), in one graph that averages their probabilities"]
+               if members > 1 else []), ""]
     if evaluation:
         lines += [f"## Evaluation ({evaluation['protocol']}, {evaluation['corpus']})", "",
                   PROTOCOL_TEXT.get(evaluation["protocol"], "") + " " +

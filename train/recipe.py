@@ -248,6 +248,7 @@ def export_dir(model_dir: Path, out: Path, name: str,
                                 "trained_on": f"all {info['n_utterances']} utterances, "
                                               f"{len(info['speakers'])} speakers",
                                 "epochs": info["epochs"], "seed": cfg["seed"],
+                                "members": spec.members,
                                 "git_commit": info.get("git_commit", "unknown")}
     if evaluation is not None:
         training["protocol"] = evaluation["protocol"]

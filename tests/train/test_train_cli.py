@@ -103,6 +103,8 @@ def test_opensmile_features_train_in_one_cli_process(synthetic_csv, tmp_path):
     select = meta.features.select
     assert len(select) == 20 and list(select) == sorted(set(select)) and select[-1] < 88
     assert meta.format_version == 2 and len(meta.norm_mean) == 20
+    card = (out / "smile-int8.md").read_text()
+    assert "Ensemble of 2 networks" in card and "ANOVA F" in card
     from ai_edge_litert.interpreter import Interpreter
 
     it = Interpreter(model_content=bundle.model)
