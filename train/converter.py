@@ -46,10 +46,25 @@ def convert(spec_path: str, weights: str, quant: str, rep_path: str | None, out:
         conv.inference_output_type = tf.int8
     elif quant != "float32":
         raise SystemExit(f"unknown quantization {quant!r} (int8 | float32)")
-    data = conv.convert()
+    data = strip_tensor_names(conv.convert())
     with open(out, "wb") as fh:
         fh.write(data)
     return 0
+
+
+def strip_tensor_names(model: bytes) -> bytes:
+    """The flatbuffer with its intermediate tensors renamed t0, t1, ... (inputs and outputs keep
+    their names). The converter names each tensor after every Keras op fused into it; those
+    debug strings were 21 KB of a 265 KB four-member ensemble, and nothing reads them."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    fb = flatbuffer_utils.read_model_from_bytearray(bytearray(model))
+    for graph in fb.subgraphs:
+        keep = set(graph.inputs.tolist()) | set(graph.outputs.tolist())
+        for i, tensor in enumerate(graph.tensors):
+            if i not in keep:
+                tensor.name = f"t{i}".encode()
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(fb))
 
 
 def main(argv=None) -> int:
