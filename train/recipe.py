@@ -221,7 +221,8 @@ def fit_all(cfg: TrainConfig, out: Path, epochs: int, dev: DeviceSetup | None = 
     np.save(out / REP_FILE, representative(tr, cfg.seed))
     info = {"model_spec": spec.to_dict(), "config": cfg.to_dict(),
             "features": table.choice.to_dict(), "labels": list(table.labels),
-            "dim": spec.input_shape[-1], "window_frames": win.window or None, "hop_frames": win.hop or None,
+            "dim": spec.input_shape[-1], "window_frames": win.window or None,
+            "hop_frames": win.hop or None,
             "norm_mean": norm.mean.tolist(), "norm_std": norm.std.tolist(),
             "norm_keep": None if norm.keep is None else norm.keep.tolist(), "epochs": epochs,
             "n_utterances": len(table), "speakers": sorted(set(table.speakers.tolist())),
@@ -241,7 +242,8 @@ def export_dir(model_dir: Path, out: Path, name: str,
     spec = ModelSpec.from_dict(info["model_spec"])
     choice = FeatureChoice.from_dict(info["features"])
     keep = info.get("norm_keep")
-    norm = Normaliser(np.array(info["norm_mean"], np.float32), np.array(info["norm_std"], np.float32),
+    norm = Normaliser(np.array(info["norm_mean"], np.float32),
+                      np.array(info["norm_std"], np.float32),
                       None if keep is None else np.array(keep, np.int64))
     cfg = info["config"]
     training: dict[str, Any] = {"corpus": cfg["corpus"], "model": spec.name,
