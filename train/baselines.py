@@ -82,5 +82,6 @@ def evaluate_baseline(table: FeatureTable, cfg: TrainConfig, classifier: str = "
     return {"corpus": cfg.corpus, "protocol": protocol, "classifier": classifier,
             "features": table.choice.to_dict(),
             "input_dim": int(cfg.select_features or x.shape[1]),
+            "select_features": cfg.select_features,
             "n_folds": len(folds), "seed": cfg.seed, "git_commit": git_commit(),
             "float": scores(np.concatenate(y_true), np.concatenate(y_pred), table.labels)}

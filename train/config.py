@@ -10,7 +10,7 @@ from edgeser.frontend import FrontendConfig
 from edgeser.frontend.config import PRESETS
 
 from .corpora import CORPORA
-from .models import check_model, default_features, reads_windows
+from .models import check_model, default_features
 from .protocols import PROTOCOLS
 
 DEVICES = ("auto", "cpu", "gpu")
@@ -82,8 +82,6 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise bad(name, "must be a non-negative integer")
-        if self.select_features and reads_windows(self.model):
-            raise bad("select_features", f"selects functionals; model {self.model} reads frames")
         if self.protocol == "kfold" and self.k < 2:
             raise bad("k", "k-fold needs k >= 2")
         for name in ("val_fraction", "test_fraction"):

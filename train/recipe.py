@@ -61,6 +61,9 @@ class Windowing:
 
 
 def model_spec(cfg: TrainConfig, table: FeatureTable, win: Windowing) -> ModelSpec:
+    if cfg.select_features and table.choice.is_sequence:
+        raise ValueError(f"--select-features picks functionals; {table.choice.label} are frame "
+                         f"features (model {cfg.model})")
     if cfg.select_features > table.dim:
         raise ValueError(f"--select-features {cfg.select_features} exceeds the {table.dim} "
                          f"{table.choice.label} features")

@@ -124,3 +124,9 @@ def test_baseline_classifier_on_the_same_folds(synthetic_csv, tmp_path):
         assert r["protocol"] == protocol and r["n_folds"] == 3
         assert r["input_dim"] == 4 * 39  # mean, std, p10, p90 of 39 MFCC+deltas
         assert r["float"]["UA"] >= 0.9, r["float"]
+    # feature selection inside each fold (the statistics vectors of frame features too)
+    out = tmp_path / "selected.json"
+    run_cli("baseline", "--corpus", "csv", "--data", str(synthetic_csv), "--features", "mfcc",
+            "--classifier", "logreg", "--cache", "", "--select-features", "12", "--out", str(out))
+    r = json.loads(out.read_text())
+    assert r["input_dim"] == 12 and r["float"]["UA"] >= 0.9, r

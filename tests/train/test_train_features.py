@@ -95,3 +95,14 @@ def test_normaliser_selects_then_normalises_with_training_statistics():
         Normaliser.fit(list(x), y, select=13)
     with pytest.raises(ValueError, match="one label per"):
         Normaliser.fit(list(x), None, select=2)
+
+
+def test_selecting_frame_features_for_a_frame_model_is_refused(synthetic_csv):
+    from train.config import TrainConfig
+    from train.recipe import Windowing, model_spec
+
+    t = extract(load_csv_manifest(synthetic_csv), FeatureChoice.parse("mfcc"), progress=False)
+    cfg = TrainConfig(corpus="csv", data=str(synthetic_csv), model="cnn_lstm_1d",
+                      select_features=5)
+    with pytest.raises(ValueError, match="picks functionals.*frame features"):
+        model_spec(cfg, t, Windowing.of(cfg, t))
