@@ -98,6 +98,10 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
                    help="disable balanced class weights")
     g.add_argument("--hparams", default="{}",
                    help='model hyper-parameters as JSON, e.g. \'{"lstm_units": 48}\'')
+    g.add_argument("--speed-perturb", type=float, nargs="+", default=[], metavar="FACTOR",
+                   help="add training copies of every training utterance played FACTOR times "
+                        "faster (e.g. 0.9 1.1; tempo and pitch together); test parts never use "
+                        "them")
     g.add_argument("--members", type=int, default=_DEFAULT.members,
                    help="train N networks (seeds seed..seed+N-1) and ship them as one model that "
                         "averages their probabilities (%(default)s)")
@@ -127,6 +131,7 @@ def _config(a: argparse.Namespace) -> TrainConfig:
                   test_fraction=a.test_fraction, seed=a.seed, epochs=a.epochs,
                   patience=a.patience, selection=a.selection, batch_size=a.batch_size,
                   learning_rate=a.lr, lr_schedule=a.lr_schedule, members=a.members,
+                  speed_perturb=tuple(a.speed_perturb),
                   window_s=a.window_s, hop_s=a.hop_s, train_hop_s=a.train_hop_s,
                   spec_augment=not a.no_spec_augment, class_weight=not a.no_class_weight,
                   hparams=hp, device=a.device, cpu_replicas=a.cpu_replicas,
@@ -229,22 +234,23 @@ def main(argv: list[str] | None = None) -> int:
     # Features first: openSMILE aborts the process when TensorFlow is already loaded in it
     # (native heap clash seen with opensmile 2.6 + TF 2.21), and setting up the device loads TF.
     table = recipe.load_table(cfg)
+    copies = recipe.load_speed_copies(cfg, table)
     from .device import setup_device
     dev = setup_device(cfg.device, cfg.cpu_replicas)
     print(f"device: {dev.description}", flush=True)
     if a.command == "evaluate":
-        r = recipe.evaluate(cfg, out, dev=dev, table=table)
+        r = recipe.evaluate(cfg, out, dev=dev, table=table, copies=copies)
         _print_summary(r, out)
         return 0
     if a.command == "fit":
-        d = recipe.fit_all(cfg, out, cfg.epochs, dev=dev, table=table)
+        d = recipe.fit_all(cfg, out, cfg.epochs, dev=dev, table=table, copies=copies)
         print(f"trained model saved in {d}")
         return 0
     # run
-    r = recipe.evaluate(cfg, out / "evaluation", dev=dev, table=table)
+    r = recipe.evaluate(cfg, out / "evaluation", dev=dev, table=table, copies=copies)
     _print_summary(r, out / "evaluation")
     model_dir = recipe.fit_all(cfg, out / "final", max(1, r["median_best_epoch"]), dev=dev,
-                               table=table)
+                               table=table, copies=copies)
     name = a.name or f"{cfg.corpus}-{cfg.model}"
     paths = recipe.export_dir(model_dir, out, name, r)
     _print_paths(paths)

@@ -51,6 +51,7 @@ class TrainConfig:
     hparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     members: int = 1  # >1: an ensemble of this many networks (seeds seed..seed+members-1)
     select_features: int = 0  # >0: keep this many functionals (ANOVA F on each training part)
+    speed_perturb: tuple[float, ...] = ()  # extra training copies played this much faster
     device: str = "auto"
     cpu_replicas: int = 1
     int8_eval: bool = True
@@ -82,6 +83,13 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise bad(name, "must be a non-negative integer")
+        try:
+            speeds = tuple(float(v) for v in self.speed_perturb)
+        except (TypeError, ValueError):
+            raise bad("speed_perturb", "must be a list of numbers") from None
+        object.__setattr__(self, "speed_perturb", speeds)  # JSON lists -> tuple
+        if any(not 0.5 <= v <= 2.0 or v == 1.0 for v in speeds) or len(set(speeds)) != len(speeds):
+            raise bad("speed_perturb", "factors must be distinct, in [0.5, 2.0] and not 1.0")
         if self.protocol == "kfold" and self.k < 2:
             raise bad("k", "k-fold needs k >= 2")
         for name in ("val_fraction", "test_fraction"):

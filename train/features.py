@@ -105,11 +105,14 @@ class FeatureTable:
         return len(self.keys)
 
 
-def cache_key(corpus: Corpus, choice: FeatureChoice) -> str:
-    """Hash of the feature settings and the corpus file list (path, size, mtime)."""
+def cache_key(corpus: Corpus, choice: FeatureChoice, speed: float = 1.0) -> str:
+    """Hash of the feature settings, the speed factor and the corpus file list (path, size,
+    mtime)."""
     h = hashlib.sha256()
-    h.update(json.dumps({"v": CACHE_VERSION, "corpus": corpus.name, "features": choice.to_dict()},
-                        sort_keys=True).encode())
+    settings = {"v": CACHE_VERSION, "corpus": corpus.name, "features": choice.to_dict()}
+    if speed != 1.0:  # unperturbed keys stay what they were
+        settings["speed"] = speed
+    h.update(json.dumps(settings, sort_keys=True).encode())
     for u in corpus.utterances:
         st = u.path.stat()
         h.update(f"{u.key}|{u.label}|{u.speaker}|{st.st_size}|{int(st.st_mtime)}\n".encode())
@@ -133,12 +136,26 @@ def _extractor(choice: FeatureChoice):
     return _opensmile_extractor(choice.opensmile_set)
 
 
+def speed_perturb(x: np.ndarray, speed: float) -> np.ndarray:
+    """The clip played `speed` times faster (tempo and pitch together, as in Kaldi's speed
+    perturbation): resampled from SAMPLE_RATE * speed to SAMPLE_RATE with soxr."""
+    if speed == 1.0:
+        return x
+    import soxr
+
+    return np.ascontiguousarray(soxr.resample(x, SAMPLE_RATE * speed, SAMPLE_RATE, quality="HQ"),
+                                dtype=np.float32)
+
+
 def extract(corpus: Corpus, choice: FeatureChoice, cache_dir: str | Path | None = None,
-            progress: bool = True) -> FeatureTable:
-    """Features of every readable utterance; loads from / writes to `cache_dir` when given."""
+            progress: bool = True, speed: float = 1.0) -> FeatureTable:
+    """Features of every readable utterance (played `speed` times faster when not 1); loads
+    from / writes to `cache_dir` when given."""
+    tag = "" if speed == 1.0 else f"-speed{speed:g}"
     cache_file = None
     if cache_dir is not None:
-        cache_file = Path(cache_dir) / f"{corpus.name}-{choice.label}-{cache_key(corpus, choice)}.npz"
+        key = cache_key(corpus, choice, speed)
+        cache_file = Path(cache_dir) / f"{corpus.name}-{choice.label}{tag}-{key}.npz"
         if cache_file.is_file():
             return _load(cache_file, corpus, choice)
     from tqdm import tqdm
@@ -147,10 +164,10 @@ def extract(corpus: Corpus, choice: FeatureChoice, cache_dir: str | Path | None 
     index = {name: i for i, name in enumerate(corpus.labels)}
     keys, feats, ys, spk = [], [], [], []
     skipped = list(corpus.skipped)
-    for u in tqdm(corpus.utterances, desc=f"{corpus.name} {choice.label}", unit="file",
+    for u in tqdm(corpus.utterances, desc=f"{corpus.name} {choice.label}{tag}", unit="file",
                   disable=not progress):
         try:
-            x = read_audio(u.path)
+            x = speed_perturb(read_audio(u.path), speed)
             f = np.asarray(fn(x), dtype=np.float32)
         except (AudioDecodeError, ValueError) as exc:
             log.warning("skipping %s: %s", u.path, exc)

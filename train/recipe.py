@@ -47,6 +47,41 @@ def load_table(cfg: TrainConfig, progress: bool = True, for_model: bool = True) 
     return extract(corpus, choice, cfg.cache or None, progress=progress)
 
 
+def load_speed_copies(cfg: TrainConfig, table: FeatureTable,
+                      progress: bool = True) -> list[FeatureTable]:
+    """One table per `cfg.speed_perturb` factor, aligned with `table` utterance by utterance
+    (an utterance whose copy could not be extracted keeps its original features there)."""
+    if not cfg.speed_perturb:
+        return []
+    corpus = load_corpus(cfg.corpus, cfg.data)
+    if cfg.subset:
+        corpus = corpus.subset(cfg.subset)
+    copies = []
+    for speed in cfg.speed_perturb:
+        t = extract(corpus, table.choice, cfg.cache or None, progress=progress, speed=speed)
+        by_key = dict(zip(t.keys, t.feats))
+        missing = [k for k in table.keys if k not in by_key]
+        if missing:
+            log.warning("speed %g: %d utterances without a copy keep their original features",
+                        speed, len(missing))
+        feats = [by_key.get(k, f) for k, f in zip(table.keys, table.feats)]
+        copies.append(FeatureTable(table.choice, table.labels, list(table.keys), feats, table.y,
+                                   table.speakers, t.skipped))
+    return copies
+
+
+def training_examples(table: FeatureTable, copies: list[FeatureTable], idx: np.ndarray,
+                      norm: Normaliser, win: "Windowing") -> Examples:
+    """Training windows of the utterances `idx` and of their speed-perturbed copies."""
+    parts = [make_examples(t, idx, norm, win.window, win.train_hop) for t in [table, *copies]]
+    if len(parts) == 1:
+        return parts[0]
+    n = parts[0].n_utterances
+    return Examples(np.concatenate([p.x for p in parts]), np.concatenate([p.y for p in parts]),
+                    np.concatenate([p.owner + i * n for i, p in enumerate(parts)]),
+                    np.concatenate([p.utt_y for p in parts]))
+
+
 @dataclass(frozen=True)
 class Windowing:
     window: int = 0
@@ -105,10 +140,15 @@ def _prepare(cfg: TrainConfig, out: Path, dev: DeviceSetup | None, table: Featur
 
 
 def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
-             table: FeatureTable | None = None, progress: bool = True) -> dict[str, Any]:
-    """Train and test every fold of `cfg.protocol`; pooled float (and int8) metrics + plots."""
+             table: FeatureTable | None = None, progress: bool = True,
+             copies: list[FeatureTable] | None = None) -> dict[str, Any]:
+    """Train and test every fold of `cfg.protocol`; pooled float (and int8) metrics + plots.
+    `copies`: the speed-perturbed tables (loaded here when None and the config asks for them);
+    only training parts use them."""
     t0 = time.time()
     out, dev, table, win, spec = _prepare(cfg, out, dev, table, progress)
+    if copies is None:
+        copies = load_speed_copies(cfg, table, progress)
     labels = table.labels
     folds = make_folds(cfg.protocol, table.y, table.speakers, k=cfg.k,
                        val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction,
@@ -122,7 +162,7 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
         tf0 = time.time()
         train_idx = np.sort(np.concatenate([fold.train, fold.val])) if fixed else fold.train
         norm = fit_normaliser(cfg, table, train_idx)
-        tr = make_examples(table, train_idx, norm, win.window, win.train_hop)
+        tr = training_examples(table, copies, train_idx, norm, win)
         va = None if fixed else make_examples(table, fold.val, norm, win.window, win.hop)
         te = make_examples(table, fold.test, norm, win.window, win.hop)
         res = train_model(spec, tr, va, cfg, dev, labels)
@@ -212,13 +252,17 @@ REP_FILE = "representative.npy"
 
 
 def fit_all(cfg: TrainConfig, out: Path, epochs: int, dev: DeviceSetup | None = None,
-            table: FeatureTable | None = None, progress: bool = True) -> Path:
-    """Train on every utterance for a fixed number of epochs (e.g. the protocol's median best
-    epoch) and save weights, spec, normalisation and windowing to `out`."""
+            table: FeatureTable | None = None, progress: bool = True,
+            copies: list[FeatureTable] | None = None) -> Path:
+    """Train on every utterance (and its speed-perturbed copies) for a fixed number of epochs
+    (e.g. the protocol's median best epoch) and save weights, spec, normalisation and windowing
+    to `out`."""
     out, dev, table, win, spec = _prepare(cfg, out, dev, table, progress)
+    if copies is None:
+        copies = load_speed_copies(cfg, table, progress)
     everyone = np.arange(len(table))
     norm = fit_normaliser(cfg, table, everyone)
-    tr = make_examples(table, everyone, norm, win.window, win.train_hop)
+    tr = training_examples(table, copies, everyone, norm, win)
     res = train_model(spec, tr, None, cfg, dev, table.labels, epochs=epochs)
     res.model.save_weights(out / WEIGHTS_FILE)
     np.save(out / REP_FILE, representative(tr, cfg.seed))
