@@ -112,9 +112,13 @@ def fit_normaliser(cfg: TrainConfig, table: FeatureTable, idx: np.ndarray) -> No
     return Normaliser.fit([table.feats[i] for i in idx], table.y[idx], cfg.select_features)
 
 
-def representative(ex: Examples, seed: int) -> np.ndarray:
+def representative(ex: Examples, seed: int, originals: int | None = None) -> np.ndarray:
+    """int8 calibration inputs: up to N_REPRESENTATIVE training examples, drawn from the first
+    `originals` utterances only (the unperturbed ones: speed copies can stretch the input range
+    and coarsen the int8 input scale for real audio)."""
+    pool = np.arange(len(ex.x)) if originals is None else np.flatnonzero(ex.owner < originals)
     rng = np.random.default_rng(seed)
-    take = rng.permutation(len(ex.x))[:N_REPRESENTATIVE]
+    take = rng.permutation(pool)[:N_REPRESENTATIVE]
     return ex.x[np.sort(take)]
 
 
@@ -175,7 +179,8 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
                "float": _brief(scores(te.utt_y, uf.argmax(axis=1), labels))}
         if cfg.int8_eval and int8_error is None:
             try:
-                p8, size, xnn = _int8_probs(spec, res.model, representative(tr, cfg.seed), te.x)
+                rep = representative(tr, cfg.seed, len(train_idx))
+                p8, size, xnn = _int8_probs(spec, res.model, rep, te.x)
                 ui = utterance_probs(p8, te.owner, te.n_utterances)
                 probs_int8.append(ui)
                 row["int8"] = _brief(scores(te.utt_y, ui.argmax(axis=1), labels))
@@ -265,7 +270,7 @@ def fit_all(cfg: TrainConfig, out: Path, epochs: int, dev: DeviceSetup | None = 
     tr = training_examples(table, copies, everyone, norm, win)
     res = train_model(spec, tr, None, cfg, dev, table.labels, epochs=epochs)
     res.model.save_weights(out / WEIGHTS_FILE)
-    np.save(out / REP_FILE, representative(tr, cfg.seed))
+    np.save(out / REP_FILE, representative(tr, cfg.seed, len(everyone)))
     info = {"model_spec": spec.to_dict(), "config": cfg.to_dict(),
             "features": table.choice.to_dict(), "labels": list(table.labels),
             "dim": spec.input_shape[-1], "window_frames": win.window or None,

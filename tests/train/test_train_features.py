@@ -156,3 +156,14 @@ def test_speed_factors_are_validated():
     for bad in ((1.0,), (3.0,), (0.9, 0.9), ("fast",)):
         with pytest.raises(ValueError, match="TrainConfig.speed_perturb"):
             TrainConfig(corpus="emodb", data=".", speed_perturb=bad)
+
+
+def test_int8_calibration_draws_only_unperturbed_examples():
+    from train.data import Examples
+    from train.recipe import representative
+
+    owner = np.repeat(np.arange(6), 100)  # utterances 0-1 original, 2-5 their speed copies
+    ex = Examples(owner[:, None].astype(np.float32), owner % 2, owner, np.arange(6) % 2)
+    rep = representative(ex, seed=0, originals=2)
+    assert len(rep) == 200 and set(rep[:, 0].tolist()) == {0.0, 1.0}
+    assert len(representative(ex, seed=0)) == 300  # N_REPRESENTATIVE from everything
