@@ -35,6 +35,10 @@ FORMAT_VERSION = 2
 MAGIC = b"EDGESER\x00"
 SUFFIX = ".edgeser"
 OPENSMILE_SETS = ("eGeMAPSv02", "ComParE_2016", "IS09_emotion")
+# functionals per clip of each set, and its member of `opensmile.FeatureSet` (opensmile 2.x)
+OPENSMILE_DIMS = {"eGeMAPSv02": 88, "ComParE_2016": 6373, "IS09_emotion": 384}
+OPENSMILE_MEMBERS = {"eGeMAPSv02": "eGeMAPSv02", "ComParE_2016": "ComParE_2016",
+                     "IS09_emotion": "IS09"}
 QUANTIZATIONS = ("int8", "float32")
 
 
@@ -81,6 +85,13 @@ class FeatureSpec:
         elif self.type == "opensmile":
             if self.opensmile_set not in OPENSMILE_SETS:
                 raise BundleError(f"opensmile_set must be one of {OPENSMILE_SETS}")
+            size = OPENSMILE_DIMS[self.opensmile_set]
+            if self.select is None and self.dim != size:
+                raise BundleError(f"{self.opensmile_set} has {size} functionals, the features "
+                                  f"say {self.dim} (and select none)")
+            if self.select is not None and self.select and self.select[-1] >= size:
+                raise BundleError(f"select index {self.select[-1]} is past the {size} "
+                                  f"functionals of {self.opensmile_set}")
         else:
             raise BundleError(f"unknown feature type {self.type!r} (frontend | opensmile)")
         if not isinstance(self.dim, int) or self.dim < 1:

@@ -19,7 +19,7 @@ import numpy as np
 from . import audio as audio_io
 from . import registry
 from .audio import AudioLimits
-from .bundle import ModelBundle
+from .bundle import OPENSMILE_MEMBERS, ModelBundle
 from .errors import BundleError, MissingDependencyError
 from .interpreter import ModelRunner
 from .prediction import NO_SPEECH, Prediction
@@ -247,7 +247,8 @@ class Recognizer:
             raise MissingDependencyError(
                 f"{self.bundle.source}: model {self.name!r} reads openSMILE features and the "
                 "opensmile package is not installed: pip install edgeser[opensmile]") from None
-        return opensmile.Smile(feature_set=opensmile.FeatureSet[self.features.opensmile_set],
+        member = OPENSMILE_MEMBERS[self.features.opensmile_set]
+        return opensmile.Smile(feature_set=opensmile.FeatureSet[member],
                                feature_level=opensmile.FeatureLevel.Functionals)
 
     def _predict_opensmile(self, clip: audio_io.Audio) -> Prediction:

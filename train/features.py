@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from edgeser.bundle import OPENSMILE_SETS
+from edgeser.bundle import OPENSMILE_MEMBERS, OPENSMILE_SETS
 from edgeser.errors import AudioDecodeError, MissingDependencyError
 from edgeser.frontend import FrontendConfig, features as frontend_features
 from edgeser.frontend.config import KINDS
@@ -125,7 +125,7 @@ def _opensmile_extractor(set_name: str):
     except ImportError as exc:
         raise MissingDependencyError("openSMILE features need the `opensmile` package "
                                      "(pip install edgeser[opensmile])") from exc
-    smile = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, set_name),
+    smile = opensmile.Smile(feature_set=opensmile.FeatureSet[OPENSMILE_MEMBERS[set_name]],
                             feature_level=opensmile.FeatureLevel.Functionals)
     return lambda x: smile.process_signal(x, SAMPLE_RATE).to_numpy(np.float32).reshape(-1)
 

@@ -99,10 +99,14 @@ def test_feature_selection_is_validated_and_versioned(models_dir, tmp_path):
     spec = FeatureSpec(type="opensmile", dim=3, opensmile_set="eGeMAPSv02", select=(0, 4, 87))
     assert FeatureSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
     assert spec.min_format_version == 2 <= FORMAT_VERSION
-    assert FeatureSpec(type="opensmile", dim=3, opensmile_set="eGeMAPSv02").min_format_version == 1
+    assert FeatureSpec(type="opensmile", dim=88, opensmile_set="eGeMAPSv02").min_format_version == 1
     for bad in ((0, 4), (4, 0, 87), (0, 0, 1), (-1, 2, 3), (0, 1.0, 2), (0, True, 2)):
         with pytest.raises(BundleError, match="select must be 3 ascending"):
             FeatureSpec(type="opensmile", dim=3, opensmile_set="eGeMAPSv02", select=bad)
+    with pytest.raises(BundleError, match="select index 88 is past the 88 functionals"):
+        FeatureSpec(type="opensmile", dim=2, opensmile_set="eGeMAPSv02", select=(3, 88))
+    with pytest.raises(BundleError, match="has 88 functionals, the features say 87"):
+        FeatureSpec(type="opensmile", dim=87, opensmile_set="eGeMAPSv02")
     front = registry.resolve("tiny_float", models_dir).meta.features
     with pytest.raises(BundleError, match="opensmile features only"):
         dataclasses.replace(front, select=tuple(range(front.dim)))

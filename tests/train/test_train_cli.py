@@ -112,6 +112,16 @@ def test_opensmile_features_train_in_one_cli_process(synthetic_csv, tmp_path):
     assert len([d for d in it._get_ops_details() if d["op_name"] == "SOFTMAX"]) == 2
 
 
+@pytest.mark.parametrize("features,dim", [("is09", 384), ("compare", 6373)])
+def test_every_opensmile_set_extracts(synthetic_csv, tmp_path, features, dim):
+    """Each openSMILE set the CLI offers maps to a real opensmile.FeatureSet member (IS09 is
+    `IS09` there) and gives the documented number of functionals."""
+    pytest.importorskip("opensmile")
+    proc = run_cli("extract", "--corpus", "csv", "--data", str(synthetic_csv), "--features",
+                   features, "--cache", str(tmp_path))
+    assert f"{dim}-dim" in proc.stdout, proc.stdout
+
+
 def test_baseline_classifier_on_the_same_folds(synthetic_csv, tmp_path):
     """`baseline`: a scikit-learn reference on the CLI's folds; the tones are separable, and
     --speaker-norm is named in the protocol so it cannot pass for the strict one."""
