@@ -51,7 +51,10 @@ def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, augme
                                                              reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
     if augment:
-        ds = ds.map(lambda a, b: (spec_augment(a), b), num_parallel_calls=tf.data.AUTOTUNE)
+        # Sequential on purpose: the masks come from stateful random ops, and a parallel map
+        # hands their draws to batches in thread order, so two runs with one seed differed
+        # (CNN-LSTM LOSO UA 67.5 vs 69.3). The masking is cheap; prefetch still overlaps it.
+        ds = ds.map(lambda a, b: (spec_augment(a), b))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
