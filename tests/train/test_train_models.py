@@ -52,9 +52,10 @@ def test_fit_on_two_logical_cpus(synthetic_csv, tmp_path):
     proc = run_cli("fit", "--corpus", "csv", "--data", str(synthetic_csv), "--model",
                    "cnn_lstm_1d", "--epochs", "1", "--cpu-replicas", "2", "--window-s", "0.5",
                    "--cache", "", "--hparams", '{"filters": [4], "lstm_units": 4}',
-                   "--out", str(out))
+                   "--members", "2", "--out", str(out))
     info = json.loads((out / "model.json").read_text())
     assert info["config"]["cpu_replicas"] == 2 and len(info["history"]["loss"]) == 1
+    assert info["model_spec"]["members"] == 2 and "member_1/loss" in info["history"]
     assert (out / "model.weights.h5").stat().st_size > 0
     assert "2 logical devices" in proc.stdout + proc.stderr
 
