@@ -309,12 +309,13 @@ def export_dir(model_dir: Path, out: Path, name: str,
         training["metrics"] = {q: _brief(evaluation[q]) for q in ("float", "int8")
                                if q in evaluation}
     rep = np.load(model_dir / REP_FILE)
+    ensemble = f" ensemble of {spec.members}" if spec.members > 1 else ""
     paths = {}
     for quant in ("int8", "float32"):
         data = convert_model(spec, model_dir / WEIGHTS_FILE, quant, rep)
         bundle = make_bundle(data, quant, f"{name}-{quant}", info["labels"], choice, info["dim"],
                              norm, info["window_frames"], info["hop_frames"], training,
-                             description=f"{spec.name} on {cfg['corpus']} "
+                             description=f"{spec.name}{ensemble} on {cfg['corpus']} "
                                          f"({choice.label} features), {quant}")
         paths[quant] = bundle.save(out / f"{name}-{quant}.edgeser")
     return paths
