@@ -34,11 +34,11 @@ from .frontend.config import KINDS, FrontendConfig
 FORMAT_VERSION = 2
 MAGIC = b"EDGESER\x00"
 SUFFIX = ".edgeser"
-OPENSMILE_SETS = ("eGeMAPSv02", "ComParE_2016", "IS09_emotion")
 # functionals per clip of each set, and its member of `opensmile.FeatureSet` (opensmile 2.x)
 OPENSMILE_DIMS = {"eGeMAPSv02": 88, "ComParE_2016": 6373, "IS09_emotion": 384}
 OPENSMILE_MEMBERS = {"eGeMAPSv02": "eGeMAPSv02", "ComParE_2016": "ComParE_2016",
                      "IS09_emotion": "IS09"}
+OPENSMILE_SETS = tuple(OPENSMILE_DIMS)
 QUANTIZATIONS = ("int8", "float32")
 
 
@@ -63,15 +63,8 @@ class FeatureSpec:
     select: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
-        if self.select is not None:
-            sel = self.select
-            if self.type != "opensmile":
-                raise BundleError("feature selection (select) applies to opensmile features only")
-            if any(isinstance(i, bool) or not isinstance(i, int) for i in sel) or \
-                    len(sel) != self.dim or (sel and sel[0] < 0) or \
-                    any(b <= a for a, b in zip(sel, sel[1:])):
-                raise BundleError(f"select must be {self.dim} ascending non-negative integer "
-                                  f"indices (one per model input)")
+        if self.select is not None and self.type != "opensmile":
+            raise BundleError("feature selection (select) applies to opensmile features only")
         if self.type == "frontend":
             if self.frontend is None or self.kind not in KINDS:
                 raise BundleError(f"frontend features need a FrontendConfig and a kind in {KINDS}")
@@ -85,13 +78,19 @@ class FeatureSpec:
         elif self.type == "opensmile":
             if self.opensmile_set not in OPENSMILE_SETS:
                 raise BundleError(f"opensmile_set must be one of {OPENSMILE_SETS}")
-            size = OPENSMILE_DIMS[self.opensmile_set]
-            if self.select is None and self.dim != size:
+            size, sel = self.source_dim, self.select
+            if sel is None and self.dim != size:
                 raise BundleError(f"{self.opensmile_set} has {size} functionals, the features "
                                   f"say {self.dim} (and select none)")
-            if self.select is not None and self.select and self.select[-1] >= size:
-                raise BundleError(f"select index {self.select[-1]} is past the {size} "
-                                  f"functionals of {self.opensmile_set}")
+            if sel is not None:
+                if not sel or len(sel) != self.dim or sel[0] < 0 or \
+                        any(isinstance(i, bool) or not isinstance(i, int) for i in sel) or \
+                        any(b <= a for a, b in zip(sel, sel[1:])):
+                    raise BundleError(f"select must be {self.dim} ascending non-negative "
+                                      f"integer indices (one per model input)")
+                if sel[-1] >= size:
+                    raise BundleError(f"select index {sel[-1]} is past the {size} "
+                                      f"functionals of {self.opensmile_set}")
         else:
             raise BundleError(f"unknown feature type {self.type!r} (frontend | opensmile)")
         if not isinstance(self.dim, int) or self.dim < 1:
@@ -119,6 +118,12 @@ class FeatureSpec:
         if d.get("select") is not None:
             d["select"] = tuple(d["select"])
         return cls(**d)
+
+    @property
+    def source_dim(self) -> int:
+        """Length of the vector the features are read from: the whole openSMILE set (before
+        `select`), or `dim` for the front end."""
+        return OPENSMILE_DIMS[self.opensmile_set] if self.type == "opensmile" else self.dim
 
     @property
     def min_format_version(self) -> int:

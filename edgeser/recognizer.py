@@ -76,6 +76,8 @@ class Recognizer:
                               f"{self._runner.output.shape[-1]} outputs for "
                               f"{len(self.labels)} labels")
         self._smile = self._make_opensmile() if self.features.type == "opensmile" else None
+        self._select = None if self.features.select is None else \
+            np.asarray(self.features.select, dtype=np.intp)
         self._smile_lock = threading.Lock()
 
     # ---- public API -----------------------------------------------------------------------------
@@ -265,12 +267,11 @@ class Recognizer:
             table = self._smile.process_signal(clip.samples, self.sample_rate)
         vec = np.asarray(table, dtype=np.float32).reshape(-1)
         f = self.features
-        if (vec.size != f.dim) if f.select is None else (vec.size <= f.select[-1]):
+        if vec.size != f.source_dim:
             raise BundleError(f"{self.bundle.source}: openSMILE {f.opensmile_set} gave "
-                              f"{vec.size} values, the model reads "
-                              + (f"{f.dim}" if f.select is None else f"index {f.select[-1]}"))
-        if f.select is not None:
-            vec = vec[np.asarray(f.select)]
+                              f"{vec.size} values, the bundle describes {f.source_dim}")
+        if self._select is not None:
+            vec = vec[self._select]
         t2 = time.perf_counter()
         probs = self.score_windows(self.normalise(vec)[None, :])
         t3 = time.perf_counter()

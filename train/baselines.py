@@ -71,12 +71,13 @@ def evaluate_baseline(table: FeatureTable, cfg: TrainConfig, classifier: str = "
     y_true, y_pred = [], []
     for fold in folds:
         train = np.concatenate([fold.train, fold.val])
-        keep = select_by_f_score(x[train], table.y[train], cfg.select_features) \
-            if cfg.select_features else np.arange(x.shape[1])
-        scaler = StandardScaler().fit(x[train][:, keep])
-        clf = _classifier(classifier, cfg.seed).fit(scaler.transform(x[train][:, keep]),
-                                                     table.y[train])
-        y_pred.append(clf.predict(scaler.transform(x[fold.test][:, keep])))
+        x_train, x_test = x[train], x[fold.test]
+        if cfg.select_features:
+            keep = select_by_f_score(x_train, table.y[train], cfg.select_features)
+            x_train, x_test = x_train[:, keep], x_test[:, keep]
+        scaler = StandardScaler().fit(x_train)
+        clf = _classifier(classifier, cfg.seed).fit(scaler.transform(x_train), table.y[train])
+        y_pred.append(clf.predict(scaler.transform(x_test)))
         y_true.append(table.y[fold.test])
     protocol = cfg.protocol + ("+speaker_norm" if speaker_norm else "")
     return {"corpus": cfg.corpus, "protocol": protocol, "classifier": classifier,

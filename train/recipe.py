@@ -36,10 +36,14 @@ def feature_choice(cfg: TrainConfig) -> FeatureChoice:
     return FeatureChoice.parse(cfg.feature_name, cfg.frontend_config())
 
 
-def load_table(cfg: TrainConfig, progress: bool = True, for_model: bool = True) -> FeatureTable:
+def load_config_corpus(cfg: TrainConfig):
+    """The corpus of `cfg`, cut to `cfg.subset` files per (speaker, label) when set."""
     corpus = load_corpus(cfg.corpus, cfg.data)
-    if cfg.subset:
-        corpus = corpus.subset(cfg.subset)
+    return corpus.subset(cfg.subset) if cfg.subset else corpus
+
+
+def load_table(cfg: TrainConfig, progress: bool = True, for_model: bool = True) -> FeatureTable:
+    corpus = load_config_corpus(cfg)
     choice = feature_choice(cfg)
     if for_model and choice.is_sequence != reads_windows(cfg.model):
         raise ValueError(f"model {cfg.model} needs {'frame' if reads_windows(cfg.model) else 'functional'}"
@@ -53,9 +57,7 @@ def load_speed_copies(cfg: TrainConfig, table: FeatureTable,
     (an utterance whose copy could not be extracted keeps its original features there)."""
     if not cfg.speed_perturb:
         return []
-    corpus = load_corpus(cfg.corpus, cfg.data)
-    if cfg.subset:
-        corpus = corpus.subset(cfg.subset)
+    corpus = load_config_corpus(cfg)
     copies = []
     for speed in cfg.speed_perturb:
         t = extract(corpus, table.choice, cfg.cache or None, progress=progress, speed=speed)
