@@ -21,6 +21,7 @@ from .config import DEFAULT_PRESETS, DEVICES, LR_SCHEDULES, SELECTIONS, TrainCon
 from .corpora import CORPORA
 from .models import MODELS
 from .protocols import PROTOCOLS
+from .summary import SORT_KEYS
 
 _DEFAULT = TrainConfig(corpus="emodb", data=".")
 
@@ -190,6 +191,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--int8", action="store_true", help="fuse the int8 models' probabilities")
     s.add_argument("--out", default="", help="also write the report JSON to this file")
 
+    s = sub.add_parser("summary", help="Markdown table of evaluated runs, one row each, read "
+                                       "from their report.json")
+    s.add_argument("runs", nargs="+", help="`evaluate` or `run` output folders, or report.json "
+                                           "files")
+    s.add_argument("--sort", choices=SORT_KEYS, default="none",
+                   help="row order: as given (none), best float UA first (ua) or best int8 UA "
+                        "first (int8_ua)")
+
     s = sub.add_parser("run", help="whole recipe: evaluate, fit on all data for the median "
                                    "best epoch, export bundles")
     _add_data_args(s)
@@ -208,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     warnings.filterwarnings("ignore", message=".*shuffle=True.*was passed")
+    if a.command == "summary":
+        return _summary(a)
     from . import recipe
 
     if a.command == "extract":
@@ -299,6 +310,21 @@ def _fuse(a: argparse.Namespace) -> int:
     if a.out:
         write_json(r, Path(a.out))
     return 0
+
+
+def _summary(a: argparse.Namespace) -> int:
+    from .summary import load_summary, summary_table
+
+    rows, failed = [], 0
+    for p in a.runs:
+        try:
+            rows.append(load_summary(Path(p)))
+        except (OSError, ValueError) as exc:
+            print(f"summary: skipped {exc}", file=sys.stderr)
+            failed += 1
+    if rows:
+        print(summary_table(rows, a.sort))
+    return 1 if failed else 0
 
 
 def _print_summary(r: dict, out: Path) -> None:

@@ -140,3 +140,12 @@ def test_baseline_classifier_on_the_same_folds(synthetic_csv, tmp_path):
             "--classifier", "logreg", "--cache", "", "--select-features", "12", "--out", str(out))
     r = json.loads(out.read_text())
     assert r["input_dim"] == 12 and r["float"]["UA"] >= 0.9, r
+
+
+def test_summary_row_of_a_real_run(run_dir):
+    r = json.loads((run_dir / "evaluation" / "report.json").read_text())
+    out = run_cli("summary", str(run_dir)).stdout
+    f, i = r["float"], r["int8"]
+    assert "| csv, random |" in out
+    assert f"| {100 * f['WA']:.1f} / {100 * f['UA']:.1f} | {100 * i['WA']:.1f} / " \
+           f"{100 * i['UA']:.1f} | {r['int8_bytes_max']:,} B |" in out

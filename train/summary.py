@@ -1,0 +1,127 @@
+"""One Markdown table row per evaluated run, read back from its report.json: so a results table
+(the README's, a sweep's) is regenerated from the runs themselves instead of copied by hand."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+REPORT_FILE = "report.json"
+COLUMNS = ("run", "corpus, protocol", "model (features)", "seed", "epochs", "float WA / UA",
+           "int8 WA / UA", "int8 size", "run time")
+SORT_KEYS = ("none", "ua", "int8_ua")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The figures of one `evaluate` report that a results table shows."""
+
+    run: str
+    corpus: str
+    protocol: str
+    model: str
+    features: str
+    seed: int
+    epochs: str
+    float_wa: float
+    float_ua: float
+    int8_wa: float | None
+    int8_ua: float | None
+    int8_bytes: int | None
+    seconds: float
+
+    @classmethod
+    def from_report(cls, run: str, r: Mapping[str, Any]) -> "RunSummary":
+        try:
+            f = r["float"]
+            i = r.get("int8")
+            return cls(run=run, corpus=r["corpus"], protocol=r["protocol"],
+                       model=_model_label(r), features=_features_label(r),
+                       seed=int(r["seed"]), epochs=_epochs_label(r), float_wa=float(f["WA"]), float_ua=float(f["UA"]),
+                       int8_wa=None if i is None else float(i["WA"]),
+                       int8_ua=None if i is None else float(i["UA"]),
+                       int8_bytes=r.get("int8_bytes_max"), seconds=float(r["seconds"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{run}: not an `evaluate` report (missing or bad {exc})") from None
+
+    def row(self) -> str:
+        def pair(wa: float | None, ua: float | None) -> str:
+            return "-" if wa is None or ua is None else f"{100 * wa:.1f} / {100 * ua:.1f}"
+
+        size = "-" if self.int8_bytes is None else f"{self.int8_bytes:,} B"
+        cells = (self.run, f"{self.corpus}, {self.protocol}", f"{self.model} ({self.features})",
+                 str(self.seed), self.epochs, pair(self.float_wa, self.float_ua),
+                 pair(self.int8_wa, self.int8_ua), size, f"{self.seconds:.0f} s")
+        return "| " + " | ".join(cells) + " |"
+
+
+def _features_label(r: Mapping[str, Any]) -> str:
+    f = r["features"]
+    if f["type"] == "opensmile":
+        label = f["opensmile_set"]
+    else:
+        n_mels = (f.get("frontend") or {}).get("n_mels")
+        label = f["kind"] + (f" {n_mels}" if f["kind"] == "log_mel" and n_mels else "")
+        window_s = (r.get("config") or {}).get("window_s")
+        if window_s:
+            label += f", {window_s:g} s windows"
+    select = (r.get("config") or {}).get("select_features")
+    return label + (f", {select} selected" if select else "")
+
+
+def _epochs_label(r: Mapping[str, Any]) -> str:
+    """Maximum epochs and how the kept epoch was chosen (median best epoch under val_ua)."""
+    cfg = r.get("config") or {}
+    if "epochs" not in cfg:
+        return "-"
+    if cfg.get("selection") == "fixed":
+        return f"{cfg['epochs']} (fixed)"
+    return f"{cfg['epochs']} (best {r.get('median_best_epoch', '?')})"
+
+
+def _model_label(r: Mapping[str, Any]) -> str:
+    spec = r.get("model_spec") or {}
+    label = r["model"]
+    if spec.get("hparams"):
+        label += " " + json.dumps(spec["hparams"], separators=(",", ":"), sort_keys=True)
+    if spec.get("members", 1) > 1:
+        label += f" x{spec['members']} members"
+    return label
+
+
+def report_path(run: Path) -> Path:
+    """The report of a run: `run` itself when it is a file, else `run/report.json`, else
+    `run/evaluation/report.json` (the layout `python -m train run` writes)."""
+    if run.is_file():
+        return run
+    for p in (run / REPORT_FILE, run / "evaluation" / REPORT_FILE):
+        if p.is_file():
+            return p
+    raise FileNotFoundError(f"{run}: no {REPORT_FILE} (neither {run / REPORT_FILE} nor "
+                            f"{run / 'evaluation' / REPORT_FILE})")
+
+
+def load_summary(run: Path) -> RunSummary:
+    path = report_path(run)
+    try:
+        r = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: unreadable report ({exc})") from None
+    if not isinstance(r, dict):
+        raise ValueError(f"{path}: not an `evaluate` report (not a JSON object)")
+    return RunSummary.from_report(str(run), r)
+
+
+def summary_table(runs: Sequence[RunSummary], sort: str = "none") -> str:
+    """Markdown table of `runs`, in the given order or best UA first."""
+    if sort not in SORT_KEYS:
+        raise ValueError(f"sort must be one of {SORT_KEYS}")
+    rows = list(runs)
+    if sort == "ua":
+        rows.sort(key=lambda s: -s.float_ua)
+    elif sort == "int8_ua":
+        rows.sort(key=lambda s: -(s.int8_ua if s.int8_ua is not None else -1.0))
+    head = "| " + " | ".join(COLUMNS) + " |\n|" + "---|" * len(COLUMNS)
+    return "\n".join([head] + [s.row() for s in rows])
