@@ -21,6 +21,7 @@ from .config import DEFAULT_PRESETS, DEVICES, LR_SCHEDULES, SELECTIONS, TrainCon
 from .corpora import CORPORA
 from .models import MODELS
 from .protocols import PROTOCOLS
+from .report import EVALUATION_DIR, REPORT_FILE
 from .summary import SORT_KEYS
 
 _DEFAULT = TrainConfig(corpus="emodb", data=".")
@@ -258,8 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"trained model saved in {d}")
         return 0
     # run
-    r = recipe.evaluate(cfg, out / "evaluation", dev=dev, table=table, copies=copies)
-    _print_summary(r, out / "evaluation")
+    r = recipe.evaluate(cfg, out / EVALUATION_DIR, dev=dev, table=table, copies=copies)
+    _print_summary(r, out / EVALUATION_DIR)
     model_dir = recipe.fit_all(cfg, out / "final", max(1, r["median_best_epoch"]), dev=dev,
                                table=table, copies=copies)
     name = a.name or f"{cfg.corpus}-{cfg.model}"
@@ -335,7 +336,7 @@ def _print_summary(r: dict, out: Path) -> None:
         i = r["int8"]
         msg += (f" | int8 WA {i['WA']:.4f} UA {i['UA']:.4f} (drop {r['int8_UA_drop_points']} "
                 f"points, {r['int8_bytes_max']} bytes)")
-    print(msg + f" | {r['seconds']} s | report {out / 'report.json'}")
+    print(msg + f" | {r['seconds']} s | report {out / REPORT_FILE}")
 
 
 def _print_paths(paths: dict) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from .metrics import scores
 from .recipe import PREDICTIONS_FILE
+from .report import REPORT_FILE
 
 
 def load_predictions(run: Path, quantization: str = "float") -> dict[str, Any]:
@@ -26,7 +27,7 @@ def load_predictions(run: Path, quantization: str = "float") -> dict[str, Any]:
     key = "probs" if quantization == "float" else "probs_int8"
     if key not in z.files:
         raise ValueError(f"{path}: no {quantization} probabilities (was int8 evaluated?)")
-    report = json.loads((Path(run) / "report.json").read_text())
+    report = json.loads((Path(run) / REPORT_FILE).read_text())
     return {"keys": z["keys"], "y": z["y"], "labels": tuple(z["labels"].tolist()),
             "probs": z[key].astype(np.float64), "protocol": report["protocol"],
             "corpus": report["corpus"], "model": report["model"]}

@@ -26,7 +26,7 @@ from .fit import train_model
 from .metrics import scores
 from .models import ModelSpec, reads_windows
 from .protocols import make_folds
-from .report import git_commit, plot_confusion, plot_curves, write_json
+from .report import REPORT_FILE, git_commit, plot_confusion, plot_curves, write_json
 
 log = logging.getLogger(__name__)
 N_REPRESENTATIVE = 300
@@ -231,7 +231,7 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
     plot_curves(histories, "accuracy", out / "accuracy.png")
     plot_curves(histories, "loss", out / "loss.png")
     write_json({"histories": histories}, out / "histories.json")
-    write_json(report, out / "report.json")
+    write_json(report, out / REPORT_FILE)
     save_predictions(out / PREDICTIONS_FILE, table, tested, all_float, all_int8)
     return report
 

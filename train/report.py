@@ -10,6 +10,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+REPORT_FILE = "report.json"  # what `evaluate` writes in its output folder
+EVALUATION_DIR = "evaluation"  # where `python -m train run` puts its evaluation
+
 
 def git_commit(root: Path | None = None) -> str:
     root = root or Path(__file__).resolve().parent.parent

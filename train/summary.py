@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-REPORT_FILE = "report.json"
+from .report import EVALUATION_DIR, REPORT_FILE
+
 COLUMNS = ("run", "corpus, protocol", "model (features)", "seed", "epochs", "float WA / UA",
            "int8 WA / UA", "int8 size", "run time")
 SORT_KEYS = ("none", "ua", "int8_ua")
@@ -39,7 +40,8 @@ class RunSummary:
             i = r.get("int8")
             return cls(run=run, corpus=r["corpus"], protocol=r["protocol"],
                        model=_model_label(r), features=_features_label(r),
-                       seed=int(r["seed"]), epochs=_epochs_label(r), float_wa=float(f["WA"]), float_ua=float(f["UA"]),
+                       seed=int(r["seed"]), epochs=_epochs_label(r),
+                       float_wa=float(f["WA"]), float_ua=float(f["UA"]),
                        int8_wa=None if i is None else float(i["WA"]),
                        int8_ua=None if i is None else float(i["UA"]),
                        int8_bytes=r.get("int8_bytes_max"), seconds=float(r["seconds"]))
@@ -58,16 +60,15 @@ class RunSummary:
 
 
 def _features_label(r: Mapping[str, Any]) -> str:
-    f = r["features"]
+    f, cfg = r["features"], r.get("config") or {}
     if f["type"] == "opensmile":
         label = f["opensmile_set"]
     else:
         n_mels = (f.get("frontend") or {}).get("n_mels")
         label = f["kind"] + (f" {n_mels}" if f["kind"] == "log_mel" and n_mels else "")
-        window_s = (r.get("config") or {}).get("window_s")
-        if window_s:
-            label += f", {window_s:g} s windows"
-    select = (r.get("config") or {}).get("select_features")
+        if cfg.get("window_s"):
+            label += f", {cfg['window_s']:g} s windows"
+    select = cfg.get("select_features")
     return label + (f", {select} selected" if select else "")
 
 
@@ -96,11 +97,12 @@ def report_path(run: Path) -> Path:
     `run/evaluation/report.json` (the layout `python -m train run` writes)."""
     if run.is_file():
         return run
-    for p in (run / REPORT_FILE, run / "evaluation" / REPORT_FILE):
+    candidates = (run / REPORT_FILE, run / EVALUATION_DIR / REPORT_FILE)
+    for p in candidates:
         if p.is_file():
             return p
-    raise FileNotFoundError(f"{run}: no {REPORT_FILE} (neither {run / REPORT_FILE} nor "
-                            f"{run / 'evaluation' / REPORT_FILE})")
+    raise FileNotFoundError(f"{run}: no {REPORT_FILE} (neither {candidates[0]} nor "
+                            f"{candidates[1]})")
 
 
 def load_summary(run: Path) -> RunSummary:
