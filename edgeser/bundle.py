@@ -10,9 +10,11 @@ Layout (all little-endian):
 ``checksum`` is the SHA-256 of the canonical header JSON without the checksum field followed by
 the model bytes, so a flipped byte anywhere is detected. ``format_version`` is an integer; a
 runtime refuses bundles with a newer major version than `FORMAT_VERSION`. Version 2 added
-`features.select` (the model reads a chosen subset of the openSMILE functionals); a bundle is
-written with the lowest version that describes it, so bundles without a selection stay readable
-by version-1 runtimes.
+`features.select` (the model reads a chosen subset of the openSMILE functionals); version 3 added
+`features.window_norm` (each window is mean-normalised before the model: level invariance). A
+bundle is written with the lowest version that describes it, so bundles without these stay
+readable by older runtimes, and an older runtime refuses a bundle whose features it cannot
+compute.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ import numpy as np
 
 from .errors import BundleError, BundleVersionError
 from .frontend.config import KINDS, FrontendConfig
+from .windows import WINDOW_NORMS
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MAGIC = b"EDGESER\x00"
 SUFFIX = ".edgeser"
 # functionals per clip of each set, and its member of `opensmile.FeatureSet` (opensmile 2.x)
@@ -51,6 +54,8 @@ class FeatureSpec:
     type "opensmile": one openSMILE functional vector of the set `opensmile_set` per clip
     (model input [1, dim]); needs the `opensmile` extra at predict time. `select` (optional,
     ascending indices into that vector) names the `dim` functionals the model reads.
+    `window_norm` (front end only; None = "none"): "mean" subtracts each window's own
+    per-dimension mean after normalisation (`edgeser.windows.feature_windows`).
     """
 
     type: str
@@ -61,8 +66,16 @@ class FeatureSpec:
     hop_frames: int | None = None
     opensmile_set: str | None = None
     select: tuple[int, ...] | None = None
+    window_norm: str | None = None
 
     def __post_init__(self) -> None:
+        if self.window_norm == "none":
+            object.__setattr__(self, "window_norm", None)  # one spelling of "off"
+        if self.window_norm is not None:
+            if self.window_norm not in WINDOW_NORMS:
+                raise BundleError(f"window_norm must be one of {WINDOW_NORMS}")
+            if self.type != "frontend":
+                raise BundleError("window_norm applies to front-end feature windows only")
         if self.select is not None and self.type != "opensmile":
             raise BundleError("feature selection (select) applies to opensmile features only")
         if self.type == "frontend":
@@ -128,6 +141,8 @@ class FeatureSpec:
     @property
     def min_format_version(self) -> int:
         """The lowest bundle format version that can describe these features."""
+        if self.window_norm is not None:
+            return 3
         return 2 if self.select is not None else 1
 
 

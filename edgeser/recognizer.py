@@ -79,6 +79,7 @@ class Recognizer:
         self._select = None if self.features.select is None else \
             np.asarray(self.features.select, dtype=np.intp)
         self._smile_lock = threading.Lock()
+        self._window_norm = self.features.window_norm or "none"
 
     # ---- public API -----------------------------------------------------------------------------
     @property
@@ -211,7 +212,8 @@ class Recognizer:
         out = [np.zeros((0, len(self.labels)))]
         for b in range(0, len(starts), _WINDOWS_PER_BLOCK):
             block = starts[b:b + _WINDOWS_PER_BLOCK]
-            windows = np.concatenate([feature_windows(feats[s:s + w], w, w) for s in block])
+            windows = np.concatenate([feature_windows(feats[s:s + w], w, w, self._window_norm)
+                                      for s in block])
             out.append(self.score_windows(windows))
         return np.concatenate(out)
 

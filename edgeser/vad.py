@@ -2,8 +2,12 @@
 
 Cheap and numpy only. Each front-end frame gets its log energy (RMS after DC removal, in dBFS).
 A frame is speech when it is above an absolute floor and not far below the loudest level heard
-so far; a window is speech when enough of its frames are. The "loudest so far" reference is
-causal, so a live stream and an offline timeline over the same audio make the same decisions.
+so far; a window is speech when enough of its frames are and its level moves the way speech
+does (syllables, pauses: a spread of many dB between its loud and quiet frames), which steady
+noise, however loud, does not. The floor is low (-80 dBFS) so that quiet microphones and
+far talkers still count: rejecting noise is the spread test's job, not the level's, and the
+decision barely depends on the input gain. The "loudest so far" reference is causal, so a live
+stream and an offline timeline over the same audio make the same decisions.
 """
 
 from __future__ import annotations
@@ -26,15 +30,22 @@ class VadConfig:
     loud_percentile: a window's level is this percentile of its frame energies; the reference
         is the highest window level so far.
     min_speech_fraction: share of a window's frames that must be speech.
+    min_spread_db: a window's level spread (loud_percentile minus 10th percentile of its
+        frame energies) must reach this; 0 turns the test off. Measured on the six shared
+        corpora (1.5 s windows): clean speech 11-60 dB (5th percentile 18 dB), stationary
+        noise recordings 2-4 dB, white noise under 1 dB, speech in white noise at 0 dB SNR
+        about 7 dB.
     """
 
-    floor_dbfs: float = -55.0
+    floor_dbfs: float = -80.0
     relative_db: float = 35.0
     loud_percentile: float = 95.0
     min_speech_fraction: float = 0.1
+    min_spread_db: float = 6.0
 
     def __post_init__(self) -> None:
-        for name in ("floor_dbfs", "relative_db", "loud_percentile", "min_speech_fraction"):
+        for name in ("floor_dbfs", "relative_db", "loud_percentile", "min_speech_fraction",
+                     "min_spread_db"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise ValueError(f"VadConfig.{name}={v!r}: must be a finite number")
@@ -45,6 +56,8 @@ class VadConfig:
         if not 0 <= self.loud_percentile <= 100:
             raise ValueError(f"VadConfig.loud_percentile={self.loud_percentile}: must be in "
                              "[0, 100]")
+        if self.min_spread_db < 0:
+            raise ValueError(f"VadConfig.min_spread_db={self.min_spread_db}: must be >= 0")
         if not 0 < self.min_speech_fraction <= 1:
             raise ValueError(f"VadConfig.min_speech_fraction={self.min_speech_fraction}: must "
                              "be in (0, 1]")
@@ -120,8 +133,9 @@ class VoiceGate:
         frame_db = np.asarray(frame_db, dtype=np.float64)
         if frame_db.size == 0:
             return False
-        level = float(np.percentile(frame_db, self.cfg.loud_percentile))
-        self._reference = max(self._reference, level)
+        level, quiet = np.percentile(frame_db, [self.cfg.loud_percentile, 10.0])
+        self._reference = max(self._reference, float(level))
         threshold = max(self.cfg.floor_dbfs, self._reference - self.cfg.relative_db)
         fraction = float(np.mean(frame_db >= threshold))
-        return fraction >= self.cfg.min_speech_fraction
+        return fraction >= self.cfg.min_speech_fraction and \
+            float(level - quiet) >= self.cfg.min_spread_db

@@ -24,15 +24,26 @@ def window_starts(num_frames: int, window: int, hop: int) -> list[int]:
     return starts
 
 
-def feature_windows(feats: np.ndarray, window: int, hop: int) -> np.ndarray:
+WINDOW_NORMS = ("none", "mean")
+
+
+def feature_windows(feats: np.ndarray, window: int, hop: int, norm: str = "none") -> np.ndarray:
     """[frames, dim] -> [n_windows, window, dim] float32; short input is zero-padded at the end.
 
     Call it on normalised features so that zero padding means "the training mean".
+    `norm="mean"` subtracts from each window the per-dimension mean of its own (real) frames:
+    for log-mel features a gain or a fixed channel colouring adds a constant per band, so the
+    window the model sees does not change with the input level or microphone. A window only
+    depends on its own frames, so a stream and an offline call give the same windows.
     """
+    if norm not in WINDOW_NORMS:
+        raise ValueError(f"unknown window norm {norm!r}; choose from {WINDOW_NORMS}")
     feats = np.asarray(feats, dtype=np.float32)
     starts = window_starts(feats.shape[0], window, hop)
     out = np.zeros((len(starts), window, feats.shape[1]), dtype=np.float32)
     for i, s in enumerate(starts):
         seg = feats[s:s + window]
+        if norm == "mean":
+            seg = seg - seg.mean(axis=0, dtype=np.float64).astype(np.float32)
         out[i, :seg.shape[0]] = seg
     return out

@@ -56,7 +56,7 @@ def _classifier(name: str, seed: int):
 
 
 def evaluate_baseline(table: FeatureTable, cfg: TrainConfig, classifier: str = "logreg",
-                      speaker_norm: bool = False) -> dict[str, Any]:
+                      speaker_norm: bool = False, corpus_norm: bool = False) -> dict[str, Any]:
     """Pooled WA/UA of `classifier` over the folds of `cfg.protocol` (validation parts join
     training: nothing is tuned per fold)."""
     from sklearn.preprocessing import StandardScaler
@@ -65,10 +65,12 @@ def evaluate_baseline(table: FeatureTable, cfg: TrainConfig, classifier: str = "
     x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
     if speaker_norm:
         x = speaker_normalise(x, table.speakers)
+    if corpus_norm:  # the same z-scoring with each corpus' own statistics
+        x = speaker_normalise(x, table.corpora)
     folds = make_folds(cfg.protocol, table.y, table.speakers, k=cfg.k,
                        val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction,
-                       seed=cfg.seed)
-    y_true, y_pred = [], []
+                       seed=cfg.seed, groups=table.corpora)
+    y_true, y_pred, tested = [], [], []
     for fold in folds:
         train = np.concatenate([fold.train, fold.val])
         x_train, x_test = x[train], x[fold.test]
@@ -76,13 +78,32 @@ def evaluate_baseline(table: FeatureTable, cfg: TrainConfig, classifier: str = "
             keep = select_by_f_score(x_train, table.y[train], cfg.select_features)
             x_train, x_test = x_train[:, keep], x_test[:, keep]
         scaler = StandardScaler().fit(x_train)
-        clf = _classifier(classifier, cfg.seed).fit(scaler.transform(x_train), table.y[train])
+        clf = _classifier(classifier, cfg.seed)
+        if len(np.unique(table.corpora)) > 1:  # the deep models' corpus x class balancing
+            cells = np.unique(table.corpora[train], return_inverse=True)[1] * 100 + table.y[train]
+            _, inv, counts = np.unique(cells, return_inverse=True, return_counts=True)
+            clf.fit(scaler.transform(x_train), table.y[train], sample_weight=len(inv) / (
+                len(counts) * counts[inv]))
+        else:
+            clf.fit(scaler.transform(x_train), table.y[train])
+        tested.append(fold.test)
         y_pred.append(clf.predict(scaler.transform(x_test)))
         y_true.append(table.y[fold.test])
-    protocol = cfg.protocol + ("+speaker_norm" if speaker_norm else "")
-    return {"corpus": cfg.corpus, "protocol": protocol, "classifier": classifier,
+    protocol = cfg.protocol + ("+speaker_norm" if speaker_norm else "") + \
+        ("+corpus_norm" if corpus_norm else "")
+    yt, yp, idx = np.concatenate(y_true), np.concatenate(y_pred), np.concatenate(tested)
+    per_corpus = None
+    if len(np.unique(table.corpora)) > 1:
+        per_corpus = {}
+        for g in np.unique(table.corpora[idx]):
+            m = table.corpora[idx] == g
+            s = scores(yt[m], yp[m], table.labels)
+            per_corpus[str(g)] = {k: s[k] for k in ("n", "WA", "UA", "macro_F1")}
+        per_corpus["mean"] = {q: round(float(np.mean([v[q] for v in per_corpus.values()])), 4)
+                              for q in ("WA", "UA")}
+    return {"per_corpus": per_corpus, "corpus": cfg.corpus, "protocol": protocol, "classifier": classifier,
             "features": table.choice.to_dict(),
             "input_dim": int(cfg.select_features or x.shape[1]),
             "select_features": cfg.select_features,
             "n_folds": len(folds), "seed": cfg.seed, "git_commit": git_commit(),
-            "float": scores(np.concatenate(y_true), np.concatenate(y_pred), table.labels)}
+            "float": scores(yt, yp, table.labels)}

@@ -1,7 +1,9 @@
-"""``python -m train``: extract | fit | evaluate | export | run | baseline | fuse.
+"""``python -m train``: extract | fit | evaluate | export | run | baseline | fuse | summary.
 
     python -m train run --corpus emodb --data ../shared/datasets/emodb --model cnn_lstm_2d \
         --protocol loso --out runs/emodb-cnnlstm
+    python -m train evaluate --recipe train/recipes/six-core-cnn_lstm_2d.json --protocol loco \
+        --out runs/loco
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import warnings
 from pathlib import Path
 
 from .baselines import CLASSIFIERS
-from .config import DEFAULT_PRESETS, DEVICES, LR_SCHEDULES, SELECTIONS, TrainConfig
-from .corpora import CORPORA
+from .config import (BALANCES, DEFAULT_PRESETS, DEVICES, LR_SCHEDULES, SELECTIONS,
+                     WINDOW_NORMS, TrainConfig)
+from .corpora import CORPORA, LABEL_SETS, parse_corpus_list
 from .models import MODELS
 from .protocols import PROTOCOLS
 from .report import EVALUATION_DIR, REPORT_FILE
@@ -28,18 +31,32 @@ _DEFAULT = TrainConfig(corpus="emodb", data=".")
 
 
 def default_data_dir(corpus: str) -> Path:
+    """$EDGESER_DATASETS (or ../shared/datasets)/<corpus>; the datasets folder itself for a
+    list of corpora."""
     root = Path(os.environ.get("EDGESER_DATASETS") or
                 Path(__file__).resolve().parent.parent.parent / "shared" / "datasets")
-    return root / corpus
+    try:
+        return root if len(parse_corpus_list(corpus)) > 1 else root / corpus
+    except ValueError:
+        return root / corpus
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data and features")
-    g.add_argument("--corpus", choices=CORPORA, required=True,
-                   help="corpus layout: emodb (wav/03a01Fa.wav), casia "
-                        "(<speaker>/<emotion>/<n>.wav) or csv (manifest path,label,speaker)")
-    g.add_argument("--data", help="corpus folder (the CSV file for --corpus csv); default "
-                                  "$EDGESER_DATASETS/<corpus> or ../shared/datasets/<corpus>")
+    g.add_argument("--recipe", default="",
+                   help="JSON file of option values (keys = option names with _, e.g. "
+                        "{\"corpus\": \"emodb,casia\", \"labels\": \"core\"}); options given "
+                        "on the command line override it")
+    g.add_argument("--corpus", default="",
+                   help=f"corpus layout, or several joined by commas: {', '.join(CORPORA)} "
+                        "(csv = a manifest path,label,speaker)")
+    g.add_argument("--data", help="corpus folder (the CSV file for --corpus csv; the folder "
+                                  "holding each corpus folder for several); default "
+                                  "$EDGESER_DATASETS[/<corpus>] or ../shared/datasets[/<corpus>]")
+    g.add_argument("--labels", choices=LABEL_SETS, default=_DEFAULT.labels,
+                   help="label set: native (the corpus' own names; one corpus only), core "
+                        "(anger, happiness, neutral, sadness) or extended (+ boredom, calm, "
+                        "disgust, fear, surprise); default %(default)s")
     g.add_argument("--model", choices=sorted(MODELS), default=_DEFAULT.model,
                    help="model family (default %(default)s)")
     g.add_argument("--features", default="",
@@ -60,9 +77,11 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
 def _add_protocol_args(g) -> None:
     """The fold options shared by training commands and `baseline` (same folds for both)."""
     g.add_argument("--protocol", choices=PROTOCOLS, default=_DEFAULT.protocol,
-                   help="loso = leave one speaker out (default), random = one stratified "
-                        "random split, kfold = stratified k-fold")
-    g.add_argument("--k", type=int, default=_DEFAULT.k, help="folds for kfold (%(default)s)")
+                   help="loso = leave one speaker out (default), loco = leave one corpus out "
+                        "(several corpora), group_kfold = speaker-group k-fold, random = one "
+                        "stratified random split, kfold = stratified k-fold over utterances")
+    g.add_argument("--k", type=int, default=_DEFAULT.k,
+                   help="folds for kfold / group_kfold (%(default)s)")
     g.add_argument("--test-fraction", type=float, default=_DEFAULT.test_fraction,
                    help="test share for --protocol random (%(default)s)")
     g.add_argument("--seed", type=int, default=_DEFAULT.seed,
@@ -97,7 +116,23 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-spec-augment", action="store_true",
                    help="disable time/feature band masking of training windows")
     g.add_argument("--no-class-weight", action="store_true",
-                   help="disable balanced class weights")
+                   help="disable example weighting (same as --balance none)")
+    g.add_argument("--balance", choices=BALANCES, default=_DEFAULT.balance,
+                   help="training-example weights: corpus_class = every (corpus, class) cell "
+                        "weighs the same (one corpus: same as class), class, none "
+                        "(%(default)s)")
+    g.add_argument("--window-norm", choices=WINDOW_NORMS, default=_DEFAULT.window_norm,
+                   help="mean = subtract each window's own per-band mean (input level and "
+                        "fixed channel colouring cancel; the bundle records it) (%(default)s)")
+    g.add_argument("--augment-copies", type=int, default=0, metavar="N",
+                   help="N augmented training copies of every training utterance (noise, "
+                        "babble, reverberation, telephone band, VTLP, gain; seeded, cached); "
+                        "test parts and int8 calibration never use them")
+    g.add_argument("--augment", default="{}",
+                   help="AugmentConfig overrides as JSON, e.g. '{\"snr_db\": [5, 20]}'")
+    g.add_argument("--noise-dir", default="",
+                   help="noise and impulse-response folder (default $EDGESER_NOISE or "
+                        "../shared/noise); its train split is used")
     g.add_argument("--hparams", default="{}",
                    help='model hyper-parameters as JSON, e.g. \'{"lstm_units": 48}\'')
     g.add_argument("--speed-perturb", type=float, nargs="+", default=[], metavar="FACTOR",
@@ -117,19 +152,34 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
                    help="skip converting each fold to int8 and evaluating it with ai-edge-litert")
 
 
+def _json_arg(text: str, flag: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"{flag} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise SystemExit(f"{flag} must be a JSON object")
+    return value
+
+
 def _config(a: argparse.Namespace) -> TrainConfig:
+    if not a.corpus:
+        raise SystemExit("--corpus is required (or a --recipe that sets it)")
     data = a.data or str(default_data_dir(a.corpus))
-    kw = dict(corpus=a.corpus, data=data, model=a.model, features=a.features,
+    kw = dict(corpus=a.corpus, data=data, labels=a.labels, model=a.model, features=a.features,
               frontend_preset=a.frontend_preset, n_mels=a.n_mels, cache=a.cache,
               subset=a.subset, select_features=getattr(a, "select_features", 0))
     if a.command == "baseline":
         kw.update(protocol=a.protocol, k=a.k, test_fraction=a.test_fraction, seed=a.seed)
     elif hasattr(a, "protocol"):
-        try:
-            hp = json.loads(a.hparams)
-        except json.JSONDecodeError as exc:
-            raise SystemExit(f"--hparams is not valid JSON: {exc}") from None
-        kw.update(protocol=a.protocol, k=a.k, val_fraction=a.val_fraction,
+        hp = _json_arg(a.hparams, "--hparams")
+        augment = _json_arg(a.augment, "--augment")
+        if a.augment_copies:
+            augment["copies"] = a.augment_copies
+        if a.noise_dir:
+            augment["noise_dir"] = a.noise_dir
+        kw.update(balance=a.balance, window_norm=a.window_norm, augment=augment,
+                  protocol=a.protocol, k=a.k, val_fraction=a.val_fraction,
                   test_fraction=a.test_fraction, seed=a.seed, epochs=a.epochs,
                   patience=a.patience, selection=a.selection, batch_size=a.batch_size,
                   learning_rate=a.lr, lr_schedule=a.lr_schedule, members=a.members,
@@ -157,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_args(s)
     _add_train_args(s)
     s.add_argument("--out", required=True, help="folder for report.json and plots")
+    s.add_argument("--save-fold-models", action="store_true",
+                   help="keep every fold's int8 bundle and its test list in <out>/folds "
+                        "(for python -m benchmarks.robustness)")
 
     s = sub.add_parser("fit", help="train on ALL utterances for a fixed number of epochs")
     _add_data_args(s)
@@ -182,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="z-score each speaker with its own statistics, the test speaker's "
                         "included: NOT the speaker-independent protocol; reported as "
                         "'<protocol>+speaker_norm'")
+    g.add_argument("--corpus-norm", action="store_true",
+                   help="z-score each corpus with its own statistics, the test corpus' "
+                        "unlabelled audio included (an unlabelled calibration on the user's "
+                        "audio); reported as '<protocol>+corpus_norm'")
     s.add_argument("--out", default="", help="also write the report JSON to this file")
 
     s = sub.add_parser("fuse", help="late fusion: weighted mean of the utterance probabilities "
@@ -208,12 +265,45 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--name", default="", help="bundle name (default <corpus>-<model>)")
     s.add_argument("--install-to", default="",
                    help="also copy the int8 bundle and its model card here (e.g. edgeser/models)")
+    s.add_argument("--save-fold-models", action="store_true",
+                   help="keep every fold's int8 bundle and its test list in "
+                        "<out>/evaluation/folds (for python -m benchmarks.robustness)")
     return p
+
+
+def apply_recipe(p: argparse.ArgumentParser, argv: list[str]) -> None:
+    """Read `--recipe FILE` (if any) and make its values the defaults of the subcommand."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("command", nargs="?")
+    pre.add_argument("--recipe", default="")
+    known, _ = pre.parse_known_args(argv)
+    if not known.recipe or not known.command:
+        return
+    try:
+        values = json.loads(Path(known.recipe).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SystemExit(f"--recipe {known.recipe}: {exc}") from None
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    if known.command not in sub.choices:
+        return
+    parser = sub.choices[known.command]
+    dests = {a.dest for a in parser._actions}
+    values = {k: v for k, v in values.items() if not k.startswith("_")}  # "_comment" keys
+    unknown = sorted(set(values) - dests)
+    if unknown:
+        raise SystemExit(f"--recipe {known.recipe}: unknown option(s) {unknown} for "
+                         f"{known.command}")
+    for k in ("hparams", "augment"):  # JSON-valued options may be written as objects
+        if isinstance(values.get(k), dict):
+            values[k] = json.dumps(values[k])
+    parser.set_defaults(**values)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    a = build_parser().parse_args(argv)
+    parser = build_parser()
+    apply_recipe(parser, argv)
+    a = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -246,12 +336,13 @@ def main(argv: list[str] | None = None) -> int:
     # Features first: openSMILE aborts the process when TensorFlow is already loaded in it
     # (native heap clash seen with opensmile 2.6 + TF 2.21), and setting up the device loads TF.
     table = recipe.load_table(cfg)
-    copies = recipe.load_speed_copies(cfg, table)
+    copies = recipe.load_copies(cfg, table)
     from .device import setup_device
     dev = setup_device(cfg.device, cfg.cpu_replicas)
     print(f"device: {dev.description}", flush=True)
     if a.command == "evaluate":
-        r = recipe.evaluate(cfg, out, dev=dev, table=table, copies=copies)
+        r = recipe.evaluate(cfg, out, dev=dev, table=table, copies=copies,
+                            save_folds=a.save_fold_models)
         _print_summary(r, out)
         return 0
     if a.command == "fit":
@@ -259,11 +350,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"trained model saved in {d}")
         return 0
     # run
-    r = recipe.evaluate(cfg, out / EVALUATION_DIR, dev=dev, table=table, copies=copies)
+    r = recipe.evaluate(cfg, out / EVALUATION_DIR, dev=dev, table=table, copies=copies,
+                        save_folds=a.save_fold_models)
     _print_summary(r, out / EVALUATION_DIR)
     model_dir = recipe.fit_all(cfg, out / "final", max(1, r["median_best_epoch"]), dev=dev,
                                table=table, copies=copies)
-    name = a.name or f"{cfg.corpus}-{cfg.model}"
+    name = a.name or f"{cfg.corpus.replace(',', '+')}-{cfg.model}"
     paths = recipe.export_dir(model_dir, out, name, r)
     _print_paths(paths)
     from .model_card import write_model_card
@@ -285,10 +377,11 @@ def _baseline(a: argparse.Namespace) -> int:
 
     cfg = _config(a)
     r = evaluate_baseline(recipe.load_table(cfg, for_model=False), cfg, a.classifier,
-                          a.speaker_norm)
+                          a.speaker_norm, a.corpus_norm)
     f = r["float"]
     print(f"{r['corpus']} {r['protocol']} {r['classifier']} on {r['input_dim']}-dim "
           f"{cfg.feature_name}: WA {f['WA']:.4f} UA {f['UA']:.4f} macro-F1 {f['macro_F1']:.4f}")
+    _print_per_corpus(r.get("per_corpus"))
     if a.out:
         write_json(r, Path(a.out))
     return 0
@@ -337,6 +430,14 @@ def _print_summary(r: dict, out: Path) -> None:
         msg += (f" | int8 WA {i['WA']:.4f} UA {i['UA']:.4f} (drop {r['int8_UA_drop_points']} "
                 f"points, {r['int8_bytes_max']} bytes)")
     print(msg + f" | {r['seconds']} s | report {out / REPORT_FILE}")
+    for q, per in (r.get("per_corpus") or {}).items():
+        print(f"  {q}:", end="")
+        _print_per_corpus(per)
+
+
+def _print_per_corpus(per: dict | None) -> None:
+    if per:
+        print("  per corpus UA: " + ", ".join(f"{k} {v['UA']:.3f}" for k, v in per.items()))
 
 
 def _print_paths(paths: dict) -> None:

@@ -9,7 +9,8 @@ from typing import Any, Mapping
 from edgeser.frontend import FrontendConfig
 from edgeser.frontend.config import PRESETS
 
-from .corpora import CORPORA
+from .augment import AugmentConfig
+from .corpora import LABEL_SETS, parse_corpus_list
 from .models import check_model, default_features
 from .protocols import PROTOCOLS
 
@@ -20,14 +21,20 @@ LR_SCHEDULES = ("constant", "cosine")
 SELECTIONS = ("val_ua", "fixed")
 # Front-end preset used when none is given, per feature kind.
 DEFAULT_PRESETS = {"log_mel": "default", "mfcc": "dycnn_mfcc39", "spectrogram": "default"}
+# Per-window normalisation of frame features (see edgeser.windows.feature_windows).
+WINDOW_NORMS = ("none", "mean")
+# Training-example weights: balanced classes, or balanced (corpus, class) cells so that the
+# biggest corpus does not decide; none = every window counts once.
+BALANCES = ("corpus_class", "class", "none")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """One run: data, features, model, protocol and optimisation settings."""
 
-    corpus: str
+    corpus: str  # one corpus, or several joined by commas (then `data` holds their folders)
     data: str
+    labels: str = "native"  # native (the corpus' own) | core (4 shared) | extended
     model: str = "cnn_lstm_2d"
     features: str = ""  # "" = the model's default (see train.models.MODELS)
     frontend_preset: str = ""  # "" = per-kind default (DEFAULT_PRESETS)
@@ -47,7 +54,10 @@ class TrainConfig:
     hop_s: float = 0.5  # window hop at evaluation and in the runtime
     train_hop_s: float = 0.25  # window hop for training examples
     spec_augment: bool = True
-    class_weight: bool = True
+    class_weight: bool = True  # False = balance "none" (kept for old configs and the CLI)
+    balance: str = "corpus_class"  # see BALANCES; equals "class" for one corpus
+    window_norm: str = "none"  # see WINDOW_NORMS
+    augment: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # AugmentConfig fields
     hparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     members: int = 1  # >1: an ensemble of this many networks (seeds seed..seed+members-1)
     select_features: int = 0  # >0: keep this many functionals (ANOVA F on each training part)
@@ -62,8 +72,24 @@ class TrainConfig:
         def bad(name: str, why: str) -> ValueError:
             return ValueError(f"TrainConfig.{name}={getattr(self, name)!r}: {why}")
 
-        if self.corpus not in CORPORA:
-            raise bad("corpus", f"must be one of {CORPORA}")
+        try:
+            names = parse_corpus_list(self.corpus)
+        except ValueError as exc:
+            raise bad("corpus", str(exc)) from None
+        if self.labels not in LABEL_SETS:
+            raise bad("labels", f"must be one of {LABEL_SETS}")
+        if len(names) > 1 and self.labels == "native":
+            raise bad("labels", "several corpora need a shared label set: core or extended")
+        if self.protocol in ("loco",) and len(names) < 2:
+            raise bad("protocol", "leave-one-corpus-out needs at least two corpora")
+        if self.balance not in BALANCES:
+            raise bad("balance", f"must be one of {BALANCES}")
+        if self.window_norm not in WINDOW_NORMS:
+            raise bad("window_norm", f"must be one of {WINDOW_NORMS}")
+        try:
+            AugmentConfig.from_dict(dict(self.augment))
+        except (TypeError, ValueError) as exc:
+            raise bad("augment", str(exc)) from None
         check_model(self.model)
         if self.protocol not in PROTOCOLS:
             raise bad("protocol", f"must be one of {PROTOCOLS}")
@@ -100,6 +126,19 @@ class TrainConfig:
                 raise bad(name, "must be positive")
 
     @property
+    def corpora(self) -> tuple[str, ...]:
+        return parse_corpus_list(self.corpus)
+
+    @property
+    def augment_config(self) -> AugmentConfig:
+        return AugmentConfig.from_dict(dict(self.augment))
+
+    @property
+    def example_balance(self) -> str:
+        """The balance actually applied: class_weight=False turns weighting off."""
+        return self.balance if self.class_weight else "none"
+
+    @property
     def feature_name(self) -> str:
         return self.features or default_features(self.model)
 
@@ -115,6 +154,7 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["hparams"] = dict(self.hparams)
+        d["augment"] = dict(self.augment)
         return d
 
     @classmethod

@@ -22,8 +22,31 @@ SAMPLE_RATE = 16000
 EMODB_EMOTIONS = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear",
                   "F": "happiness", "T": "sadness", "N": "neutral"}
 CASIA_EMOTIONS = ("angry", "fear", "happy", "neutral", "sad", "surprise")
-CORPORA = ("emodb", "casia", "csv")
+RAVDESS_EMOTIONS = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad", "05": "angry",
+                    "06": "fearful", "07": "disgust", "08": "surprised"}
+EMOVO_EMOTIONS = {"dis": "disgust", "gio": "joy", "neu": "neutral", "pau": "fear",
+                  "rab": "anger", "sor": "surprise", "tri": "sadness"}
+TUREV_EMOTIONS = ("Angry", "Calm", "Happy", "Sad")
+KOREAN_EMOTIONS = ("neutral", "happy", "angry", "sad")  # file numbers 1-100, 101-200, ...
+NAMED_CORPORA = ("emodb", "casia", "ravdess", "emovo", "turev", "korean")
+CORPORA = (*NAMED_CORPORA, "csv")
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+
+# ---- one label map for every corpus --------------------------------------------------------
+# Each corpus' own emotion names -> edgeser's names. The 4-class core is what all six corpora
+# share; the extended set adds the classes some of them have. TurEV-DB has no neutral class:
+# its "Calm" (sakin) recordings are the closest and stand in for neutral. RAVDESS "calm" is a
+# class of its own (extended only); RAVDESS keeps its "neutral" for the core.
+CORE_LABELS = ("anger", "happiness", "neutral", "sadness")
+EXTENDED_LABELS = (*CORE_LABELS, "boredom", "calm", "disgust", "fear", "surprise")
+CANONICAL = {
+    "anger": "anger", "angry": "anger", "happiness": "happiness", "happy": "happiness",
+    "joy": "happiness", "neutral": "neutral", "sadness": "sadness", "sad": "sadness",
+    "boredom": "boredom", "calm": "calm", "disgust": "disgust", "fear": "fear",
+    "fearful": "fear", "surprise": "surprise", "surprised": "surprise",
+}
+CORPUS_CANONICAL = {"turev": {"calm": "neutral"}}  # per-corpus exceptions to CANONICAL
+LABEL_SETS = ("native", "core", "extended")
 
 
 @dataclass(frozen=True)
@@ -64,6 +87,34 @@ class Corpus:
                 counts[k] = counts.get(k, 0) + 1
                 keep.append(u)
         return Corpus(self.name, self.root, self.labels, tuple(keep), self.skipped)
+
+    def relabel(self, label_set: str) -> "Corpus":
+        """The corpus in edgeser's label names: `native` keeps the corpus' own names; `core`
+        keeps the utterances of the four shared classes, `extended` those of any class in
+        EXTENDED_LABELS (others are left out, counted in the log, not reported as skipped)."""
+        if label_set == "native":
+            return self
+        if label_set not in LABEL_SETS:
+            raise ValueError(f"unknown label set {label_set!r}; choose from {LABEL_SETS}")
+        wanted = CORE_LABELS if label_set == "core" else EXTENDED_LABELS
+        names = {raw: canonical_label(self.name, raw) for raw in self.labels}
+        keep = tuple(Utterance(u.path, u.key, names[u.label], u.speaker)
+                     for u in self.utterances if names[u.label] in wanted)
+        if not keep:
+            raise ValueError(f"{self.name}: no utterance has a label of the {label_set} set")
+        left_out = len(self.utterances) - len(keep)
+        if left_out:
+            log.info("%s: %d utterances outside the %s label set left out", self.name,
+                     left_out, label_set)
+        present = {u.label for u in keep}
+        return Corpus(self.name, self.root, tuple(c for c in wanted if c in present), keep,
+                      self.skipped)
+
+
+def canonical_label(corpus: str, raw: str) -> str:
+    """edgeser's name for a corpus' emotion label (unknown names pass through lower-cased)."""
+    low = raw.lower()
+    return CORPUS_CANONICAL.get(corpus, {}).get(low) or CANONICAL.get(low, low)
 
 
 def _skip(skipped: list, path: Path, why: str) -> None:
@@ -130,6 +181,97 @@ def load_casia(root: str | Path) -> Corpus:
     return Corpus("casia", root, CASIA_EMOTIONS, tuple(utts), tuple(skipped))
 
 
+def _audio_files(root: Path):
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() in AUDIO_SUFFIXES and path.is_file():
+            yield path, path.relative_to(root)
+
+
+def _named_corpus(name: str, what: str, root: Path, parse, labels: tuple[str, ...]) -> Corpus:
+    """Walk `root`; `parse(rel_path)` gives (speaker, label) or raises ValueError (skipped)."""
+    root = _require_dir(Path(root), what)
+    utts, skipped = [], []
+    for path, rel in _audio_files(root):
+        try:
+            speaker, label = parse(rel)
+        except ValueError as exc:
+            _skip(skipped, path, str(exc))
+            continue
+        utts.append(Utterance(path, rel.as_posix(), label, speaker))
+    if not utts:
+        raise FileNotFoundError(f"no {what} audio files found under {root}")
+    return Corpus(name, root, labels, tuple(utts), tuple(skipped))
+
+
+def parse_ravdess_name(rel: Path) -> tuple[str, str]:
+    """`Actor_01/03-01-05-02-01-01-01.wav` -> ("01", "angry"): speech (modality 03 or 01 for
+    audio-video copies, channel 01), emotion field 3, actor field 7."""
+    parts = Path(rel).stem.split("-")
+    if len(parts) != 7 or not all(p.isdigit() and len(p) == 2 for p in parts):
+        raise ValueError(f"{rel}: not a RAVDESS name like 03-01-05-02-01-01-01")
+    if parts[1] != "01":
+        raise ValueError(f"{rel}: vocal channel {parts[1]} is song, not speech")
+    if parts[2] not in RAVDESS_EMOTIONS:
+        raise ValueError(f"{rel}: unknown RAVDESS emotion code {parts[2]}")
+    return parts[6], RAVDESS_EMOTIONS[parts[2]]
+
+
+def parse_emovo_name(rel: Path) -> tuple[str, str]:
+    """`f1/rab-f1-b1.wav` -> ("f1", "anger")."""
+    parts = Path(rel).stem.split("-")
+    if len(parts) != 3 or parts[0].lower() not in EMOVO_EMOTIONS:
+        raise ValueError(f"{rel}: not an EMOVO name like rab-f1-b1")
+    return parts[1].lower(), EMOVO_EMOTIONS[parts[0].lower()]
+
+
+def parse_turev_name(rel: Path) -> tuple[str, str]:
+    """`Angry/1157_kz_acik.wav` -> ("1157", "Angry"): emotion folder, speaker id before `_`."""
+    rel = Path(rel)
+    if len(rel.parts) != 2 or rel.parts[0] not in TUREV_EMOTIONS:
+        raise ValueError(f"{rel}: not laid out as <Angry|Calm|Happy|Sad>/<speaker>_<code>_<word>")
+    speaker = rel.stem.split("_")[0]
+    if not speaker.isdigit():
+        raise ValueError(f"{rel}: no numeric speaker id before the first '_'")
+    return speaker, rel.parts[0]
+
+
+def parse_korean_name(rel: Path) -> tuple[str, str]:
+    """`<group>/<speaker>/wav/<speaker><NNNNN>.wav` -> (speaker, emotion by number: 1-100
+    neutral, 101-200 happy, 201-300 angry, 301-400 sad)."""
+    rel = Path(rel)
+    stem = rel.stem
+    speaker, digits = stem[:-5], stem[-5:]
+    if len(rel.parts) != 4 or rel.parts[2] != "wav" or not digits.isdigit() or \
+            speaker != rel.parts[1]:
+        raise ValueError(f"{rel}: not laid out as <group>/<speaker>/wav/<speaker><NNNNN>")
+    number = int(digits)
+    if not 1 <= number <= 400:
+        raise ValueError(f"{rel}: file number {number} is outside 1-400")
+    return speaker, KOREAN_EMOTIONS[(number - 1) // 100]
+
+
+def load_ravdess(root: str | Path) -> Corpus:
+    """RAVDESS speech: `Actor_NN/03-01-EE-II-SS-RR-NN.wav` (or .flac)."""
+    return _named_corpus("ravdess", "RAVDESS", root, parse_ravdess_name,
+                         tuple(sorted(RAVDESS_EMOTIONS.values())))
+
+
+def load_emovo(root: str | Path) -> Corpus:
+    """EMOVO: `<speaker>/<emotion>-<speaker>-<sentence>.wav`."""
+    return _named_corpus("emovo", "EMOVO", root, parse_emovo_name,
+                         tuple(sorted(EMOVO_EMOTIONS.values())))
+
+
+def load_turev(root: str | Path) -> Corpus:
+    """TurEV-DB: `<Emotion>/<speaker>_<code>_<word>.wav`."""
+    return _named_corpus("turev", "TurEV-DB", root, parse_turev_name, TUREV_EMOTIONS)
+
+
+def load_korean(root: str | Path) -> Corpus:
+    """Korean emotional TTS sample: `<group>/<speaker>/wav/<speaker><NNNNN>.wav`."""
+    return _named_corpus("korean", "Korean", root, parse_korean_name, KOREAN_EMOTIONS)
+
+
 def load_csv_manifest(csv_path: str | Path) -> Corpus:
     """Generic corpus: a CSV with columns `path,label,speaker` (paths relative to the CSV)."""
     csv_path = Path(csv_path)
@@ -159,15 +301,38 @@ def load_csv_manifest(csv_path: str | Path) -> Corpus:
     return Corpus(csv_path.stem, root, labels, tuple(utts), tuple(skipped))
 
 
+LOADERS = {"emodb": load_emodb, "casia": load_casia, "ravdess": load_ravdess,
+           "emovo": load_emovo, "turev": load_turev, "korean": load_korean,
+           "csv": load_csv_manifest}
+
+
 def load_corpus(name: str, path: str | Path) -> Corpus:
-    """Dispatch on the corpus name: emodb | casia | csv (then `path` is the CSV file)."""
-    if name == "emodb":
-        return load_emodb(path)
-    if name == "casia":
-        return load_casia(path)
-    if name == "csv":
-        return load_csv_manifest(path)
-    raise ValueError(f"unknown corpus {name!r}; choose from {CORPORA}")
+    """Dispatch on the corpus name (see CORPORA; for csv, `path` is the CSV file)."""
+    try:
+        loader = LOADERS[name]
+    except KeyError:
+        raise ValueError(f"unknown corpus {name!r}; choose from {CORPORA}") from None
+    return loader(path)
+
+
+def parse_corpus_list(spec: str) -> tuple[str, ...]:
+    """`"emodb,casia"` -> ("emodb", "casia"): named corpora, no repeats; ValueError otherwise."""
+    names = tuple(n.strip() for n in str(spec).split(",") if n.strip())
+    if not names:
+        raise ValueError("no corpus named")
+    bad = [n for n in names if n not in CORPORA]
+    if bad:
+        raise ValueError(f"unknown corpus {bad[0]!r}; choose from {CORPORA}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"corpus list {spec!r} names a corpus twice")
+    if len(names) > 1 and "csv" in names:
+        raise ValueError("csv manifests cannot be combined with other corpora")
+    return names
+
+
+def corpus_path(names: tuple[str, ...], data: str | Path, name: str) -> Path:
+    """Folder of corpus `name`: `data` itself for one corpus, `data/<name>` for several."""
+    return Path(data) if len(names) == 1 else Path(data) / name
 
 
 def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -82,6 +82,7 @@ class Examples:
     y: np.ndarray
     owner: np.ndarray
     utt_y: np.ndarray
+    w: np.ndarray | None = None  # per-example training weight (None = all equal)
 
     @property
     def n_utterances(self) -> int:
@@ -89,17 +90,28 @@ class Examples:
 
 
 def make_examples(table: FeatureTable, idx: np.ndarray, norm: Normaliser,
-                  window: int = 0, hop: int = 0) -> Examples:
+                  window: int = 0, hop: int = 0, window_norm: str = "none") -> Examples:
     """Windows of normalised frames (sequence features) or normalised vectors (functionals)."""
     xs, owner = [], []
     for pos, i in enumerate(idx):
         f = norm(table.feats[i])
-        w = feature_windows(f, window, hop) if table.choice.is_sequence else f[None, :]
+        w = feature_windows(f, window, hop, window_norm) if table.choice.is_sequence \
+            else f[None, :]
         xs.append(w)
         owner.append(np.full(len(w), pos, dtype=np.int64))
     owner_arr = np.concatenate(owner)
     utt_y = table.y[idx]
     return Examples(np.concatenate(xs), utt_y[owner_arr], owner_arr, utt_y)
+
+
+def balance_weights(y: np.ndarray, groups: np.ndarray | None, n_classes: int) -> np.ndarray:
+    """Per-example weights that give every (group, class) cell present the same total weight
+    (groups None: every class), scaled to mean 1. With groups = corpora this is the
+    per-corpus and per-class balancing of multi-corpus training."""
+    cells = y if groups is None else np.unique(groups, return_inverse=True)[1] * n_classes + y
+    _, inverse, counts = np.unique(cells, return_inverse=True, return_counts=True)
+    w = 1.0 / counts[inverse]
+    return (w * (len(w) / w.sum())).astype(np.float32)
 
 
 def utterance_probs(window_probs: np.ndarray, owner: np.ndarray, n_utts: int) -> np.ndarray:

@@ -88,10 +88,12 @@ class TFLiteModel:
 
 
 def feature_spec(choice: FeatureChoice, dim: int, window_frames: int | None,
-                 hop_frames: int | None, select: np.ndarray | None = None) -> FeatureSpec:
+                 hop_frames: int | None, select: np.ndarray | None = None,
+                 window_norm: str = "none") -> FeatureSpec:
     if choice.type == "frontend":
         return FeatureSpec(type="frontend", dim=dim, kind=choice.kind, frontend=choice.frontend,
-                           window_frames=window_frames, hop_frames=hop_frames)
+                           window_frames=window_frames, hop_frames=hop_frames,
+                           window_norm=window_norm)
     return FeatureSpec(type="opensmile", dim=dim, opensmile_set=choice.opensmile_set,
                        select=None if select is None else tuple(int(i) for i in select))
 
@@ -99,8 +101,8 @@ def feature_spec(choice: FeatureChoice, dim: int, window_frames: int | None,
 def make_bundle(model: bytes, quantization: str, name: str, labels: Sequence[str],
                 choice: FeatureChoice, dim: int, norm: Normaliser, window_frames: int | None,
                 hop_frames: int | None, training: Mapping[str, Any],
-                description: str = "") -> ModelBundle:
-    spec = feature_spec(choice, dim, window_frames, hop_frames, norm.keep)
+                description: str = "", window_norm: str = "none") -> ModelBundle:
+    spec = feature_spec(choice, dim, window_frames, hop_frames, norm.keep, window_norm)
     meta = BundleMeta(name=name, labels=tuple(labels), sample_rate=16000, features=spec,
                       norm_mean=tuple(float(v) for v in norm.mean),
                       norm_std=tuple(float(v) for v in norm.std), quantization=quantization,

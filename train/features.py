@@ -22,6 +22,7 @@ from edgeser.errors import AudioDecodeError, MissingDependencyError
 from edgeser.frontend import FrontendConfig, features as frontend_features
 from edgeser.frontend.config import KINDS
 
+from .augment import Augmenter, NoiseBank, Perturbation
 from .corpora import SAMPLE_RATE, Corpus, read_audio
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,11 @@ class FeatureTable:
     y: np.ndarray
     speakers: np.ndarray
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    corpora: np.ndarray | None = None  # corpus name of each utterance
+
+    def __post_init__(self) -> None:
+        if self.corpora is None:
+            self.corpora = np.full(len(self.keys), "corpus")
 
     @property
     def dim(self) -> int:
@@ -105,13 +111,12 @@ class FeatureTable:
         return len(self.keys)
 
 
-def cache_key(corpus: Corpus, choice: FeatureChoice, speed: float = 1.0) -> str:
-    """Hash of the feature settings, the speed factor and the corpus file list (path, size,
-    mtime)."""
+def cache_key(corpus: Corpus, choice: FeatureChoice, perturb_settings: dict | None = None) -> str:
+    """Hash of the feature settings, the perturbation's settings and the corpus file list
+    (path, label, speaker, size, mtime)."""
     h = hashlib.sha256()
     settings = {"v": CACHE_VERSION, "corpus": corpus.name, "features": choice.to_dict()}
-    if speed != 1.0:  # unperturbed keys stay what they were
-        settings["speed"] = speed
+    settings.update(perturb_settings or {})  # unperturbed keys stay what they were
     h.update(json.dumps(settings, sort_keys=True).encode())
     for u in corpus.utterances:
         st = u.path.stat()
@@ -127,48 +132,46 @@ def _opensmile_extractor(set_name: str):
                                      "(pip install edgeser[opensmile])") from exc
     smile = opensmile.Smile(feature_set=opensmile.FeatureSet[OPENSMILE_MEMBERS[set_name]],
                             feature_level=opensmile.FeatureLevel.Functionals)
-    return lambda x: smile.process_signal(x, SAMPLE_RATE).to_numpy(np.float32).reshape(-1)
+    return lambda x, alpha=1.0: smile.process_signal(x, SAMPLE_RATE).to_numpy(
+        np.float32).reshape(-1)
 
 
 def _extractor(choice: FeatureChoice):
+    """fn(samples, vtlp_alpha) -> features; VTLP warps the front end's mel filters only."""
     if choice.type == "frontend":
-        return lambda x: frontend_features(x, choice.frontend, choice.kind)
+        def fn(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+            cfg = choice.frontend if alpha == 1.0 else choice.frontend.replace(vtlp_alpha=alpha)
+            return frontend_features(x, cfg, choice.kind)
+        return fn
     return _opensmile_extractor(choice.opensmile_set)
 
 
-def speed_perturb(x: np.ndarray, speed: float) -> np.ndarray:
-    """The clip played `speed` times faster (tempo and pitch together, as in Kaldi's speed
-    perturbation): resampled from SAMPLE_RATE * speed to SAMPLE_RATE with soxr."""
-    if speed == 1.0:
-        return x
-    import soxr
-
-    return np.ascontiguousarray(soxr.resample(x, SAMPLE_RATE * speed, SAMPLE_RATE, quality="HQ"),
-                                dtype=np.float32)
-
-
 def extract(corpus: Corpus, choice: FeatureChoice, cache_dir: str | Path | None = None,
-            progress: bool = True, speed: float = 1.0) -> FeatureTable:
-    """Features of every readable utterance (played `speed` times faster when not 1); loads
-    from / writes to `cache_dir` when given."""
-    tag = "" if speed == 1.0 else f"-speed{speed:g}"
+            progress: bool = True, perturb: Perturbation | None = None,
+            bank: NoiseBank | None = None) -> FeatureTable:
+    """Features of every readable utterance, of its `perturb`ed copy when given (speed, or an
+    augmented copy drawing noise and impulse responses from `bank`); loads from / writes to
+    `cache_dir` when given."""
+    perturb = perturb or Perturbation()
+    tag = f"-{perturb.tag}" if perturb.tag else ""
     cache_file = None
     if cache_dir is not None:
-        key = cache_key(corpus, choice, speed)
+        key = cache_key(corpus, choice, perturb.settings(bank))
         cache_file = Path(cache_dir) / f"{corpus.name}-{choice.label}{tag}-{key}.npz"
         if cache_file.is_file():
             return _load(cache_file, corpus, choice)
     from tqdm import tqdm
 
     fn = _extractor(choice)
+    augment = Augmenter(perturb, corpus, bank)
     index = {name: i for i, name in enumerate(corpus.labels)}
     keys, feats, ys, spk = [], [], [], []
     skipped = list(corpus.skipped)
     for u in tqdm(corpus.utterances, desc=f"{corpus.name} {choice.label}{tag}", unit="file",
                   disable=not progress):
         try:
-            x = speed_perturb(read_audio(u.path), speed)
-            f = np.asarray(fn(x), dtype=np.float32)
+            x, alpha = augment(read_audio(u.path), u)
+            f = np.asarray(fn(x, alpha), dtype=np.float32)
         except (AudioDecodeError, ValueError) as exc:
             log.warning("skipping %s: %s", u.path, exc)
             skipped.append((str(u.path), str(exc)))
@@ -185,10 +188,30 @@ def extract(corpus: Corpus, choice: FeatureChoice, cache_dir: str | Path | None 
     if not keys:
         raise ValueError(f"{corpus.root}: no utterance could be read")
     table = FeatureTable(choice, corpus.labels, keys, feats, np.array(ys, dtype=np.int64),
-                         np.array(spk), skipped)
+                         np.array(spk), skipped, np.full(len(keys), corpus.name))
     if cache_file is not None:
         _save(cache_file, table)
     return table
+
+
+def concat_tables(tables: list[FeatureTable], labels: tuple[str, ...]) -> FeatureTable:
+    """Several corpora as one table over `labels`: keys and speakers become `corpus/<key>` and
+    `corpus/<speaker>` (speaker ids of two corpora never collide), labels are re-indexed."""
+    if len(tables) == 1 and tuple(tables[0].labels) == tuple(labels):
+        return tables[0]
+    index = {name: i for i, name in enumerate(labels)}
+    keys, feats, ys, spk, groups, skipped = [], [], [], [], [], []
+    for t in tables:
+        name = str(t.corpora[0])
+        remap = np.array([index[c] for c in t.labels], dtype=np.int64)
+        keys += [f"{name}/{k}" for k in t.keys]
+        feats += list(t.feats)
+        ys.append(remap[t.y])
+        spk += [f"{name}/{s}" for s in t.speakers.tolist()]
+        groups += [name] * len(t)
+        skipped += list(t.skipped)
+    return FeatureTable(tables[0].choice, tuple(labels), keys, feats, np.concatenate(ys),
+                        np.array(spk), skipped, np.array(groups))
 
 
 def _save(path: Path, t: FeatureTable) -> None:
@@ -211,4 +234,4 @@ def _load(path: Path, corpus: Corpus, choice: FeatureChoice) -> FeatureTable:
             feats = list(flat)
         skipped = [tuple(s.split("\t", 1)) for s in z["skipped"].tolist()]
         return FeatureTable(choice, corpus.labels, z["keys"].tolist(), feats, z["y"],
-                            z["speakers"], skipped)
+                            z["speakers"], skipped, np.full(len(lengths), corpus.name))

@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 
 from .config import TrainConfig
-from .corpora import load_corpus
-from .data import Examples, Normaliser, make_examples, utterance_probs
+from .augment import NoiseBank, Perturbation, augment_perturbations
+from .corpora import CORE_LABELS, EXTENDED_LABELS, Corpus, corpus_path, load_corpus
+from .data import Examples, Normaliser, balance_weights, make_examples, utterance_probs
 from .device import DeviceSetup, setup_device
 from .export import ConversionError, TFLiteModel, convert_model, make_bundle
-from .features import FeatureChoice, FeatureTable, extract
+from .features import FeatureChoice, FeatureTable, concat_tables, extract
 from .fit import train_model
 from .metrics import scores
 from .models import ModelSpec, reads_windows
@@ -36,52 +37,87 @@ def feature_choice(cfg: TrainConfig) -> FeatureChoice:
     return FeatureChoice.parse(cfg.feature_name, cfg.frontend_config())
 
 
-def load_config_corpus(cfg: TrainConfig):
-    """The corpus of `cfg`, cut to `cfg.subset` files per (speaker, label) when set."""
-    corpus = load_corpus(cfg.corpus, cfg.data)
-    return corpus.subset(cfg.subset) if cfg.subset else corpus
+def load_config_corpora(cfg: TrainConfig) -> list[Corpus]:
+    """The corpora of `cfg` in its label set, cut to `cfg.subset` files per (speaker, label)
+    when set."""
+    names = cfg.corpora
+    out = []
+    for name in names:
+        c = load_corpus(name, corpus_path(names, cfg.data, name)).relabel(cfg.labels)
+        out.append(c.subset(cfg.subset) if cfg.subset else c)
+    return out
 
 
-def load_table(cfg: TrainConfig, progress: bool = True, for_model: bool = True) -> FeatureTable:
-    corpus = load_config_corpus(cfg)
+def label_order(cfg: TrainConfig, corpora: list[Corpus]) -> tuple[str, ...]:
+    """Class order of the table: the corpus' own (native), else edgeser's order of the label
+    set, restricted to the classes some corpus has."""
+    if cfg.labels == "native":
+        return corpora[0].labels
+    present = {c for corpus in corpora for c in corpus.labels}
+    return tuple(c for c in (CORE_LABELS if cfg.labels == "core" else EXTENDED_LABELS)
+                 if c in present)
+
+
+def load_table(cfg: TrainConfig, progress: bool = True, for_model: bool = True,
+               perturb: Perturbation | None = None, bank: NoiseBank | None = None,
+               corpora: list[Corpus] | None = None) -> FeatureTable:
+    """Features of every corpus of `cfg` (each cached on its own) as one table."""
+    corpora = corpora or load_config_corpora(cfg)
     choice = feature_choice(cfg)
     if for_model and choice.is_sequence != reads_windows(cfg.model):
         raise ValueError(f"model {cfg.model} needs {'frame' if reads_windows(cfg.model) else 'functional'}"
                          f" features; {cfg.feature_name!r} are not")
-    return extract(corpus, choice, cfg.cache or None, progress=progress)
+    tables = [extract(c, choice, cfg.cache or None, progress=progress, perturb=perturb,
+                      bank=bank) for c in corpora]
+    return concat_tables(tables, label_order(cfg, corpora))
 
 
-def load_speed_copies(cfg: TrainConfig, table: FeatureTable,
-                      progress: bool = True) -> list[FeatureTable]:
-    """One table per `cfg.speed_perturb` factor, aligned with `table` utterance by utterance
-    (an utterance whose copy could not be extracted keeps its original features there)."""
-    if not cfg.speed_perturb:
+def perturbations(cfg: TrainConfig) -> list[Perturbation]:
+    """The training copies `cfg` asks for: one per speed factor, then the augmented copies."""
+    return [Perturbation(speed=s) for s in cfg.speed_perturb] + \
+        augment_perturbations(cfg.augment_config, cfg.seed)
+
+
+def load_copies(cfg: TrainConfig, table: FeatureTable, progress: bool = True) -> list[FeatureTable]:
+    """One table per training copy (`perturbations(cfg)`), aligned with `table` utterance by
+    utterance (an utterance whose copy could not be extracted keeps its original features)."""
+    kinds = perturbations(cfg)
+    if not kinds:
         return []
-    corpus = load_config_corpus(cfg)
+    corpora = load_config_corpora(cfg)
+    bank = NoiseBank(cfg.augment_config.noise_root, "train") if cfg.augment_config.copies else None
     copies = []
-    for speed in cfg.speed_perturb:
-        t = extract(corpus, table.choice, cfg.cache or None, progress=progress, speed=speed)
+    for p in kinds:
+        t = load_table(cfg, progress, perturb=p, bank=bank, corpora=corpora)
         by_key = dict(zip(t.keys, t.feats))
         missing = [k for k in table.keys if k not in by_key]
         if missing:
-            log.warning("speed %g: %d utterances without a copy keep their original features",
-                        speed, len(missing))
+            log.warning("%s: %d utterances without a copy keep their original features",
+                        p.tag, len(missing))
         feats = [by_key.get(k, f) for k, f in zip(table.keys, table.feats)]
         copies.append(FeatureTable(table.choice, table.labels, list(table.keys), feats, table.y,
-                                   table.speakers, t.skipped))
+                                   table.speakers, t.skipped, table.corpora))
     return copies
 
 
-def training_examples(table: FeatureTable, copies: list[FeatureTable], idx: np.ndarray,
-                      norm: Normaliser, win: "Windowing") -> Examples:
-    """Training windows of the utterances `idx` and of their speed-perturbed copies."""
-    parts = [make_examples(t, idx, norm, win.window, win.train_hop) for t in [table, *copies]]
-    if len(parts) == 1:
-        return parts[0]
+def training_examples(cfg: TrainConfig, table: FeatureTable, copies: list[FeatureTable],
+                      idx: np.ndarray, norm: Normaliser, win: "Windowing") -> Examples:
+    """Training windows of the utterances `idx` and of their perturbed copies, weighted as
+    `cfg.example_balance` says."""
+    parts = [make_examples(t, idx, norm, win.window, win.train_hop, win.norm)
+             for t in [table, *copies]]
     n = parts[0].n_utterances
-    return Examples(np.concatenate([p.x for p in parts]), np.concatenate([p.y for p in parts]),
-                    np.concatenate([p.owner + i * n for i, p in enumerate(parts)]),
-                    np.concatenate([p.utt_y for p in parts]))
+    ex = parts[0] if len(parts) == 1 else Examples(
+        np.concatenate([p.x for p in parts]), np.concatenate([p.y for p in parts]),
+        np.concatenate([p.owner + i * n for i, p in enumerate(parts)]),
+        np.concatenate([p.utt_y for p in parts]))
+    balance = cfg.example_balance
+    if balance != "none":
+        groups = None
+        if balance == "corpus_class":
+            groups = np.tile(table.corpora[idx], len(parts))[ex.owner]
+        ex.w = balance_weights(ex.y, groups, len(table.labels))
+    return ex
 
 
 @dataclass(frozen=True)
@@ -89,12 +125,17 @@ class Windowing:
     window: int = 0
     hop: int = 0
     train_hop: int = 0
+    norm: str = "none"
 
     @classmethod
     def of(cls, cfg: TrainConfig, table: FeatureTable) -> "Windowing":
         if not table.choice.is_sequence:
+            if cfg.window_norm != "none":
+                raise ValueError("--window-norm applies to frame features; "
+                                 f"{table.choice.label} are functionals")
             return cls()
-        return cls(cfg.frames(cfg.window_s), cfg.frames(cfg.hop_s), cfg.frames(cfg.train_hop_s))
+        return cls(cfg.frames(cfg.window_s), cfg.frames(cfg.hop_s), cfg.frames(cfg.train_hop_s),
+                   cfg.window_norm)
 
 
 def model_spec(cfg: TrainConfig, table: FeatureTable, win: Windowing) -> ModelSpec:
@@ -124,14 +165,50 @@ def representative(ex: Examples, seed: int, originals: int | None = None) -> np.
     return ex.x[np.sort(take)]
 
 
-def _int8_probs(spec: ModelSpec, model, rep: np.ndarray,
-                x: np.ndarray) -> tuple[np.ndarray, int, bool]:
+def _int8_model(spec: ModelSpec, model, rep: np.ndarray) -> bytes:
     with tempfile.TemporaryDirectory(prefix="edgeser-fold-") as tmp:
         w = Path(tmp) / "fold.weights.h5"
         model.save_weights(w)
-        data = convert_model(spec, w, "int8", rep)
-    runner = TFLiteModel(data)
-    return runner.predict(x), len(data), runner.xnnpack
+        return convert_model(spec, w, "int8", rep)
+
+
+FOLDS_DIR = "folds"
+
+
+def fold_slug(n: int, name: str) -> str:
+    return f"{n:02d}-" + "".join(ch if ch.isalnum() else "-" for ch in name).strip("-")
+
+
+def save_fold_model(out: Path, n: int, fold_name: str, data: bytes, cfg: TrainConfig,
+                    table: FeatureTable, norm: Normaliser, win: Windowing, spec: ModelSpec,
+                    test_idx: np.ndarray) -> Path:
+    """The fold's int8 model as a bundle, and the keys of its test part beside it, so
+    `benchmarks.robustness` can score held-out audio with the runtime itself."""
+    folder = Path(out) / FOLDS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    slug = fold_slug(n, fold_name)
+    training = {"corpus": cfg.corpus, "labels": cfg.labels, "protocol": cfg.protocol,
+                "held_out": fold_name, "model": spec.name, "seed": cfg.seed}
+    bundle = make_bundle(data, "int8", f"{slug}-int8", table.labels, table.choice,
+                         spec.input_shape[-1], norm, win.window or None, win.hop or None,
+                         training, description=f"{spec.name}, fold {fold_name}",
+                         window_norm=win.norm)
+    path = bundle.save(folder / f"{slug}.edgeser")
+    (folder / f"{slug}.test.txt").write_text(
+        "".join(f"{table.keys[i]}\n" for i in test_idx), encoding="utf-8")
+    return path
+
+
+def per_corpus_scores(table: FeatureTable, idx: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
+    """Scores of the utterances `idx` corpus by corpus, and their unweighted mean WA / UA."""
+    out: dict[str, Any] = {}
+    groups = table.corpora[idx]
+    for g in np.unique(groups):
+        m = groups == g
+        out[str(g)] = _brief(scores(table.y[idx][m], probs[m].argmax(axis=1), table.labels))
+    out["mean"] = {q: round(float(np.mean([v[q] for v in out.values()])), 4)
+                   for q in ("WA", "UA")}
+    return out
 
 
 def _prepare(cfg: TrainConfig, out: Path, dev: DeviceSetup | None, table: FeatureTable | None,
@@ -147,18 +224,20 @@ def _prepare(cfg: TrainConfig, out: Path, dev: DeviceSetup | None, table: Featur
 
 def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
              table: FeatureTable | None = None, progress: bool = True,
-             copies: list[FeatureTable] | None = None) -> dict[str, Any]:
+             copies: list[FeatureTable] | None = None,
+             save_folds: bool = False) -> dict[str, Any]:
     """Train and test every fold of `cfg.protocol`; pooled float (and int8) metrics + plots.
-    `copies`: the speed-perturbed tables (loaded here when None and the config asks for them);
-    only training parts use them."""
+    `copies`: the perturbed training tables (loaded here when None and the config asks for
+    them); only training parts use them. `save_folds`: keep each fold's int8 bundle and the
+    list of its test utterances under `out/folds/`."""
     t0 = time.time()
     out, dev, table, win, spec = _prepare(cfg, out, dev, table, progress)
     if copies is None:
-        copies = load_speed_copies(cfg, table, progress)
+        copies = load_copies(cfg, table, progress)
     labels = table.labels
     folds = make_folds(cfg.protocol, table.y, table.speakers, k=cfg.k,
                        val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction,
-                       seed=cfg.seed)
+                       seed=cfg.seed, groups=table.corpora)
     # Utterance probabilities of every fold's test part; pooled scores and predictions.npz
     # both come from them.
     test_idx, probs_float, probs_int8, fold_rows, histories = [], [], [], [], {}
@@ -168,9 +247,10 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
         tf0 = time.time()
         train_idx = np.sort(np.concatenate([fold.train, fold.val])) if fixed else fold.train
         norm = fit_normaliser(cfg, table, train_idx)
-        tr = training_examples(table, copies, train_idx, norm, win)
-        va = None if fixed else make_examples(table, fold.val, norm, win.window, win.hop)
-        te = make_examples(table, fold.test, norm, win.window, win.hop)
+        tr = training_examples(cfg, table, copies, train_idx, norm, win)
+        va = None if fixed else make_examples(table, fold.val, norm, win.window, win.hop,
+                                              win.norm)
+        te = make_examples(table, fold.test, norm, win.window, win.hop, win.norm)
         res = train_model(spec, tr, va, cfg, dev, labels)
         p = res.model.predict(te.x, batch_size=256, verbose=0)
         uf = utterance_probs(p, te.owner, te.n_utterances)
@@ -182,8 +262,13 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
         if cfg.int8_eval and int8_error is None:
             try:
                 rep = representative(tr, cfg.seed, len(train_idx))
-                p8, size, xnn = _int8_probs(spec, res.model, rep, te.x)
-                ui = utterance_probs(p8, te.owner, te.n_utterances)
+                data = _int8_model(spec, res.model, rep)
+                runner = TFLiteModel(data)
+                size, xnn = len(data), runner.xnnpack
+                ui = utterance_probs(runner.predict(te.x), te.owner, te.n_utterances)
+                if save_folds:
+                    save_fold_model(out, n, fold.name, data, cfg, table, norm, win, spec,
+                                    fold.test)
                 probs_int8.append(ui)
                 row["int8"] = _brief(scores(te.utt_y, ui.argmax(axis=1), labels))
                 row["int8_bytes"] = size
@@ -216,6 +301,10 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
         "median_best_epoch": int(np.median([r["best_epoch"] for r in fold_rows])),
         "seconds": round(time.time() - t0, 1),
     }
+    if len(np.unique(table.corpora)) > 1:
+        report["per_corpus"] = {"float": per_corpus_scores(table, tested, all_float)}
+        if all_int8 is not None:
+            report["per_corpus"]["int8"] = per_corpus_scores(table, tested, all_int8)
     if all_int8 is not None:
         pooled_int8 = scores(yt, all_int8.argmax(axis=1), labels)
         report["int8"] = pooled_int8
@@ -266,17 +355,19 @@ def fit_all(cfg: TrainConfig, out: Path, epochs: int, dev: DeviceSetup | None = 
     to `out`."""
     out, dev, table, win, spec = _prepare(cfg, out, dev, table, progress)
     if copies is None:
-        copies = load_speed_copies(cfg, table, progress)
+        copies = load_copies(cfg, table, progress)
     everyone = np.arange(len(table))
     norm = fit_normaliser(cfg, table, everyone)
-    tr = training_examples(table, copies, everyone, norm, win)
+    tr = training_examples(cfg, table, copies, everyone, norm, win)
     res = train_model(spec, tr, None, cfg, dev, table.labels, epochs=epochs)
     res.model.save_weights(out / WEIGHTS_FILE)
     np.save(out / REP_FILE, representative(tr, cfg.seed, len(everyone)))
     info = {"model_spec": spec.to_dict(), "config": cfg.to_dict(),
             "features": table.choice.to_dict(), "labels": list(table.labels),
             "dim": spec.input_shape[-1], "window_frames": win.window or None,
-            "hop_frames": win.hop or None,
+            "hop_frames": win.hop or None, "window_norm": win.norm,
+            "corpora": {str(g): int(n) for g, n in zip(*np.unique(table.corpora,
+                                                                   return_counts=True))},
             "norm_mean": norm.mean.tolist(), "norm_std": norm.std.tolist(),
             "norm_keep": None if norm.keep is None else norm.keep.tolist(), "epochs": epochs,
             "n_utterances": len(table), "speakers": sorted(set(table.speakers.tolist())),
@@ -300,7 +391,9 @@ def export_dir(model_dir: Path, out: Path, name: str,
                       np.array(info["norm_std"], np.float32),
                       None if keep is None else np.array(keep, np.int64))
     cfg = info["config"]
-    training: dict[str, Any] = {"corpus": cfg["corpus"], "model": spec.name,
+    training: dict[str, Any] = {"corpus": cfg["corpus"], "labels": cfg.get("labels", "native"),
+                                "model": spec.name, "utterances_per_corpus": info.get("corpora"),
+                                "augment": cfg.get("augment") or None,
                                 "trained_on": f"all {info['n_utterances']} utterances, "
                                               f"{len(info['speakers'])} speakers",
                                 "epochs": info["epochs"], "seed": cfg["seed"],
@@ -310,6 +403,8 @@ def export_dir(model_dir: Path, out: Path, name: str,
         training["protocol"] = evaluation["protocol"]
         training["metrics"] = {q: _brief(evaluation[q]) for q in ("float", "int8")
                                if q in evaluation}
+        if "per_corpus" in evaluation:
+            training["per_corpus"] = evaluation["per_corpus"]
     rep = np.load(model_dir / REP_FILE)
     ensemble = f" ensemble of {spec.members}" if spec.members > 1 else ""
     paths = {}
@@ -318,6 +413,7 @@ def export_dir(model_dir: Path, out: Path, name: str,
         bundle = make_bundle(data, quant, f"{name}-{quant}", info["labels"], choice, info["dim"],
                              norm, info["window_frames"], info["hop_frames"], training,
                              description=f"{spec.name}{ensemble} on {cfg['corpus']} "
-                                         f"({choice.label} features), {quant}")
+                                         f"({choice.label} features), {quant}",
+                             window_norm=info.get("window_norm", "none"))
         paths[quant] = bundle.save(out / f"{name}-{quant}.edgeser")
     return paths

@@ -17,7 +17,8 @@ RATE = 16000  # of the tiny test bundles
 
 
 def speechlike(seconds: float, seed: int = 0, rate: int = 16000, level: float = 0.1) -> np.ndarray:
-    """Harmonic 'voice' with a wandering pitch and syllable-rate loudness, plus faint noise.
+    """Harmonic 'voice' with a wandering pitch and syllable-rate loudness (dipping about 20 dB
+    between syllables, as real speech does), plus faint noise.
 
     `level` scales the voice (0.1 gives frames around -25 dBFS, like read speech).
     """
@@ -26,7 +27,7 @@ def speechlike(seconds: float, seed: int = 0, rate: int = 16000, level: float = 
     f0 = 120 + 60 * rng.random() + 25 * np.sin(2 * np.pi * (0.5 + rng.random()) * t)
     phase = 2 * np.pi * np.cumsum(f0) / rate
     voice = sum((0.6 / k) * np.sin(k * phase + rng.random()) for k in range(1, 12))
-    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * (3 + 2 * rng.random()) * t) ** 2
+    envelope = 0.1 + 0.9 * np.sin(2 * np.pi * (3 + 2 * rng.random()) * t) ** 2
     x = level * envelope * voice + 0.02 * level * rng.standard_normal(len(t))
     return x.astype(np.float32)
 

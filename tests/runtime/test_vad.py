@@ -31,12 +31,22 @@ def test_frame_energy_matches_a_direct_rms():
     assert frame_energy_db(x[:L - 1], L, S).size == 0
 
 
-def test_speech_is_kept_silence_and_low_noise_rejected():
+def test_speech_is_kept_silence_and_steady_noise_rejected():
     assert all(window_decisions(speechlike(2.0, seed=4)))
     assert all(window_decisions(speechlike(2.0, seed=4, level=0.01)))  # quiet talker, ~-45 dBFS
     assert not any(window_decisions(np.zeros(2 * RATE, np.float32)))
     assert not any(window_decisions(noise(2.0, -65.0)))
     assert not any(window_decisions(noise(2.0, -58.0, seed=1)))
+    # steady noise is rejected at any level: its frames do not rise and fall like syllables
+    assert not any(window_decisions(noise(2.0, -20.0, seed=3)))
+
+
+@pytest.mark.parametrize("gain_db", [-40.0, -30.0, -10.0, 0.0, 6.0])
+def test_the_decision_does_not_depend_on_the_input_level(gain_db):
+    x = speechlike(3.0, seed=8)
+    want = window_decisions(x)
+    assert all(want)
+    assert window_decisions(x * np.float32(10 ** (gain_db / 20))) == want
     # DC offset is not energy
     assert not any(window_decisions(np.full(2 * RATE, 0.3, np.float32)))
 
@@ -45,19 +55,21 @@ def test_pause_after_loud_speech_is_rejected_relative_to_the_loud_part():
     x = np.concatenate([speechlike(1.5, seed=5, level=0.5), noise(1.5, -50.0, seed=2)])
     decisions = window_decisions(x)
     assert decisions[0] and not decisions[-1]
-    # on its own the same noise is above the absolute floor and passes
-    assert all(window_decisions(noise(1.5, -50.0, seed=2)))
+    # on its own the same noise is above the absolute floor and fails the spread test only
+    assert not any(window_decisions(noise(1.5, -50.0, seed=2)))
+    assert all(window_decisions(noise(1.5, -50.0, seed=2), VadConfig(min_spread_db=0.0)))
 
 
 def test_thresholds_are_configurable():
     quiet = speechlike(1.5, seed=6, level=0.002)  # about -60 dBFS
-    assert not any(window_decisions(quiet))
-    assert all(window_decisions(quiet, VadConfig(floor_dbfs=-75.0)))
+    assert all(window_decisions(quiet))
+    assert not any(window_decisions(quiet, VadConfig(floor_dbfs=-50.0)))
 
 
 @pytest.mark.parametrize("kwargs", [dict(floor_dbfs=3.0), dict(relative_db=0.0),
                                     dict(loud_percentile=101.0), dict(min_speech_fraction=0.0),
-                                    dict(min_speech_fraction=float("nan")), dict(floor_dbfs=True)])
+                                    dict(min_speech_fraction=float("nan")), dict(floor_dbfs=True),
+                                    dict(min_spread_db=-1.0)])
 def test_config_is_validated(kwargs):
     with pytest.raises(ValueError, match="VadConfig"):
         VadConfig(**kwargs)
