@@ -223,6 +223,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--report", help="report.json of `evaluate`: metrics go into the bundle and "
                                     "a model card is written beside the int8 bundle")
 
+    s = sub.add_parser("card", help="(re)write the model card beside a bundle from its "
+                                    "evaluation report and a robustness benchmark result")
+    s.add_argument("bundle", help="the .edgeser file; the card is written beside it (.md)")
+    s.add_argument("--report", required=True, help="report.json of the evaluation")
+    s.add_argument("--robustness", default="",
+                   help="JSON of python -m benchmarks.robustness (its entry for --series)")
+    s.add_argument("--series", default="",
+                   help="which model entry of the robustness JSON (default: the first)")
+    s.add_argument("--command", default="", help="the command that trained the model")
+
     s = sub.add_parser("baseline", help="scikit-learn reference classifier on the same folds "
                                         "(features, protocol, fold seed) as evaluate")
     _add_data_args(s)
@@ -329,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if a.command == "baseline":
         return _baseline(a)
+    if a.command == "card":
+        return _card(a)
     if a.command == "fuse":
         return _fuse(a)
     cfg = _config(a)
@@ -367,6 +379,21 @@ def main(argv: list[str] | None = None) -> int:
         for src in (paths["int8"], card):
             shutil.copy2(src, dest / src.name)
             print(f"installed {dest / src.name}")
+    return 0
+
+
+def _card(a: argparse.Namespace) -> int:
+    from .model_card import write_model_card
+
+    evaluation = json.loads(Path(a.report).read_text())
+    rob = None
+    if a.robustness:
+        entries = json.loads(Path(a.robustness).read_text())["models"]
+        rob = next((e for e in entries if not a.series or e["model"] == a.series), None)
+        if rob is None:
+            raise SystemExit(f"card: no entry {a.series!r} in {a.robustness}; have "
+                             f"{[e['model'] for e in entries]}")
+    print(write_model_card(Path(a.bundle), evaluation, a.command, rob))
     return 0
 
 

@@ -32,13 +32,18 @@ class RunSummary:
     int8_ua: float | None
     int8_bytes: int | None
     seconds: float
+    corpus_ua: float | None = None  # several test corpora: mean of their UAs (float)
+    corpus_ua_int8: float | None = None
 
     @classmethod
     def from_report(cls, run: str, r: Mapping[str, Any]) -> "RunSummary":
         try:
             f = r["float"]
             i = r.get("int8")
-            return cls(run=run, corpus=r["corpus"], protocol=r["protocol"],
+            per = r.get("per_corpus") or {}
+            return cls(corpus_ua=per["float"]["mean"]["UA"] if "float" in per else None,
+                       corpus_ua_int8=per["int8"]["mean"]["UA"] if "int8" in per else None,
+                       run=run, corpus=r["corpus"], protocol=r["protocol"],
                        model=_model_label(r), features=_features_label(r),
                        seed=int(r["seed"]), epochs=_epochs_label(r),
                        float_wa=float(f["WA"]), float_ua=float(f["UA"]),
@@ -48,7 +53,7 @@ class RunSummary:
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{run}: not an `evaluate` report (missing or bad {exc})") from None
 
-    def row(self) -> str:
+    def row(self, per_corpus: bool = False) -> str:
         def pair(wa: float | None, ua: float | None) -> str:
             return "-" if wa is None or ua is None else f"{100 * wa:.1f} / {100 * ua:.1f}"
 
@@ -56,6 +61,11 @@ class RunSummary:
         cells = (self.run, f"{self.corpus}, {self.protocol}", f"{self.model} ({self.features})",
                  str(self.seed), self.epochs, pair(self.float_wa, self.float_ua),
                  pair(self.int8_wa, self.int8_ua), size, f"{self.seconds:.0f} s")
+        if per_corpus:
+            cells = cells[:7] + ("-" if self.corpus_ua is None else
+                                 f"{100 * self.corpus_ua:.1f} / " + (
+                                     "-" if self.corpus_ua_int8 is None else
+                                     f"{100 * self.corpus_ua_int8:.1f}"),) + cells[7:]
         return "| " + " | ".join(cells) + " |"
 
 
@@ -125,5 +135,7 @@ def summary_table(runs: Sequence[RunSummary], sort: str = "none") -> str:
         rows.sort(key=lambda s: -s.float_ua)
     elif sort == "int8_ua":
         rows.sort(key=lambda s: -(s.int8_ua if s.int8_ua is not None else -1.0))
-    head = "| " + " | ".join(COLUMNS) + " |\n|" + "---|" * len(COLUMNS)
-    return "\n".join([head] + [s.row() for s in rows])
+    per = any(s.corpus_ua is not None for s in rows)
+    cols = COLUMNS[:7] + ("mean corpus UA float / int8",) + COLUMNS[7:] if per else COLUMNS
+    head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols)
+    return "\n".join([head] + [s.row(per) for s in rows])

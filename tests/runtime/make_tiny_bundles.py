@@ -3,7 +3,7 @@
 Run as a subprocess (it imports TensorFlow, which the tests themselves must not):
     python tests/runtime/make_tiny_bundles.py OUT_DIR
 Writes tiny_float, tiny_int8 (full-integer), tiny_fixed (batch fixed to 1), tiny_logits
-(no softmax) and, when openSMILE is importable, tiny_smile. The weights are random but
+(no softmax), tiny_wnorm (windows mean-normalised: format 3) and, when openSMILE is importable, tiny_smile. The weights are random but
 seeded; the test-side stand-in for a trained model until one is bundled.
 """
 
@@ -70,7 +70,8 @@ def write(out: Path, name: str, model: bytes, features: FeatureSpec, mean, std, 
                       norm_std=tuple(float(v) for v in std), quantization=quant,
                       training={"corpus": "synthetic", "protocol": "none (random weights)",
                                 "metrics": {"WA": 0.25, "UA": 0.25}},
-                      description="tiny random test model")
+                      description="tiny random test model",
+                      format_version=features.min_format_version)
     ModelBundle(meta=meta, model=model).save(out / f"{name}.edgeser")
 
 
@@ -106,6 +107,10 @@ def main(out: Path) -> None:
     fixed.set_weights(model.get_weights())
     write(out, "tiny_fixed", convert(tf, fixed), spec, mean, std, "float32")
     write(out, "tiny_logits", convert(tf, window_model(tf, None, softmax=False, seed=2)), spec,
+          mean, std, "float32")
+    wspec = FeatureSpec(type="frontend", dim=FRONTEND.n_mels, kind=KIND, frontend=FRONTEND,
+                        window_frames=WINDOW, hop_frames=HOP, window_norm="mean")
+    write(out, "tiny_wnorm", convert(tf, window_model(tf, None, softmax=True, seed=4)), wspec,
           mean, std, "float32")
     if smile_stats is None:
         return

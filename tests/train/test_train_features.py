@@ -110,7 +110,7 @@ def test_selecting_frame_features_for_a_frame_model_is_refused(synthetic_csv):
 
 # ---- speed perturbation (extra training copies) ------------------------------------------------
 def test_speed_perturbation_scales_tempo_and_pitch_together():
-    from train.features import speed_perturb
+    from train.augment import speed_perturb
 
     sr = 16000
     t = np.arange(sr) / sr
@@ -126,25 +126,27 @@ def test_speed_perturbation_scales_tempo_and_pitch_together():
 def test_speed_copies_align_with_the_table_and_only_add_training_windows(synthetic_csv,
                                                                         tmp_path):
     from train.config import TrainConfig
-    from train.recipe import Windowing, load_speed_copies, training_examples
+    from train.augment import Perturbation
+    from train.recipe import Windowing, load_copies, training_examples
 
     cfg = TrainConfig(corpus="csv", data=str(synthetic_csv), model="cnn_lstm_1d",
                       features="mfcc", speed_perturb=[0.9, 1.1], cache=str(tmp_path))
     assert cfg.speed_perturb == (0.9, 1.1)  # JSON lists become a tuple
     corpus = load_csv_manifest(synthetic_csv)
     table = extract(corpus, FeatureChoice.parse("mfcc", cfg.frontend_config()), progress=False)
-    slow, fast = load_speed_copies(cfg, table, progress=False)
+    slow, fast = load_copies(cfg, table, progress=False)
     assert slow.keys == fast.keys == table.keys
     assert np.array_equal(fast.y, table.y) and np.array_equal(fast.speakers, table.speakers)
     for base, s, f in zip(table.feats, slow.feats, fast.feats):
         assert len(s) > len(base) > len(f)  # 0.9x is longer, 1.1x shorter
-    assert cache_key(corpus, table.choice, 1.1) != cache_key(corpus, table.choice)
+    assert cache_key(corpus, table.choice, Perturbation(speed=1.1).settings()) != \
+        cache_key(corpus, table.choice)
     assert len(list(tmp_path.glob("*speed1.1*.npz"))) == 1
     idx = np.arange(4)
     norm = Normaliser.fit([table.feats[i] for i in idx])
     win = Windowing.of(cfg, table)
-    alone = training_examples(table, [], idx, norm, win)
-    both = training_examples(table, [slow, fast], idx, norm, win)
+    alone = training_examples(cfg, table, [], idx, norm, win)
+    both = training_examples(cfg, table, [slow, fast], idx, norm, win)
     assert np.array_equal(both.x[:len(alone.x)], alone.x)
     assert len(both.x) > 2.5 * len(alone.x) and both.n_utterances == 3 * len(idx)
     assert np.array_equal(both.y, both.utt_y[both.owner])
