@@ -261,7 +261,8 @@ def probe_librosa(model: str, clips: list[dict], runs: int, threads: int) -> dic
         t1 = time.perf_counter()
         feats = (librosa_features(y, spec.frontend, spec.kind) - mean) / std
         t2 = time.perf_counter()
-        probs = runner.run(feature_windows(feats, spec.window_frames, spec.hop_frames))
+        probs = runner.run(feature_windows(feats, spec.window_frames, spec.hop_frames,
+                                           spec.window_norm or "none"))
         probs.mean(axis=0)
         t3 = time.perf_counter()
         return {"load": t1 - t0, "features": t2 - t1, "inference": t3 - t2}
