@@ -231,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="JSON of python -m benchmarks.robustness (its entry for --series)")
     s.add_argument("--series", default="",
                    help="which model entry of the robustness JSON (default: the first)")
-    s.add_argument("--command", default="", help="the command that trained the model")
+    s.add_argument("--train-command", default="", help="the command that trained the model")
 
     s = sub.add_parser("baseline", help="scikit-learn reference classifier on the same folds "
                                         "(features, protocol, fold seed) as evaluate")
@@ -393,7 +393,7 @@ def _card(a: argparse.Namespace) -> int:
         if rob is None:
             raise SystemExit(f"card: no entry {a.series!r} in {a.robustness}; have "
                              f"{[e['model'] for e in entries]}")
-    print(write_model_card(Path(a.bundle), evaluation, a.command, rob))
+    print(write_model_card(Path(a.bundle), evaluation, a.train_command, rob))
     return 0
 
 
