@@ -100,5 +100,7 @@ def test_bundled_models_recognise_their_own_training_speech(bundle, datasets_dir
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     assert len(rows) == len(files)
+    labels = set(Recognizer(bundle).labels)  # a 4-class model is scored on its classes only
+    rows = [r for r in rows if LETTER_TO_LABEL[Path(r["source"]).name[5]] in labels]
     right = sum(LETTER_TO_LABEL[Path(r["source"]).name[5]] == r["label"] for r in rows)
-    assert right >= 0.8 * len(files), f"{bundle.stem}: {right}/{len(files)} right"
+    assert len(rows) >= 15 and right >= 0.8 * len(rows), f"{bundle.stem}: {right}/{len(rows)} right"
