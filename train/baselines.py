@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from .config import TrainConfig
-from .data import select_by_f_score
+from .data import balance_weights, select_by_f_score
 from .features import FeatureTable
-from .metrics import scores
+from .metrics import scores, scores_by_group
 from .protocols import make_folds
 from .report import git_commit
 
@@ -80,10 +80,8 @@ def evaluate_baseline(table: FeatureTable, cfg: TrainConfig, classifier: str = "
         scaler = StandardScaler().fit(x_train)
         clf = _classifier(classifier, cfg.seed)
         if len(np.unique(table.corpora)) > 1:  # the deep models' corpus x class balancing
-            cells = np.unique(table.corpora[train], return_inverse=True)[1] * 100 + table.y[train]
-            _, inv, counts = np.unique(cells, return_inverse=True, return_counts=True)
-            clf.fit(scaler.transform(x_train), table.y[train], sample_weight=len(inv) / (
-                len(counts) * counts[inv]))
+            clf.fit(scaler.transform(x_train), table.y[train], sample_weight=balance_weights(
+                table.y[train], table.corpora[train], len(table.labels)))
         else:
             clf.fit(scaler.transform(x_train), table.y[train])
         tested.append(fold.test)
@@ -92,15 +90,8 @@ def evaluate_baseline(table: FeatureTable, cfg: TrainConfig, classifier: str = "
     protocol = cfg.protocol + ("+speaker_norm" if speaker_norm else "") + \
         ("+corpus_norm" if corpus_norm else "")
     yt, yp, idx = np.concatenate(y_true), np.concatenate(y_pred), np.concatenate(tested)
-    per_corpus = None
-    if len(np.unique(table.corpora)) > 1:
-        per_corpus = {}
-        for g in np.unique(table.corpora[idx]):
-            m = table.corpora[idx] == g
-            s = scores(yt[m], yp[m], table.labels)
-            per_corpus[str(g)] = {k: s[k] for k in ("n", "WA", "UA", "macro_F1")}
-        per_corpus["mean"] = {q: round(float(np.mean([v[q] for v in per_corpus.values()])), 4)
-                              for q in ("WA", "UA")}
+    per_corpus = scores_by_group(yt, yp, table.corpora[idx], table.labels) \
+        if len(np.unique(table.corpora)) > 1 else None
     return {"per_corpus": per_corpus, "corpus": cfg.corpus, "protocol": protocol, "classifier": classifier,
             "features": table.choice.to_dict(),
             "input_dim": int(cfg.select_features or x.shape[1]),

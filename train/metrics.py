@@ -35,3 +35,16 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str]) -> dic
         "per_class_recall": {lab: float(recall[i]) for i, lab in enumerate(labels) if present[i]},
         "confusion": cm.tolist(),
     }
+
+
+def scores_by_group(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray,
+                    labels: Sequence[str]) -> dict[str, Any]:
+    """n / WA / UA / macro-F1 of each group (e.g. test corpus) and the unweighted mean WA / UA
+    over the groups."""
+    out: dict[str, Any] = {}
+    for g in np.unique(groups):
+        m = groups == g
+        s = scores(y_true[m], y_pred[m], labels)
+        out[str(g)] = {k: s[k] for k in ("n", "WA", "UA", "macro_F1")}
+    out["mean"] = {q: round(float(np.mean([v[q] for v in out.values()])), 4) for q in ("WA", "UA")}
+    return out

@@ -24,7 +24,7 @@ from .device import DeviceSetup, setup_device
 from .export import ConversionError, TFLiteModel, convert_model, make_bundle
 from .features import FeatureChoice, FeatureTable, concat_tables, extract
 from .fit import train_model
-from .metrics import scores
+from .metrics import scores, scores_by_group
 from .models import ModelSpec, reads_windows
 from .protocols import make_folds
 from .report import REPORT_FILE, git_commit, plot_confusion, plot_curves, write_json
@@ -199,29 +199,6 @@ def save_fold_model(out: Path, n: int, fold_name: str, data: bytes, cfg: TrainCo
     return path
 
 
-def per_corpus_scores(table: FeatureTable, idx: np.ndarray, probs: np.ndarray) -> dict[str, Any]:
-    """Scores of the utterances `idx` corpus by corpus, and their unweighted mean WA / UA."""
-    out: dict[str, Any] = {}
-    groups = table.corpora[idx]
-    for g in np.unique(groups):
-        m = groups == g
-        out[str(g)] = _brief(scores(table.y[idx][m], probs[m].argmax(axis=1), table.labels))
-    out["mean"] = {q: round(float(np.mean([v[q] for v in out.values()])), 4)
-                   for q in ("WA", "UA")}
-    return out
-
-
-def _prepare(cfg: TrainConfig, out: Path, dev: DeviceSetup | None, table: FeatureTable | None,
-             progress: bool):
-    """Output folder, device, features, windowing and model spec shared by every recipe step."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    dev = dev or setup_device(cfg.device, cfg.cpu_replicas)
-    table = table or load_table(cfg, progress)
-    win = Windowing.of(cfg, table)
-    return out, dev, table, win, model_spec(cfg, table, win)
-
-
 def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
              table: FeatureTable | None = None, progress: bool = True,
              copies: list[FeatureTable] | None = None,
@@ -302,9 +279,10 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
         "seconds": round(time.time() - t0, 1),
     }
     if len(np.unique(table.corpora)) > 1:
-        report["per_corpus"] = {"float": per_corpus_scores(table, tested, all_float)}
-        if all_int8 is not None:
-            report["per_corpus"]["int8"] = per_corpus_scores(table, tested, all_int8)
+        groups = table.corpora[tested]
+        report["per_corpus"] = {q: scores_by_group(yt, p.argmax(axis=1), groups, labels)
+                                for q, p in (("float", all_float), ("int8", all_int8))
+                                if p is not None}
     if all_int8 is not None:
         pooled_int8 = scores(yt, all_int8.argmax(axis=1), labels)
         report["int8"] = pooled_int8
