@@ -199,6 +199,17 @@ def save_fold_model(out: Path, n: int, fold_name: str, data: bytes, cfg: TrainCo
     return path
 
 
+def _prepare(cfg: TrainConfig, out: Path, dev: DeviceSetup | None, table: FeatureTable | None,
+             progress: bool):
+    """Output folder, device, features, windowing and model spec shared by every recipe step."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    dev = dev or setup_device(cfg.device, cfg.cpu_replicas)
+    table = table or load_table(cfg, progress)
+    win = Windowing.of(cfg, table)
+    return out, dev, table, win, model_spec(cfg, table, win)
+
+
 def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
              table: FeatureTable | None = None, progress: bool = True,
              copies: list[FeatureTable] | None = None,
