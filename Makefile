@@ -4,8 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 AUDIO ?=
 PYTEST_ARGS ?= -n 2 --dist loadfile
+# The pip package clang-format (dev extra) puts the binary in the venv.
+CLANG_FORMAT ?= $(VENV)/bin/clang-format
+CXX_SOURCES := $(wildcard csrc/*.h csrc/*.cc csrc/python/*.h csrc/python/*.cc)
 
-.PHONY: setup test predict bench clean
+.PHONY: setup test lint format predict bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +22,19 @@ setup: $(PY)
 test: setup
 	EDGESER_REQUIRE_CPP=1 $(PY) -m pytest $(PYTEST_ARGS) tests
 
+# Checks only, changes nothing: Python lint and format (ruff), C++ format, types (mypy).
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(CLANG_FORMAT) --dry-run -Werror $(CXX_SOURCES)
+	$(PY) -m mypy
+
+# Rewrites the sources in place: ruff format and safe fixes, clang-format.
+format: setup
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+	$(CLANG_FORMAT) -i $(CXX_SOURCES)
+
 # Sets up the runtime only, then predicts with the bundled default model: make predict AUDIO=clip.wav
 predict: $(PY)
 	@test -n "$(AUDIO)" || (echo "usage: make predict AUDIO='clip.wav [more.wav ...]'" && exit 2)
@@ -29,4 +45,4 @@ bench: setup
 	$(PY) -m benchmarks.frontend
 
 clean:
-	rm -rf build _skbuild *.egg-info .pytest_cache
+	rm -rf build _skbuild *.egg-info .pytest_cache .mypy_cache .ruff_cache

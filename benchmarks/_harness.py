@@ -36,9 +36,10 @@ PERCENTILES = (50, 95, 99)
 
 # ---- where the corpora are -------------------------------------------------------------------
 def datasets_dir() -> Path:
-    """`<project root>/../shared/datasets`, or $EDGESER_DATASETS."""
-    env = os.environ.get("EDGESER_DATASETS", "").strip()
-    return Path(env) if env else PROJECT_ROOT.parent / "shared" / "datasets"
+    """`<project root>/../shared/datasets`, or $EDGESER_DATASETS (`train.shared_data`)."""
+    from train.shared_data import datasets_dir as lookup
+
+    return lookup()
 
 
 # ---- models -------------------------------------------------------------------------------------
@@ -461,16 +462,11 @@ def run_header(benchmark: str, argv: Sequence[str], settings: Mapping[str, Any],
 
 
 # ---- output -----------------------------------------------------------------------------------
-def write_json(path: str | os.PathLike, data: Mapping[str, Any]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
-    return path
-
-
 def publish(report: Mapping[str, Any], json_path: str | os.PathLike, render, chart,
             with_chart: bool = True) -> None:
     """Write the JSON, print the table, and draw the PNG chart beside the JSON."""
+    from train.report import write_json
+
     path = write_json(json_path, report)
     print(render(report))
     print(f"\nresults: {path}")

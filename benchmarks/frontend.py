@@ -445,7 +445,9 @@ def main(argv: Sequence[str] | None = None) -> int:
           + (f", load average before: {load[0]:.2f}" if load else ""))
     print(table(data["results"], s))
     print(format_targets(data["targets"]))
-    path = h.write_json(args.json, data)
+    from train.report import write_json
+
+    path = write_json(args.json, data)
     print(f"wrote {path}")
     return 0
 

@@ -108,6 +108,7 @@ def probe_warm(model: str, clips: list[dict], runs: int, threads: int, chunk_ms:
     import soundfile as sf
 
     import edgeser
+    from edgeser.pipelines.frontend import FrontendPipeline
 
     rec = edgeser.Recognizer(model, num_threads=threads)
     # Without the voice gate: the same work as the librosa pipeline, for a like-for-like ratio.
@@ -133,7 +134,7 @@ def probe_warm(model: str, clips: list[dict], runs: int, threads: int, chunk_ms:
                                  "speech": bool(labels - {None}),
                                  "windows": p.windows})
         if clip["duration_s"] == max(c["duration_s"] for c in clips):
-            if rec.features.type == "frontend":
+            if isinstance(rec.pipeline, FrontendPipeline):
                 out["stream"].append(_stream_cost(rec, samples, rate, chunk_ms))
             else:
                 out["stream_skipped"] = "the model reads one openSMILE vector per clip"
@@ -244,12 +245,13 @@ def probe_librosa(model: str, clips: list[dict], runs: int, threads: int) -> dic
 
     import librosa
     from edgeser.bundle import ModelBundle
+    from edgeser.feature_configs import FrontendFeatures
     from edgeser.interpreter import ModelRunner
     from edgeser.windows import feature_windows
 
     bundle = ModelBundle.load(model)
     spec = bundle.meta.features
-    if spec.type != "frontend":
+    if not isinstance(spec, FrontendFeatures):
         return {"skipped": f"the model reads {spec.type} features, not a spectrogram"}
     runner = ModelRunner(bundle.model, num_threads=threads, source=model)
     mean = np.asarray(bundle.meta.norm_mean, dtype=np.float32)
@@ -262,7 +264,7 @@ def probe_librosa(model: str, clips: list[dict], runs: int, threads: int) -> dic
         feats = (librosa_features(y, spec.frontend, spec.kind) - mean) / std
         t2 = time.perf_counter()
         probs = runner.run(feature_windows(feats, spec.window_frames, spec.hop_frames,
-                                           spec.window_norm or "none"))
+                                           spec.window_norm))
         probs.mean(axis=0)
         t3 = time.perf_counter()
         return {"load": t1 - t0, "features": t2 - t1, "inference": t3 - t2}
@@ -306,10 +308,12 @@ class ModelRef:
     @classmethod
     def from_path(cls, path: str) -> "ModelRef":
         from edgeser.bundle import ModelBundle
+        from edgeser.feature_configs import FrontendFeatures
 
         bundle = ModelBundle.load(path)
         spec = bundle.meta.features
-        what = f"{spec.kind} x{spec.dim}" if spec.type == "frontend" else spec.opensmile_set
+        what = (f"{spec.kind} x{spec.dim}" if isinstance(spec, FrontendFeatures)
+                else spec.opensmile_set)
         return cls(bundle.meta.name, str(Path(path).resolve()), f"{spec.type}: {what}")
 
 

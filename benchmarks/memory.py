@@ -84,7 +84,7 @@ _x, _ = _sf.read({clip!r}, dtype="float32")
 _feats = (_fe.features(_x, _spec.frontend, _spec.kind) - _np.asarray(_meta.norm_mean)) \\
     / _np.asarray(_meta.norm_std)
 _w = _win.feature_windows(_feats, _spec.window_frames, _spec.hop_frames,
-                          _spec.window_norm or "none")
+                          _spec.window_norm)
 _inp = _keras.Input((_spec.window_frames, _spec.dim))
 _h = _keras.layers.Conv1D(32, 5, activation="relu")(_inp)
 _h = _keras.layers.MaxPooling1D(2)(_h)

@@ -358,7 +358,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                    [[t["target"], t["measured"], "yes" if t["met"] else "no"]
                                     for t in m["targets"]], title=f"targets: {m['model']}"))
     print("\n\n".join(text))
-    h.write_json(a.json, report)
+    from train.report import write_json
+
+    write_json(a.json, report)
     print(f"\nJSON: {a.json}\nplot: {plot(Path(a.png), series)}")
     return 0
 

@@ -30,8 +30,8 @@ struct PreparePlan {
 // Lanes are handled W at a time: W x W blocks of samples are loaded row-wise (one frame per
 // register), transposed in registers (one sample index per register) and processed in place.
 template <int W>
-EDGESER_INLINE void PrepareFramesImpl(const PreparePlan& p, const float* const* frames,
-                                      int count, double* samples) {
+EDGESER_INLINE void PrepareFramesImpl(const PreparePlan& p, const float* const* frames, int count,
+                                      double* samples) {
   using V = typename Simd<W>::V;
   const int n = p.length;
   const int full = n - n % W;
@@ -179,8 +179,8 @@ EDGESER_INLINE void CepstrumImpl(const CepstrumPlan& p, const double* spectrum, 
 }
 
 EDGESER_MULTIVERSIONED(Cepstrum,
-                       (const CepstrumPlan& p, const double* spectrum, double* mel,
-                        double* cepstra, int lanes),
+                       (const CepstrumPlan& p, const double* spectrum, double* mel, double* cepstra,
+                        int lanes),
                        (p, spectrum, mel, cepstra, lanes))
 
 template <typename T>
@@ -237,9 +237,12 @@ void FeatureComputer::ComputeFramesAs(const float* const* frames, int count, T* 
     return;
   }
   const bool mfcc = kind_ == FeatureKind::kMfcc;
-  const CepstrumPlan plan{&mel_,           fast_log_,
-                          opts_.log_type == LogType::kDb, opts_.log_floor,
-                          mfcc ? lifted_dct_.data() : nullptr, opts_.n_mfcc};
+  const CepstrumPlan plan{&mel_,
+                          fast_log_,
+                          opts_.log_type == LogType::kDb,
+                          opts_.log_floor,
+                          mfcc ? lifted_dct_.data() : nullptr,
+                          opts_.n_mfcc};
   Cepstrum(plan, spectrum, ws.mel_.data(), ws.cepstra_.data(), count);
   StoreRows(mfcc ? ws.cepstra_.data() : ws.mel_.data(), static_dim_, count, out, out_stride);
 }

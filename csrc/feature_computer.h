@@ -51,8 +51,8 @@ class FeatureComputer {
   // at frames[f], and its static_dim() values go to out + f * out_stride.
   void ComputeFrames(const float* const* frames, int count, float* out, std::ptrdiff_t out_stride,
                      Workspace& ws) const;
-  void ComputeFrames(const float* const* frames, int count, double* out,
-                     std::ptrdiff_t out_stride, Workspace& ws) const;
+  void ComputeFrames(const float* const* frames, int count, double* out, std::ptrdiff_t out_stride,
+                     Workspace& ws) const;
 
   // Features of a whole signal of n samples, deltas and CMVN included:
   // out holds NumFrames(n) * feature_dim() floats, row-major.

@@ -51,9 +51,9 @@ class FrameStream {
   long long fill_ = 0;          // valid samples in samples_
   long long skip_ = 0;          // incoming samples to drop (gaps when frame_shift > frame_length)
   long long samples_pushed_ = 0;
-  long long frames_ = 0;        // static frames computed
-  long long delta1_done_ = 0;   // first-order deltas computed (deltas == 2 only)
-  long long emitted_ = 0;       // rows emitted
+  long long frames_ = 0;       // static frames computed
+  long long delta1_done_ = 0;  // first-order deltas computed (deltas == 2 only)
+  long long emitted_ = 0;      // rows emitted
   bool flushed_ = false;
   std::vector<double> block_;        // [kLanes][static_dim] statics of one block
   std::vector<double> static_ring_;  // [ring][static_dim]

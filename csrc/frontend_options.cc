@@ -22,9 +22,8 @@ const std::pair<TriangleDomain, const char*> kTriangleDomainNames[] = {
     {TriangleDomain::kHz, "hz"}, {TriangleDomain::kMel, "mel"}};
 const std::pair<LogType, const char*> kLogTypeNames[] = {{LogType::kNatural, "natural"},
                                                          {LogType::kDb, "db"}};
-const std::pair<CmvnMode, const char*> kCmvnNames[] = {{CmvnMode::kNone, "none"},
-                                                       {CmvnMode::kMean, "mean"},
-                                                       {CmvnMode::kMeanVar, "meanvar"}};
+const std::pair<CmvnMode, const char*> kCmvnNames[] = {
+    {CmvnMode::kNone, "none"}, {CmvnMode::kMean, "mean"}, {CmvnMode::kMeanVar, "meanvar"}};
 const std::pair<FeatureKind, const char*> kKindNames[] = {
     {FeatureKind::kSpectrogram, "spectrogram"},
     {FeatureKind::kLogMel, "log_mel"},
@@ -141,9 +140,7 @@ TriangleDomain ParseTriangleDomain(const std::string& s) {
 }
 LogType ParseLogType(const std::string& s) { return Parse(kLogTypeNames, s, "log_type"); }
 CmvnMode ParseCmvnMode(const std::string& s) { return Parse(kCmvnNames, s, "cmvn"); }
-FeatureKind ParseFeatureKind(const std::string& s) {
-  return Parse(kKindNames, s, "feature kind");
-}
+FeatureKind ParseFeatureKind(const std::string& s) { return Parse(kKindNames, s, "feature kind"); }
 std::string ToString(WindowType v) { return Name(kWindowNames, v); }
 std::string ToString(MelScale v) { return Name(kMelScaleNames, v); }
 std::string ToString(MelNorm v) { return Name(kMelNormNames, v); }

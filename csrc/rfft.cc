@@ -28,12 +28,14 @@ void UnitRoot(long long num, long long den, double* c, double* s) {
   const double theta = kHalfPi * static_cast<double>(rem) / static_cast<double>(den);
   const double ct = rem ? std::cos(theta) : 1.0, st = rem ? std::sin(theta) : 0.0;
   double cos_a, sin_a;  // of the full angle 2 pi r / den = q * pi/2 + theta
+  // clang-format off: one quadrant per line
   switch (q) {
     case 0: cos_a = ct; sin_a = st; break;
     case 1: cos_a = -st; sin_a = ct; break;
     case 2: cos_a = -ct; sin_a = -st; break;
     default: cos_a = st; sin_a = -ct; break;
   }
+  // clang-format on
   *c = cos_a;
   *s = -sin_a;
 }
@@ -131,8 +133,7 @@ EDGESER_INLINE void LaterPasses(double* d, int m, int log2m, const double* tw, i
 }
 
 template <int W>
-EDGESER_INLINE void ComplexForwardImpl(double* d, int m, int log2m, const double* tw,
-                                       int active) {
+EDGESER_INLINE void ComplexForwardImpl(double* d, int m, int log2m, const double* tw, int active) {
   if (log2m == 0) return;
   if (log2m & 1) {
     Radix2FirstPass<W>(d, m, active);
@@ -252,8 +253,8 @@ struct BluesteinPlan {
 
 template <int W>
 EDGESER_INLINE void BluesteinForwardImpl(const BluesteinPlan& p, const double* x, int length,
-                                         SpectrumOutput what, int bins, double* out,
-                                         double* a, double* g, int lanes) {
+                                         SpectrumOutput what, int bins, double* out, double* a,
+                                         double* g, int lanes) {
   using C = Cplx<W>;
   const int active = (lanes + W - 1) / W * W;
   int j = 0;
@@ -285,8 +286,7 @@ EDGESER_MULTIVERSIONED(BluesteinForward,
                         int bins, double* out, double* a, double* g, int lanes),
                        (p, x, length, what, bins, out, a, g, lanes))
 
-EDGESER_MULTIVERSIONED(ComplexForward,
-                       (double* d, int m, int log2m, const double* tw, int active),
+EDGESER_MULTIVERSIONED(ComplexForward, (double* d, int m, int log2m, const double* tw, int active),
                        (d, m, log2m, tw, active))
 
 }  // namespace
@@ -375,21 +375,21 @@ std::size_t RealFft::workspace_size() const {
   return (is_power_of_two() ? 1 : 2) * points * S;
 }
 
-void RealFft::Forward(const double* samples, int length, SpectrumOutput what, int bins,
-                      double* out, double* work, int lanes) const {
+void RealFft::Forward(const double* samples, int length, SpectrumOutput what, int bins, double* out,
+                      double* work, int lanes) const {
   if (length < 0 || length > n_) throw std::invalid_argument("RealFft: frame longer than size");
   if (bins < 0 || bins > num_bins()) throw std::invalid_argument("RealFft: too many bins");
   if (lanes < 1 || lanes > K) throw std::invalid_argument("RealFft: lanes must be 1..kLanes");
   if (is_power_of_two()) {
-    const SplitPlan plan{fft_.size(),       fft_.log2_size(),  fft_.bit_reverse().data(),
-                         fft_.twiddles().data(), split_cos_.data(), split_sin_.data()};
+    const SplitPlan plan{
+        fft_.size(),       fft_.log2_size(), fft_.bit_reverse().data(), fft_.twiddles().data(),
+        split_cos_.data(), split_sin_.data()};
     SplitForward(plan, samples, length, what, bins, out, work, lanes);
     return;
   }
-  const BluesteinPlan plan{bluestein_size_,         fft_.log2_size(),
-                           fft_.bit_reverse().data(), fft_.twiddles().data(),
-                           chirp_re_.data(),        chirp_im_.data(),
-                           filter_re_.data(),       filter_im_.data()};
+  const BluesteinPlan plan{bluestein_size_,        fft_.log2_size(), fft_.bit_reverse().data(),
+                           fft_.twiddles().data(), chirp_re_.data(), chirp_im_.data(),
+                           filter_re_.data(),      filter_im_.data()};
   BluesteinForward(plan, samples, length, what, bins, out, work,
                    work + static_cast<std::size_t>(bluestein_size_) * S, lanes);
 }

@@ -62,10 +62,11 @@ class RealFft {
   // past them (rounded up to a register) are neither read nor written.
   void Forward(const double* samples, int length, SpectrumOutput what, int bins, double* out,
                double* work, int lanes = kLanes) const;
+
  private:
   int n_;
-  int bluestein_size_ = 0;  // 0 for powers of two
-  ComplexFft fft_;          // n/2 points, or bluestein_size_ points
+  int bluestein_size_ = 0;                     // 0 for powers of two
+  ComplexFft fft_;                             // n/2 points, or bluestein_size_ points
   std::vector<double> split_cos_, split_sin_;  // e^{-2 pi i k / n} = cos - i sin, k <= n/2
   std::vector<double> chirp_re_, chirp_im_;    // Bluestein: e^{-i pi k^2 / n}
   std::vector<double> filter_re_, filter_im_;  // Bluestein: DFT of the conjugate chirp / size

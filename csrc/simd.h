@@ -140,7 +140,7 @@ struct Simd {
 // Defines `static void NAME PARAMS` running NAME##Impl<W> ARGS compiled for the active ISA.
 // NAME##Impl must be an EDGESER_INLINE template on W so it is compiled inside each variant.
 #if defined(EDGESER_X86_DISPATCH)
-#define EDGESER_MULTIVERSIONED(NAME, PARAMS, ARGS)                          \
+#define EDGESER_MULTIVERSIONED(NAME, PARAMS, ARGS)                       \
   EDGESER_TARGET_AVX512 void NAME##Avx512 PARAMS { NAME##Impl<8> ARGS; } \
   EDGESER_TARGET_AVX2 void NAME##Avx2 PARAMS { NAME##Impl<4> ARGS; }     \
   void NAME##Generic PARAMS { NAME##Impl<kGenericWidth> ARGS; }          \

@@ -18,16 +18,18 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "predict": ("recognizer", "predict"),
-    "load_model": ("recognizer", "load_model"),
+    "predict": ("shortcuts", "predict"),
+    "load_model": ("shortcuts", "load_model"),
     "Recognizer": ("recognizer", "Recognizer"),
-    "RecognizerStream": ("recognizer", "RecognizerStream"),
+    "RecognizerStream": ("stream", "RecognizerStream"),
     "Prediction": ("prediction", "Prediction"),
     "models": ("registry", "models"),
     "ModelInfo": ("registry", "ModelInfo"),
     "VadConfig": ("vad", "VadConfig"),
     "AudioLimits": ("audio", "AudioLimits"),
     "ModelBundle": ("bundle", "ModelBundle"),
+    "FrontendFeatures": ("feature_configs", "FrontendFeatures"),
+    "OpenSmileFeatures": ("feature_configs", "OpenSmileFeatures"),
     "EdgeserError": ("errors", "EdgeserError"),
     "AudioError": ("errors", "AudioError"),
     "AudioDecodeError": ("errors", "AudioDecodeError"),

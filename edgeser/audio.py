@@ -18,9 +18,8 @@ from typing import Any
 import numpy as np
 
 from .errors import AudioDecodeError, AudioError
+from .frontend.config import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
 
-MIN_SAMPLE_RATE = 1000
-MAX_SAMPLE_RATE = 384000
 MAX_CHANNELS = 8
 FULL_SCALE = 0.999  # |sample| at or above this counts as clipped
 _INT_SCALES = {np.dtype(np.int16): 1.0 / 32768.0, np.dtype(np.int32): 1.0 / 2147483648.0}

@@ -9,7 +9,8 @@ Layout (all little-endian):
 
 ``checksum`` is the SHA-256 of the canonical header JSON without the checksum field followed by
 the model bytes, so a flipped byte anywhere is detected. ``format_version`` is an integer; a
-runtime refuses bundles with a newer major version than `FORMAT_VERSION`. Version 2 added
+runtime refuses bundles with a newer version than `FORMAT_VERSION`. The ``features`` object is
+one feature family's config (`edgeser.feature_configs`), tagged by its ``type``. Version 2 added
 `features.select` (the model reads a chosen subset of the openSMILE functionals); version 3 added
 `features.window_norm` (each window is mean-normalised before the model: level invariance). A
 bundle is written with the lowest version that describes it, so bundles without these stay
@@ -19,7 +20,6 @@ compute.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -31,119 +31,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from .errors import BundleError, BundleVersionError
-from .frontend.config import KINDS, FrontendConfig
-from .windows import WINDOW_NORMS
+from .feature_configs import FeatureSpec, FrontendFeatures, features_from_dict
 
 FORMAT_VERSION = 3
 MAGIC = b"EDGESER\x00"
 SUFFIX = ".edgeser"
-# functionals per clip of each set, and its member of `opensmile.FeatureSet` (opensmile 2.x)
-OPENSMILE_DIMS = {"eGeMAPSv02": 88, "ComParE_2016": 6373, "IS09_emotion": 384}
-OPENSMILE_MEMBERS = {"eGeMAPSv02": "eGeMAPSv02", "ComParE_2016": "ComParE_2016",
-                     "IS09_emotion": "IS09"}
-OPENSMILE_SETS = tuple(OPENSMILE_DIMS)
 QUANTIZATIONS = ("int8", "float32")
-
-
-@dataclass(frozen=True)
-class FeatureSpec:
-    """Which features the model reads.
-
-    type "frontend": edgeser's front end with `frontend` config and `kind`, cut into windows of
-    `window_frames` frames every `hop_frames` frames (model input [1, window_frames, dim]).
-    type "opensmile": one openSMILE functional vector of the set `opensmile_set` per clip
-    (model input [1, dim]); needs the `opensmile` extra at predict time. `select` (optional,
-    ascending indices into that vector) names the `dim` functionals the model reads.
-    `window_norm` (front end only; None = "none"): "mean" subtracts each window's own
-    per-dimension mean after normalisation (`edgeser.windows.feature_windows`).
-    """
-
-    type: str
-    dim: int
-    kind: str | None = None
-    frontend: FrontendConfig | None = None
-    window_frames: int | None = None
-    hop_frames: int | None = None
-    opensmile_set: str | None = None
-    select: tuple[int, ...] | None = None
-    window_norm: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.window_norm == "none":
-            object.__setattr__(self, "window_norm", None)  # one spelling of "off"
-        if self.window_norm is not None:
-            if self.window_norm not in WINDOW_NORMS:
-                raise BundleError(f"window_norm must be one of {WINDOW_NORMS}")
-            if self.type != "frontend":
-                raise BundleError("window_norm applies to front-end feature windows only")
-        if self.select is not None and self.type != "opensmile":
-            raise BundleError("feature selection (select) applies to opensmile features only")
-        if self.type == "frontend":
-            if self.frontend is None or self.kind not in KINDS:
-                raise BundleError(f"frontend features need a FrontendConfig and a kind in {KINDS}")
-            if self.dim != self.frontend.feature_dim(self.kind):
-                raise BundleError(f"feature dim {self.dim} does not match the front-end config "
-                                  f"({self.frontend.feature_dim(self.kind)})")
-            for name in ("window_frames", "hop_frames"):
-                v = getattr(self, name)
-                if not isinstance(v, int) or v < 1:
-                    raise BundleError(f"frontend features need a positive integer {name}")
-        elif self.type == "opensmile":
-            if self.opensmile_set not in OPENSMILE_SETS:
-                raise BundleError(f"opensmile_set must be one of {OPENSMILE_SETS}")
-            size, sel = self.source_dim, self.select
-            if sel is None and self.dim != size:
-                raise BundleError(f"{self.opensmile_set} has {size} functionals, the features "
-                                  f"say {self.dim} (and select none)")
-            if sel is not None:
-                if not sel or len(sel) != self.dim or sel[0] < 0 or \
-                        any(isinstance(i, bool) or not isinstance(i, int) for i in sel) or \
-                        any(b <= a for a, b in zip(sel, sel[1:])):
-                    raise BundleError(f"select must be {self.dim} ascending non-negative "
-                                      f"integer indices (one per model input)")
-                if sel[-1] >= size:
-                    raise BundleError(f"select index {sel[-1]} is past the {size} "
-                                      f"functionals of {self.opensmile_set}")
-        else:
-            raise BundleError(f"unknown feature type {self.type!r} (frontend | opensmile)")
-        if not isinstance(self.dim, int) or self.dim < 1:
-            raise BundleError("feature dim must be a positive integer")
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        if self.type == "frontend":
-            return (1, self.window_frames, self.dim)
-        return (1, self.dim)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
-        if self.frontend is not None:
-            d["frontend"] = self.frontend.to_dict()
-        if self.select is not None:
-            d["select"] = list(self.select)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "FeatureSpec":
-        d = dict(d)
-        if d.get("frontend") is not None:
-            d["frontend"] = FrontendConfig.from_dict(d["frontend"])
-        if d.get("select") is not None:
-            d["select"] = tuple(d["select"])
-        return cls(**d)
-
-    @property
-    def source_dim(self) -> int:
-        """Length of the vector the features are read from: the whole openSMILE set (before
-        `select`), or `dim` for the front end."""
-        return OPENSMILE_DIMS[self.opensmile_set] if self.type == "opensmile" else self.dim
-
-    @property
-    def min_format_version(self) -> int:
-        """The lowest bundle format version that can describe these features."""
-        if self.window_norm is not None:
-            return 3
-        return 2 if self.select is not None else 1
 
 
 @dataclass(frozen=True)
@@ -153,7 +46,7 @@ class BundleMeta:
     name: str
     labels: tuple[str, ...]
     sample_rate: int
-    features: FeatureSpec
+    features: FeatureSpec  # one config type per feature family (`edgeser.feature_configs`)
     norm_mean: tuple[float, ...]
     norm_std: tuple[float, ...]
     quantization: str
@@ -176,7 +69,7 @@ class BundleMeta:
             raise BundleError(f"format_version {self.format_version} cannot describe these "
                               f"features (needs {self.features.min_format_version}.."
                               f"{FORMAT_VERSION})")
-        if self.features.frontend is not None and \
+        if isinstance(self.features, FrontendFeatures) and \
                 self.features.frontend.sample_rate != self.sample_rate:
             raise BundleError("front-end sample rate differs from the bundle sample rate")
 
@@ -201,7 +94,7 @@ class BundleMeta:
         d.pop("input_shape", None)
         return cls(
             name=d["name"], labels=tuple(d["labels"]), sample_rate=int(d["sample_rate"]),
-            features=FeatureSpec.from_dict(d["features"]),
+            features=features_from_dict(d["features"]),
             norm_mean=tuple(d["norm_mean"]), norm_std=tuple(d["norm_std"]),
             quantization=d["quantization"], training=d.get("training", {}),
             description=d.get("description", ""), format_version=int(d["format_version"]),
@@ -232,10 +125,6 @@ class ModelBundle:
     meta: BundleMeta
     model: bytes
     source: str = "<memory>"
-
-    @property
-    def checksum(self) -> str:
-        return _checksum(self.meta.to_dict(), self.model)
 
     @property
     def size_bytes(self) -> int:

@@ -49,17 +49,6 @@ def resolve_runtime(runtime: str = "auto") -> tuple[str, type, object]:
                                  "(or tflite-runtime, or tensorflow)")
 
 
-def available_runtimes() -> list[str]:
-    out = []
-    for name in RUNTIMES:
-        try:
-            importlib.import_module(_RUNTIME_MODULES[name])
-        except ImportError:
-            continue
-        out.append(name)
-    return out
-
-
 @dataclass(frozen=True)
 class TensorInfo:
     index: int
@@ -158,11 +147,6 @@ class ModelRunner:
         """Names of the graph's ops (what a deployment target's TFLite build must support)."""
         details = self._interp._get_ops_details()  # noqa: SLF001 (TFLite's only op listing)
         return [d["op_name"] for d in details if d["op_name"] != "DELEGATE"]
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        """Shape of one example including its batch dimension of 1."""
-        return (1,) + self.input.shape[1:]
 
     def _quantize(self, x: np.ndarray) -> np.ndarray:
         t = self.input

@@ -67,15 +67,7 @@ class ModelInfo:
 
 
 def describe_features(bundle: ModelBundle) -> str:
-    f = bundle.meta.features
-    if f.type == "frontend":
-        cfg = f.frontend
-        return (f"{f.kind} ({f.dim} dims, {cfg.frame_length_ms:g} ms / {cfg.frame_shift_ms:g} ms "
-                f"frames at {cfg.sample_rate} Hz), windows of {f.window_frames} frames every "
-                f"{f.hop_frames}" + (", each mean-normalised (level-independent)"
-                                     if f.window_norm == "mean" else ""))
-    chosen = "" if f.select is None else " selected"
-    return f"openSMILE {f.opensmile_set} functionals ({f.dim}{chosen} dims) per clip"
+    return bundle.meta.features.describe()
 
 
 def models_dir(override: str | os.PathLike | None = None):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from importlib import resources
 import threading
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -43,40 +44,9 @@ class ServerConfig:
             raise ValueError("ServerConfig.read_timeout_s must be positive")
 
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>edgeser</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.4rem} .bar{background:#4a7be0;height:.9rem;display:inline-block}
-td{padding:.15rem .5rem} #err{color:#b00020} small{color:#666}
-</style></head><body>
-<h1>edgeser &mdash; speech emotion recognition</h1>
-<p>Model: <b id="model">…</b> <small id="about"></small></p>
-<p><input type="file" id="file" accept="audio/*"> <button id="go">Recognise</button></p>
-<p id="err"></p><div id="out"></div>
-<script>
-const $ = id => document.getElementById(id);
-fetch('/v1/model').then(r => r.json()).then(m => {
-  $('model').textContent = m.name;
-  $('about').textContent = (m.labels || []).join(', ');
-});
-$('go').onclick = async () => {
-  $('err').textContent = ''; $('out').textContent = '';
-  const f = $('file').files[0];
-  if (!f) { $('err').textContent = 'Choose an audio file first.'; return; }
-  const r = await fetch('/v1/predict', {method: 'POST', body: f});
-  const p = await r.json();
-  if (!r.ok) { $('err').textContent = p.error; return; }
-  if (!p.is_speech) { $('out').textContent = p.reason; return; }
-  const rows = Object.entries(p.scores).sort((a, b) => b[1] - a[1]).map(([k, v]) =>
-    `<tr><td>${k}</td><td><span class="bar" style="width:${Math.round(v * 250)}px"></span>
-     ${(v * 100).toFixed(1)}%</td></tr>`).join('');
-  $('out').innerHTML = `<p><b>${p.label}</b> (${(p.confidence * 100).toFixed(1)}%),
-    ${p.duration_s.toFixed(2)} s of audio</p><table>${rows}</table>`;
-};
-</script></body></html>
-"""
+def page_html() -> bytes:
+    """The record-and-predict page (package data `edgeser/web/index.html`)."""
+    return resources.files("edgeser").joinpath("web", "index.html").read_bytes()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -109,7 +79,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlparse(self.path).path
         rec = self.server.recognizer
         if path in ("/", "/index.html"):
-            self._send(HTTPStatus.OK, _PAGE.encode("utf-8"), "text/html; charset=utf-8")
+            self._send(HTTPStatus.OK, self.server.page, "text/html; charset=utf-8")
         elif path == "/v1/health":
             self._json(HTTPStatus.OK, {"status": "ok", "model": rec.name})
         elif path == "/v1/model":
@@ -176,6 +146,7 @@ class InferenceServer(ThreadingHTTPServer):
     def __init__(self, recognizer: Recognizer, config: ServerConfig = ServerConfig(),
                  verbose: bool = False):
         self.recognizer = recognizer
+        self.page = page_html()
         self.config = config
         self.verbose = verbose
         super().__init__((config.host, config.port), _Handler)

@@ -152,15 +152,11 @@ def signal_kinds() -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="session")
-def synthetic_signals() -> dict[str, np.ndarray]:
-    """One half-second 16 kHz signal of every kind in SIGNAL_KINDS."""
-    return {kind: make_signal(kind) for kind in SIGNAL_KINDS}
-
-
-@pytest.fixture(scope="session")
 def datasets_dir() -> Path:
     """The shared corpora folder (<project>/../shared/datasets or $EDGESER_DATASETS)."""
-    path = Path(os.environ.get("EDGESER_DATASETS") or PROJECT_ROOT.parent / "shared" / "datasets")
+    from train.shared_data import datasets_dir as lookup
+
+    path = lookup()
     if not path.is_dir():
         pytest.skip(f"datasets folder {path} is absent (set EDGESER_DATASETS to use real corpora)")
     return path

@@ -24,6 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .corpora import SAMPLE_RATE, Corpus, Utterance, read_audio
+from .shared_data import noise_dir
 
 NOISE_KINDS = ("real", "babble", "coloured")
 # T30 (1 kHz estimate, s) bins used to split the impulse responses evenly by room size
@@ -32,9 +33,8 @@ HELD_OUT_EVERY = 4  # every 4th recording of a category (sorted by name) is test
 
 
 def default_noise_dir() -> Path:
-    """$EDGESER_NOISE, else ../shared/noise beside the project."""
-    env = os.environ.get("EDGESER_NOISE")
-    return Path(env) if env else Path(__file__).resolve().parent.parent.parent / "shared" / "noise"
+    """$EDGESER_NOISE, else ../shared/noise beside the project (`train.shared_data`)."""
+    return noise_dir()
 
 
 def _rng(seed: int, key: str, copy: int) -> np.random.Generator:

@@ -2,8 +2,8 @@
 
     python -m train run --corpus emodb --data ../shared/datasets/emodb --model cnn_lstm_2d \
         --protocol loso --out runs/emodb-cnnlstm
-    python -m train evaluate --recipe train/recipes/six-core-cnn_lstm_2d.json --protocol loco \
-        --out runs/loco
+    python -m train run recipes/six-core-cnn_lstm_2d.toml            # a published model's recipe
+    python -m train evaluate recipes/six-core-cnn_lstm_2d.toml --epochs 3 --out runs/try
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .corpora import CORPORA, LABEL_SETS, parse_corpus_list
 from .models import MODELS
 from .protocols import PROTOCOLS
 from .report import EVALUATION_DIR, REPORT_FILE
+from .shared_data import datasets_dir
 from .summary import SORT_KEYS
 
 _DEFAULT = TrainConfig(corpus="emodb", data=".")
@@ -33,8 +34,7 @@ _DEFAULT = TrainConfig(corpus="emodb", data=".")
 def default_data_dir(corpus: str) -> Path:
     """$EDGESER_DATASETS (or ../shared/datasets)/<corpus>; the datasets folder itself for a
     list of corpora."""
-    root = Path(os.environ.get("EDGESER_DATASETS") or
-                Path(__file__).resolve().parent.parent.parent / "shared" / "datasets")
+    root = datasets_dir()
     try:
         return root if len(parse_corpus_list(corpus)) > 1 else root / corpus
     except ValueError:
@@ -43,10 +43,11 @@ def default_data_dir(corpus: str) -> Path:
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data and features")
-    g.add_argument("--recipe", default="",
-                   help="JSON file of option values (keys = option names with _, e.g. "
-                        "{\"corpus\": \"emodb,casia\", \"labels\": \"core\"}); options given "
+    p.add_argument("recipe_file", nargs="?", metavar="RECIPE", default="",
+                   help="recipe file (TOML or JSON, e.g. recipes/six-core-cnn_lstm_2d.toml): "
+                        "option values whose keys are the option names with _; options given "
                         "on the command line override it")
+    g.add_argument("--recipe", default="", help="the recipe file, as an option")
     g.add_argument("--corpus", default="",
                    help=f"corpus layout, or several joined by commas: {', '.join(CORPORA)} "
                         "(csv = a manifest path,label,speaker)")
@@ -259,10 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--int8", action="store_true", help="fuse the int8 models' probabilities")
     s.add_argument("--out", default="", help="also write the report JSON to this file")
 
-    s = sub.add_parser("summary", help="Markdown table of evaluated runs, one row each, read "
-                                       "from their report.json")
-    s.add_argument("runs", nargs="+", help="`evaluate` or `run` output folders, or report.json "
-                                           "files")
+    s = sub.add_parser("summary", help="Markdown table of evaluated runs or published models, "
+                                       "one row each, read from their report.json or bundle")
+    s.add_argument("runs", nargs="+", help="`evaluate` or `run` output folders, report.json "
+                                           "files, or .edgeser bundles (their evaluation)")
+    s.add_argument("--out", default="", help="also write the table as a Markdown page here "
+                                             "(e.g. recipes/RESULTS.md)")
     s.add_argument("--sort", choices=SORT_KEYS, default="none",
                    help="row order: as given (none), best float UA first (ua) or best int8 UA "
                         "first (int8_ua)")
@@ -271,7 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "best epoch, export bundles")
     _add_data_args(s)
     _add_train_args(s)
-    s.add_argument("--out", required=True, help="run folder")
+    s.add_argument("--out", default="", help="run folder (default runs/<recipe name> when a "
+                                             "recipe is given)")
     s.add_argument("--name", default="", help="bundle name (default <corpus>-<model>)")
     s.add_argument("--install-to", default="",
                    help="also copy the int8 bundle and its model card here (e.g. edgeser/models)")
@@ -281,28 +285,51 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def read_recipe(path: str) -> dict:
+    """The option values of a recipe file: TOML (``.toml``) or JSON; keys starting with ``_``
+    are comments."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        if path.endswith(".toml"):
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10
+                import tomli as tomllib
+            values = tomllib.loads(text)
+        else:
+            values = json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # TOML/JSON errors are ValueErrors
+        raise SystemExit(f"recipe {path}: {exc}") from None
+    if not isinstance(values, dict):
+        raise SystemExit(f"recipe {path}: not a table of option values")
+    return {k: v for k, v in values.items() if not k.startswith("_")}
+
+
 def apply_recipe(p: argparse.ArgumentParser, argv: list[str]) -> None:
-    """Read `--recipe FILE` (if any) and make its values the defaults of the subcommand."""
+    """Read the recipe (``<command> RECIPE`` or ``--recipe RECIPE``) and make its values the
+    defaults of the subcommand. Keys that only other subcommands take (e.g. ``name`` for
+    `evaluate`) are ignored, so one recipe serves evaluate, fit and run; keys no subcommand
+    takes are an error."""
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("command", nargs="?")
     pre.add_argument("--recipe", default="")
     known, _ = pre.parse_known_args(argv)
-    if not known.recipe or not known.command:
-        return
-    try:
-        values = json.loads(Path(known.recipe).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SystemExit(f"--recipe {known.recipe}: {exc}") from None
     sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
-    if known.command not in sub.choices:
+    if not known.command or known.command not in sub.choices:
         return
     parser = sub.choices[known.command]
     dests = {a.dest for a in parser._actions}
-    values = {k: v for k, v in values.items() if not k.startswith("_")}  # "_comment" keys
-    unknown = sorted(set(values) - dests)
+    positional = argv[argv.index(known.command) + 1:][:1]
+    path = known.recipe or (positional[0] if "recipe_file" in dests and positional and
+                            not positional[0].startswith("-") else "")
+    if not path:
+        return
+    values = read_recipe(path)
+    every = {a.dest for sp in sub.choices.values() for a in sp._actions}
+    unknown = sorted(set(values) - every)
     if unknown:
-        raise SystemExit(f"--recipe {known.recipe}: unknown option(s) {unknown} for "
-                         f"{known.command}")
+        raise SystemExit(f"recipe {path}: unknown option(s) {unknown}")
+    values = {k: v for k, v in values.items() if k in dests}
     for k in ("hparams", "augment"):  # JSON-valued options may be written as objects
         if isinstance(values.get(k), dict):
             values[k] = json.dumps(values[k])
@@ -343,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
         return _card(a)
     if a.command == "fuse":
         return _fuse(a)
+    if a.command == "run" and not a.out:
+        recipe_path = a.recipe or a.recipe_file
+        if not recipe_path:
+            parser.error("run: --out is required without a recipe")
+        a.out = str(Path("runs") / Path(recipe_path).stem)
     cfg = _config(a)
     out = Path(a.out)
     # Features first: openSMILE aborts the process when TensorFlow is already loaded in it
@@ -410,7 +442,7 @@ def _baseline(a: argparse.Namespace) -> int:
           f"{cfg.feature_name}: WA {f['WA']:.4f} UA {f['UA']:.4f} macro-F1 {f['macro_F1']:.4f}")
     _print_per_corpus(r.get("per_corpus"))
     if a.out:
-        write_json(r, Path(a.out))
+        write_json(Path(a.out), r)
     return 0
 
 
@@ -429,12 +461,12 @@ def _fuse(a: argparse.Namespace) -> int:
           f"({r['quantization']}, weights {r['weights']}): WA {f['WA']:.4f} UA {f['UA']:.4f} "
           f"macro-F1 {f['macro_F1']:.4f}")
     if a.out:
-        write_json(r, Path(a.out))
+        write_json(Path(a.out), r)
     return 0
 
 
 def _summary(a: argparse.Namespace) -> int:
-    from .summary import load_summary, summary_table
+    from .summary import load_summary, results_page, summary_table
 
     rows, failed = [], 0
     for p in a.runs:
@@ -444,7 +476,13 @@ def _summary(a: argparse.Namespace) -> int:
             print(f"summary: skipped {exc}", file=sys.stderr)
             failed += 1
     if rows:
-        print(summary_table(rows, a.sort))
+        table = summary_table(rows, a.sort)
+        print(table)
+        if a.out:
+            command = "python -m train summary " + " ".join(shlex.quote(r) for r in a.runs)
+            page = results_page(table, f"{command} --out {shlex.quote(a.out)}")
+            Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(a.out).write_text(page, encoding="utf-8")
     return 1 if failed else 0
 
 

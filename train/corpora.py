@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeser.errors import AudioDecodeError
+from edgeser.errors import AudioDecodeError, AudioError
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +72,6 @@ class Corpus:
     @property
     def speakers(self) -> tuple[str, ...]:
         return tuple(sorted({u.speaker for u in self.utterances}))
-
-    def label_ids(self) -> np.ndarray:
-        index = {name: i for i, name in enumerate(self.labels)}
-        return np.array([index[u.label] for u in self.utterances], dtype=np.int64)
 
     def subset(self, n_per_speaker_label: int) -> "Corpus":
         """A small corpus with at most n files per (speaker, label): for tests and smoke runs."""
@@ -336,17 +332,15 @@ def corpus_path(names: tuple[str, ...], data: str | Path, name: str) -> Path:
 
 
 def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Mono float32 samples at `sample_rate`, resampled with soxr (high quality) when needed."""
-    import soundfile as sf
-    import soxr
+    """Mono float32 samples at `sample_rate`, decoded and resampled by `edgeser.audio.load`, so
+    training gets the runtime's checks (truncated files, size and duration limits) and numbers.
+
+    Raises `AudioDecodeError` for any file that cannot be used (an unreadable file, or audio
+    the runtime refuses: empty, too long, unsupported rate).
+    """
+    from edgeser import audio
 
     try:
-        x, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:  # soundfile raises several types for bad files
-        raise AudioDecodeError(f"{path}: cannot decode audio ({exc})") from None
-    if x.shape[0] == 0:
-        raise AudioDecodeError(f"{path}: no samples")
-    x = x.mean(axis=1)
-    if sr != sample_rate:
-        x = soxr.resample(x, sr, sample_rate, quality="HQ")
-    return np.ascontiguousarray(x, dtype=np.float32)
+        return audio.load(Path(path), target_rate=sample_rate).samples
+    except AudioError as exc:
+        raise AudioDecodeError(str(exc)) from None

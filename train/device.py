@@ -17,10 +17,6 @@ class DeviceSetup:
     mixed_precision: bool
     description: str
 
-    @property
-    def replicas(self) -> int:
-        return int(self.strategy.num_replicas_in_sync)
-
 
 def setup_device(device: str = "auto", cpu_replicas: int = 1) -> DeviceSetup:
     import tensorflow as tf

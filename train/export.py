@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from edgeser.bundle import BundleMeta, FeatureSpec, ModelBundle
+from edgeser.bundle import BundleMeta, ModelBundle
 from edgeser.errors import EdgeserError
 
 from .data import Normaliser
@@ -87,22 +87,14 @@ class TFLiteModel:
         return self.runner.run(np.asarray(x, dtype=np.float32)).astype(np.float32)
 
 
-def feature_spec(choice: FeatureChoice, dim: int, window_frames: int | None,
-                 hop_frames: int | None, select: np.ndarray | None = None,
-                 window_norm: str = "none") -> FeatureSpec:
-    if choice.type == "frontend":
-        return FeatureSpec(type="frontend", dim=dim, kind=choice.kind, frontend=choice.frontend,
-                           window_frames=window_frames, hop_frames=hop_frames,
-                           window_norm=window_norm)
-    return FeatureSpec(type="opensmile", dim=dim, opensmile_set=choice.opensmile_set,
-                       select=None if select is None else tuple(int(i) for i in select))
-
-
 def make_bundle(model: bytes, quantization: str, name: str, labels: Sequence[str],
                 choice: FeatureChoice, dim: int, norm: Normaliser, window_frames: int | None,
                 hop_frames: int | None, training: Mapping[str, Any],
                 description: str = "", window_norm: str = "none") -> ModelBundle:
-    spec = feature_spec(choice, dim, window_frames, hop_frames, norm.keep, window_norm)
+    spec = choice.spec(window_frames, hop_frames, window_norm, norm.keep)
+    if spec.dim != dim:
+        raise ValueError(f"{name}: the model reads {dim} features, {spec.describe()} has "
+                         f"{spec.dim}")
     meta = BundleMeta(name=name, labels=tuple(labels), sample_rate=16000, features=spec,
                       norm_mean=tuple(float(v) for v in norm.mean),
                       norm_std=tuple(float(v) for v in norm.std), quantization=quantization,

@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from edgeser.bundle import OPENSMILE_MEMBERS, OPENSMILE_SETS
-from edgeser.errors import AudioDecodeError, MissingDependencyError
+from edgeser.errors import AudioDecodeError
+from edgeser.feature_configs import FeatureSpec, FrontendFeatures, OpenSmileFeatures
 from edgeser.frontend import FrontendConfig, features as frontend_features
 from edgeser.frontend.config import KINDS
+from edgeser.opensmile_sets import OPENSMILE_SETS, make_smile
 
 from .augment import Augmenter, NoiseBank, Perturbation
 from .corpora import SAMPLE_RATE, Corpus, read_audio
@@ -72,6 +73,18 @@ class FeatureChoice:
     @property
     def label(self) -> str:
         return self.kind if self.type == "frontend" else self.opensmile_set
+
+    def spec(self, window_frames: int | None = None, hop_frames: int | None = None,
+             window_norm: str = "none", select: Any = None) -> FeatureSpec:
+        """The bundle's feature config for a model trained on these features (windows for
+        front-end frames; `select`: the functionals an openSMILE model reads)."""
+        if self.type == "frontend":
+            return FrontendFeatures(frontend=self.frontend, kind=self.kind,
+                                    window_frames=window_frames, hop_frames=hop_frames,
+                                    window_norm=window_norm)
+        return OpenSmileFeatures(opensmile_set=self.opensmile_set,
+                                 select=None if select is None else
+                                 tuple(int(i) for i in select))
 
     def to_dict(self) -> dict[str, Any]:
         if self.type == "frontend":
@@ -125,13 +138,7 @@ def cache_key(corpus: Corpus, choice: FeatureChoice, perturb_settings: dict | No
 
 
 def _opensmile_extractor(set_name: str):
-    try:
-        import opensmile
-    except ImportError as exc:
-        raise MissingDependencyError("openSMILE features need the `opensmile` package "
-                                     "(pip install edgeser[opensmile])") from exc
-    smile = opensmile.Smile(feature_set=opensmile.FeatureSet[OPENSMILE_MEMBERS[set_name]],
-                            feature_level=opensmile.FeatureLevel.Functionals)
+    smile = make_smile(set_name, needed_by=f"training on {set_name}")
     return lambda x, alpha=1.0: smile.process_signal(x, SAMPLE_RATE).to_numpy(
         np.float32).reshape(-1)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from edgeser.bundle import ModelBundle
+from edgeser.feature_configs import FrontendFeatures, OpenSmileFeatures
 
 
 PROTOCOL_TEXT = {
@@ -92,6 +93,7 @@ def write_model_card(bundle_path: Path, evaluation: Mapping[str, Any] | None,
     b = ModelBundle.load(bundle_path)
     m = b.meta
     fs = m.features
+    windows = isinstance(fs, FrontendFeatures)
     members, seed = int(m.training.get("members", 1)), m.training.get("seed", "?")
     lines = [f"# {m.name}", "", m.description, "",
              f"- File: `{Path(bundle_path).name}` ({Path(bundle_path).stat().st_size / 1024:.1f}"
@@ -101,11 +103,13 @@ def write_model_card(bundle_path: Path, evaluation: Mapping[str, Any] | None,
              f"- Input: {fs.type} features"
              + (f" `{fs.kind}` ({fs.dim} dims), windows of {fs.window_frames} frames every "
                 f"{fs.hop_frames} frames, probabilities averaged over windows"
-                if fs.type == "frontend" else f" `{fs.opensmile_set}` ({fs.dim} dims)")
-             + ("" if fs.select is None else ", the functionals with the largest ANOVA F score "
-                "on the training data (chosen inside each evaluation fold too)"),
+                if isinstance(fs, FrontendFeatures) else
+                f" `{fs.opensmile_set}` ({fs.dim} dims)")
+             + (", the functionals with the largest ANOVA F score on the training data (chosen "
+                "inside each evaluation fold too)"
+                if isinstance(fs, OpenSmileFeatures) and fs.select is not None else ""),
              *([f"- Needs the `opensmile` extra at predict time (`pip install "
-                f"edgeser[opensmile]`)"] if fs.type == "opensmile" else []),
+                f"edgeser[opensmile]`)"] if isinstance(fs, OpenSmileFeatures) else []),
              f"- Training: {m.training.get('trained_on', '?')}, {m.training.get('epochs', '?')} "
              f"epochs, seed {seed}, commit "
              f"`{str(m.training.get('git_commit', '?'))[:12]}`",
@@ -117,7 +121,7 @@ def write_model_card(bundle_path: Path, evaluation: Mapping[str, Any] | None,
                   PROTOCOL_TEXT.get(evaluation["protocol"], "") + " " +
                   SELECTION_TEXT.get(evaluation.get("config", {}).get("selection", "val_ua"), "") +
                   (" Utterance level (window probabilities averaged), pooled over folds."
-                   if fs.type == "frontend" else " Pooled over folds."), "",
+                   if windows else " Pooled over folds."), "",
                   "| model | WA | UA | macro-F1 |", "|---|---|---|---|"]
         for q in ("float", "int8"):
             if q in evaluation:

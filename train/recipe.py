@@ -308,8 +308,8 @@ def evaluate(cfg: TrainConfig, out: Path, dev: DeviceSetup | None = None,
                    f"WA {pooled_float['WA']:.3f}", out / "confusion.png")
     plot_curves(histories, "accuracy", out / "accuracy.png")
     plot_curves(histories, "loss", out / "loss.png")
-    write_json({"histories": histories}, out / "histories.json")
-    write_json(report, out / REPORT_FILE)
+    write_json(out / "histories.json", {"histories": histories})
+    write_json(out / REPORT_FILE, report)
     save_predictions(out / PREDICTIONS_FILE, table, tested, all_float, all_int8)
     return report
 
@@ -361,7 +361,7 @@ def fit_all(cfg: TrainConfig, out: Path, epochs: int, dev: DeviceSetup | None = 
             "norm_keep": None if norm.keep is None else norm.keep.tolist(), "epochs": epochs,
             "n_utterances": len(table), "speakers": sorted(set(table.speakers.tolist())),
             "history": res.history, "git_commit": git_commit()}
-    write_json(info, out / MODEL_FILE)
+    write_json(out / MODEL_FILE, info)
     return out
 
 

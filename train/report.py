@@ -79,9 +79,11 @@ def plot_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], metric: 
     return path
 
 
-def write_json(data: Mapping[str, Any], path: Path) -> Path:
+def write_json(path: str | Path, data: Mapping[str, Any]) -> Path:
+    """`data` as indented JSON at `path` (folders created; numpy values and paths allowed)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=False, default=_jsonable))
+    path.write_text(json.dumps(data, indent=2, sort_keys=False, default=_jsonable) + "\n")
     return path
 
 

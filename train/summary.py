@@ -1,5 +1,6 @@
-"""One Markdown table row per evaluated run, read back from its report.json: so a results table
-(the README's, a sweep's) is regenerated from the runs themselves instead of copied by hand."""
+"""One Markdown table row per evaluated run, read back from its report.json, or per published
+model, read from the evaluation its bundle carries: so a results table (recipes/RESULTS.md, a
+sweep's) is regenerated from the runs and models themselves instead of copied by hand."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ class RunSummary:
     int8_wa: float | None
     int8_ua: float | None
     int8_bytes: int | None
-    seconds: float
+    seconds: float | None
     corpus_ua: float | None = None  # several test corpora: mean of their UAs (float)
     corpus_ua_int8: float | None = None
 
@@ -49,7 +50,8 @@ class RunSummary:
                        float_wa=float(f["WA"]), float_ua=float(f["UA"]),
                        int8_wa=None if i is None else float(i["WA"]),
                        int8_ua=None if i is None else float(i["UA"]),
-                       int8_bytes=r.get("int8_bytes_max"), seconds=float(r["seconds"]))
+                       int8_bytes=r.get("int8_bytes_max"),
+                       seconds=None if r.get("seconds") is None else float(r["seconds"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{run}: not an `evaluate` report (missing or bad {exc})") from None
 
@@ -60,7 +62,8 @@ class RunSummary:
         size = "-" if self.int8_bytes is None else f"{self.int8_bytes:,} B"
         cells = (self.run, f"{self.corpus}, {self.protocol}", f"{self.model} ({self.features})",
                  str(self.seed), self.epochs, pair(self.float_wa, self.float_ua),
-                 pair(self.int8_wa, self.int8_ua), size, f"{self.seconds:.0f} s")
+                 pair(self.int8_wa, self.int8_ua), size,
+                 "-" if self.seconds is None else f"{self.seconds:.0f} s")
         if per_corpus:
             cells = cells[:7] + ("-" if self.corpus_ua is None else
                                  f"{100 * self.corpus_ua:.1f} / " + (
@@ -85,6 +88,8 @@ def _features_label(r: Mapping[str, Any]) -> str:
 def _epochs_label(r: Mapping[str, Any]) -> str:
     """Maximum epochs and how the kept epoch was chosen (median best epoch under val_ua)."""
     cfg = r.get("config") or {}
+    if "final_epochs" in r:  # a published model: the epochs of its final fit on all data
+        return f"{r['final_epochs']} (final fit)"
     if "epochs" not in cfg:
         return "-"
     if cfg.get("selection") == "fixed":
@@ -115,7 +120,35 @@ def report_path(run: Path) -> Path:
                             f"{candidates[1]})")
 
 
+def bundle_report(path: Path) -> dict[str, Any]:
+    """The report-shaped figures a published model's bundle carries (`training` metadata:
+    corpus, protocol, seed, pooled and per-corpus metrics of its evaluation)."""
+    from edgeser.bundle import ModelBundle
+    from edgeser.errors import BundleError
+    from edgeser.feature_configs import FrontendFeatures
+
+    try:
+        b = ModelBundle.load(path)
+    except BundleError as exc:
+        raise ValueError(str(exc)) from None
+    t, f = dict(b.meta.training), b.meta.features
+    metrics = t.get("metrics") or {}
+    config: dict[str, Any] = {}
+    if isinstance(f, FrontendFeatures):
+        config["window_s"] = f.window_frames * f.frontend.frame_shift_ms / 1000.0
+    members = int(t.get("members", 1))
+    return {"corpus": t.get("corpus"), "protocol": t.get("protocol"), "model": t.get("model"),
+            "seed": t.get("seed"), "final_epochs": t.get("epochs", "?"), "config": config,
+            "model_spec": {"members": members}, "features": f.to_dict(),
+            "float": metrics.get("float"), "int8": metrics.get("int8"),
+            "per_corpus": t.get("per_corpus"),
+            "int8_bytes_max": b.size_bytes if b.meta.quantization == "int8" else None,
+            "seconds": None}
+
+
 def load_summary(run: Path) -> RunSummary:
+    if run.suffix == ".edgeser":
+        return RunSummary.from_report(run.name, bundle_report(run))
     path = report_path(run)
     try:
         r = json.loads(path.read_text())
@@ -139,3 +172,26 @@ def summary_table(runs: Sequence[RunSummary], sort: str = "none") -> str:
     cols = COLUMNS[:7] + ("mean corpus UA float / int8",) + COLUMNS[7:] if per else COLUMNS
     head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols)
     return "\n".join([head] + [s.row(per) for s in rows])
+
+
+PROTOCOL_NOTES = {
+    "loso": "leave-one-speaker-out (every speaker is a test fold once)",
+    "loco": "leave-one-corpus-out (every corpus is a test fold once; the model never heard "
+            "its language, speakers or recording conditions)",
+    "group_kfold": "speaker-group k folds (every fold tests unseen speakers of every corpus)",
+    "kfold": "stratified k folds over utterances (speakers shared: NOT speaker-independent)",
+    "random": "random split (speakers shared between parts: NOT speaker-independent, for "
+              "comparison with papers only)",
+}
+
+
+def results_page(table: str, command: str) -> str:
+    """A Markdown page around `table`, saying how it was made so it is never edited by hand."""
+    return "\n".join([
+        "# Results", "",
+        f"Written by `{command}`; regenerate it instead of editing it. WA / UA in %, pooled "
+        "over the test folds of each model's evaluation (a published model's row comes from "
+        "the evaluation its bundle carries; the final model is then fitted on all data). "
+        "\"mean corpus UA\" is the mean of the per-corpus UAs under leave-one-corpus-out.", "",
+        table, "",
+        "Protocols: " + "; ".join(f"`{k}` = {v}" for k, v in PROTOCOL_NOTES.items()) + ".", ""])

@@ -6,7 +6,7 @@ namespace edgeser {
 namespace {
 
 // A string-valued property over an enum field, using the dataclass spellings.
-template <typename E, E FrontendOptions::*Field>
+template <typename E, E FrontendOptions::* Field>
 void EnumProperty(py::class_<FrontendOptions>& cls, const char* name,
                   E (*parse)(const std::string&)) {
   cls.def_property(
@@ -43,7 +43,7 @@ void BindFrontendOptions(py::module_& m) {
   EnumProperty<MelScale, &FrontendOptions::mel_scale>(cls, "mel_scale", ParseMelScale);
   EnumProperty<MelNorm, &FrontendOptions::mel_norm>(cls, "mel_norm", ParseMelNorm);
   EnumProperty<TriangleDomain, &FrontendOptions::triangle_domain>(cls, "triangle_domain",
-                                                                   ParseTriangleDomain);
+                                                                  ParseTriangleDomain);
   EnumProperty<LogType, &FrontendOptions::log_type>(cls, "log_type", ParseLogType);
   EnumProperty<CmvnMode, &FrontendOptions::cmvn>(cls, "cmvn", ParseCmvnMode);
   cls.def_property_readonly("frame_length", &FrontendOptions::frame_length)

@@ -54,7 +54,5 @@ def compute_batch(signals: Sequence[np.ndarray], cfg: FrontendConfig, kind: str,
 
 def make_stream(cfg: FrontendConfig, kind: str) -> "_frontend.FrameStream":
     """A C++ FrameStream: `push(float32 chunk) -> [n, dim]`, `flush() -> [n, dim]`."""
-    if cfg.cmvn != "none":
-        raise ValueError("streaming cannot apply per-utterance CMVN (cmvn must be 'none'); "
-                         "normalise with fixed statistics after streaming instead")
+    cfg.require_streamable()
     return _frontend.FrameStream(computer(cfg, kind))

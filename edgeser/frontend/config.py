@@ -19,6 +19,7 @@ TRIANGLE_DOMAINS = ("hz", "mel")
 LOG_TYPES = ("natural", "db")
 CMVN_MODES = ("none", "mean", "meanvar")
 KINDS = ("spectrogram", "log_mel", "mfcc")
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1000, 384000  # rates the front end and the audio loader take
 
 
 def _next_pow2(n: int) -> int:
@@ -95,6 +96,17 @@ class FrontendConfig:
             return self.n_mels
         return self.n_mfcc
 
+    @property
+    def streamable(self) -> bool:
+        """Whether frames can be computed a chunk at a time (per-utterance CMVN cannot)."""
+        return self.cmvn == "none"
+
+    def require_streamable(self) -> None:
+        """ValueError unless `streamable`: the one message every streaming backend gives."""
+        if not self.streamable:
+            raise ValueError("streaming cannot apply per-utterance CMVN (cmvn must be 'none'); "
+                             "normalise with fixed statistics after streaming instead")
+
     def feature_dim(self, kind: str) -> int:
         return self.static_dim(kind) * (1 + self.deltas)
 
@@ -112,8 +124,8 @@ class FrontendConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int):
                 raise bad(name, "must be an integer")
-        if self.sample_rate < 1000 or self.sample_rate > 384000:
-            raise bad("sample_rate", "must be between 1000 and 384000 Hz")
+        if not MIN_SAMPLE_RATE <= self.sample_rate <= MAX_SAMPLE_RATE:
+            raise bad("sample_rate", f"must be between {MIN_SAMPLE_RATE} and {MAX_SAMPLE_RATE} Hz")
         if self.frame_length_ms <= 0:
             raise bad("frame_length_ms", "must be positive")
         if self.frame_shift_ms <= 0:

@@ -105,9 +105,7 @@ class SampleStream:
 
     def __init__(self, cfg: FrontendConfig, kind: str, static_fn=None):
         check_kind(kind)
-        if cfg.cmvn != "none":
-            raise ValueError("streaming cannot apply per-utterance CMVN (cmvn must be 'none'); "
-                             "normalise with fixed statistics after streaming instead")
+        cfg.require_streamable()
         self.cfg, self.kind = cfg, kind
         self._static_fn = static_fn or (lambda s: static_features(s, cfg, kind))
         self._pending = np.zeros(0, dtype=np.float64)  # samples not yet consumed by a frame

@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import numpy as np  # noqa: E402
 
 from edgeser import frontend  # noqa: E402
-from edgeser.bundle import BundleMeta, FeatureSpec, ModelBundle  # noqa: E402
+from edgeser.bundle import BundleMeta, ModelBundle  # noqa: E402
+from edgeser.feature_configs import FeatureSpec, FrontendFeatures, OpenSmileFeatures  # noqa: E402
 from edgeser.windows import feature_windows  # noqa: E402
 from support import speechlike  # noqa: E402  (this folder is sys.path[0])
 
@@ -98,8 +99,8 @@ def main(out: Path) -> None:
     import tensorflow as tf
 
     wins, mean, std = training_windows()
-    spec = FeatureSpec(type="frontend", dim=FRONTEND.n_mels, kind=KIND, frontend=FRONTEND,
-                       window_frames=WINDOW, hop_frames=HOP)
+    spec = FrontendFeatures(kind=KIND, frontend=FRONTEND, window_frames=WINDOW,
+                            hop_frames=HOP)
     model = window_model(tf, None, softmax=True, seed=1)
     write(out, "tiny_float", convert(tf, model), spec, mean, std, "float32")
     write(out, "tiny_int8", convert(tf, model, representative=wins[:64]), spec, mean, std, "int8")
@@ -108,8 +109,8 @@ def main(out: Path) -> None:
     write(out, "tiny_fixed", convert(tf, fixed), spec, mean, std, "float32")
     write(out, "tiny_logits", convert(tf, window_model(tf, None, softmax=False, seed=2)), spec,
           mean, std, "float32")
-    wspec = FeatureSpec(type="frontend", dim=FRONTEND.n_mels, kind=KIND, frontend=FRONTEND,
-                        window_frames=WINDOW, hop_frames=HOP, window_norm="mean")
+    wspec = FrontendFeatures(kind=KIND, frontend=FRONTEND, window_frames=WINDOW,
+                             hop_frames=HOP, window_norm="mean")
     write(out, "tiny_wnorm", convert(tf, window_model(tf, None, softmax=True, seed=4)), wspec,
           mean, std, "float32")
     if smile_stats is None:
@@ -124,15 +125,14 @@ def main(out: Path) -> None:
     w[unused] = 0.0
     dense.set_weights([w, b])
     write(out, "tiny_smile", convert(tf, dense),
-          FeatureSpec(type="opensmile", dim=SMILE_DIM, opensmile_set=SMILE_SET), *smile_stats,
+          OpenSmileFeatures(opensmile_set=SMILE_SET), *smile_stats,
           "float32")
     inp = tf.keras.layers.Input((len(SMILE_SELECT),))
     chosen = tf.keras.Model(inp, tf.keras.layers.Dense(len(LABELS), activation="softmax")(inp))
     chosen.set_weights([w[list(SMILE_SELECT)], b])
     mean, std = smile_stats
     write(out, "tiny_smile_select", convert(tf, chosen),
-          FeatureSpec(type="opensmile", dim=len(SMILE_SELECT), opensmile_set=SMILE_SET,
-                      select=SMILE_SELECT), mean[list(SMILE_SELECT)], std[list(SMILE_SELECT)],
+          OpenSmileFeatures(opensmile_set=SMILE_SET, select=SMILE_SELECT), mean[list(SMILE_SELECT)], std[list(SMILE_SELECT)],
           "float32")
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgeser.bundle import FORMAT_VERSION, FeatureSpec, ModelBundle
+from edgeser.bundle import FORMAT_VERSION, ModelBundle
+from edgeser.feature_configs import FrontendFeatures, features_from_dict
 from edgeser.errors import BundleError
 from edgeser.frontend import FrontendConfig
 from edgeser.windows import feature_windows
@@ -36,16 +37,18 @@ def test_short_input_is_normalised_over_its_real_frames_only():
 
 
 def test_bundle_with_window_norm_needs_format_3():
-    spec = FeatureSpec(type="frontend", dim=40, kind="log_mel", frontend=FrontendConfig(),
-                       window_frames=100, hop_frames=50, window_norm="mean")
+    spec = FrontendFeatures(kind="log_mel", frontend=FrontendConfig(), window_frames=100,
+                            hop_frames=50, window_norm="mean")
     assert spec.min_format_version == 3 == FORMAT_VERSION
-    assert FeatureSpec(type="frontend", dim=40, kind="log_mel", frontend=FrontendConfig(),
-                       window_frames=100, hop_frames=50, window_norm="none").window_norm is None
+    off = FrontendFeatures(kind="log_mel", frontend=FrontendConfig(), window_frames=100,
+                           hop_frames=50, window_norm="none")
+    assert off.min_format_version == 1 and "window_norm" not in off.to_dict()
     with pytest.raises(BundleError, match="window_norm"):
-        FeatureSpec(type="frontend", dim=40, kind="log_mel", frontend=FrontendConfig(),
-                    window_frames=100, hop_frames=50, window_norm="peak")
+        FrontendFeatures(kind="log_mel", frontend=FrontendConfig(), window_frames=100,
+                         hop_frames=50, window_norm="peak")
     with pytest.raises(BundleError, match="front-end"):
-        FeatureSpec(type="opensmile", dim=88, opensmile_set="eGeMAPSv02", window_norm="mean")
+        features_from_dict({"type": "opensmile", "dim": 88, "opensmile_set": "eGeMAPSv02",
+                            "window_norm": "mean"})
 
 
 def test_window_norm_round_trips_through_the_bundle(bundle_dir):

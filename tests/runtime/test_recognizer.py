@@ -349,7 +349,7 @@ def test_opensmile_model_without_opensmile_names_the_extra(bundle_dir, monkeypat
 
 # ---- module-level shortcuts ----------------------------------------------------------------------
 def test_edgeser_predict_caches_its_recognizer(bundle_dir, speech):
-    from edgeser.recognizer import shared_recognizer
+    from edgeser.shortcuts import shared_recognizer
 
     path = str(bundle_dir / "tiny_int8.edgeser")
     p = edgeser.predict(speech, sample_rate=RATE, model=path)
@@ -368,13 +368,13 @@ def test_load_model_returns_a_recognizer(bundle_dir):
 
 
 def test_long_recordings_get_features_block_by_block(recognizers, long_audio, monkeypatch):
-    from edgeser import recognizer as recognizer_module
+    from edgeser.pipelines import frontend as pipeline_module
 
     r = recognizers("tiny_float")
-    whole = r.frame_features(long_audio)
+    whole = r.pipeline.frame_features(long_audio)
     want = r.timeline(long_audio, sample_rate=RATE)
-    monkeypatch.setattr(recognizer_module, "FEATURE_BLOCK_S", 0.37)
-    blocked = r.frame_features(long_audio)
+    monkeypatch.setattr(pipeline_module, "FEATURE_BLOCK_S", 0.37)
+    blocked = r.pipeline.frame_features(long_audio)
     assert blocked.shape == whole.shape
     np.testing.assert_allclose(blocked, whole, atol=1e-4)
     assert_same_windows(r.timeline(long_audio, sample_rate=RATE), want, 1e-5)

@@ -94,22 +94,27 @@ def test_empty_or_absent_models_folder(tmp_path):
 def test_feature_selection_is_validated_and_versioned(models_dir, tmp_path):
     """`features.select` (format version 2) names which functionals the model reads; bundles
     without it keep format version 1 so older runtimes still read them."""
-    from edgeser.bundle import FORMAT_VERSION, FeatureSpec
+    from edgeser.bundle import FORMAT_VERSION
+    from edgeser.feature_configs import OpenSmileFeatures, features_from_dict
 
-    spec = FeatureSpec(type="opensmile", dim=3, opensmile_set="eGeMAPSv02", select=(0, 4, 87))
-    assert FeatureSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+    def smile(**d):
+        return features_from_dict({"type": "opensmile", "opensmile_set": "eGeMAPSv02", **d})
+
+    spec = OpenSmileFeatures(opensmile_set="eGeMAPSv02", select=(0, 4, 87))
+    assert spec.dim == 3
+    assert features_from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
     assert spec.min_format_version == 2 <= FORMAT_VERSION
-    assert FeatureSpec(type="opensmile", dim=88, opensmile_set="eGeMAPSv02").min_format_version == 1
-    for bad in ((0, 4), (4, 0, 87), (0, 0, 1), (-1, 2, 3), (0, 1.0, 2), (0, True, 2)):
+    assert smile(dim=88).min_format_version == 1
+    for bad in ([0, 4], [4, 0, 87], [0, 0, 1], [-1, 2, 3], [0, 1.0, 2], [0, True, 2]):
         with pytest.raises(BundleError, match="select must be 3 ascending"):
-            FeatureSpec(type="opensmile", dim=3, opensmile_set="eGeMAPSv02", select=bad)
+            smile(dim=3, select=bad)
     with pytest.raises(BundleError, match="select index 88 is past the 88 functionals"):
-        FeatureSpec(type="opensmile", dim=2, opensmile_set="eGeMAPSv02", select=(3, 88))
+        smile(dim=2, select=[3, 88])
     with pytest.raises(BundleError, match="has 88 functionals, the features say 87"):
-        FeatureSpec(type="opensmile", dim=87, opensmile_set="eGeMAPSv02")
+        smile(dim=87)
     front = registry.resolve("tiny_float", models_dir).meta.features
     with pytest.raises(BundleError, match="opensmile features only"):
-        dataclasses.replace(front, select=tuple(range(front.dim)))
+        features_from_dict({**front.to_dict(), "select": list(range(front.dim))})
     meta = registry.resolve("tiny_float", models_dir).meta
     smile_meta = dataclasses.replace(meta, features=spec, norm_mean=(0.0,) * 3,
                                      norm_std=(1.0,) * 3, format_version=2)

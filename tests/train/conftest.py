@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-# `train` lives at the project root and is not part of the installed wheel: make it importable
-# however pytest was started.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
+# `train` (project root, not in the wheel) is importable through pytest's `pythonpath` setting.
 from train_support import SPEAKERS, TONES, tone, write_wav
 
 

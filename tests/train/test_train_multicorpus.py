@@ -198,20 +198,44 @@ def test_recipe_file_sets_defaults_and_the_command_line_wins(tmp_path):
         apply_recipe(build_parser(), ["fit", "--recipe", str(recipe), "--out", "x"])
 
 
-def test_shipped_recipes_are_valid_configs():
-    import json
-
+def test_toml_recipe_as_positional_serves_every_command(tmp_path):
+    """`python -m train run RECIPE.toml`: keys only `run` takes (name) are ignored by evaluate,
+    `run` gets its folder from the recipe name, keys no command takes are refused."""
     from train.cli import _config, apply_recipe, build_parser
 
-    recipes = sorted((Path(__file__).resolve().parents[2] / "train" / "recipes").glob("*.json"))
-    assert recipes
-    for r in recipes:
-        assert isinstance(json.loads(r.read_text()), dict)
+    recipe = tmp_path / "exp.toml"
+    recipe.write_text('name = "exp"\ncorpus = "emodb"\nepochs = 4\n'
+                      'hparams = { filters = 8 }\n')
+    for cmd, extra in (("run", []), ("evaluate", ["--out", "o"]), ("fit", ["--out", "o"])):
         p = build_parser()
-        argv = ["evaluate", "--recipe", str(r), "--out", "x"]
+        argv = [cmd, str(recipe), *extra]
         apply_recipe(p, argv)
         a = p.parse_args(argv)
-        if a.protocol == "loso" and "," in a.corpus:
-            argv += ["--protocol", "loco"]
-            a = p.parse_args(argv)
-        _config(a)
+        cfg = _config(a)
+        assert cfg.corpus == "emodb" and cfg.epochs == 4 and cfg.hparams == {"filters": 8}
+        assert getattr(a, "name", "exp") == "exp"
+    recipe.write_text('corpus = "emodb"\nnot_an_option = 1\n')
+    with pytest.raises(SystemExit, match="not_an_option"):
+        apply_recipe(build_parser(), ["run", str(recipe)])
+    recipe.write_text('corpus = "emodb\n')
+    with pytest.raises(SystemExit, match="recipe"):
+        apply_recipe(build_parser(), ["run", str(recipe)])
+
+
+def test_shipped_recipes_are_valid_configs():
+    from train.cli import _config, apply_recipe, build_parser, read_recipe
+
+    recipes = sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*.toml"))
+    assert len(recipes) >= 3
+    bundled = {p.name for p in (Path(__file__).resolve().parents[2] / "edgeser" /
+                                "models").glob("*.edgeser")}
+    for r in recipes:
+        values = read_recipe(str(r))
+        assert f"{values['name']}-int8.edgeser" in bundled, r  # one recipe per published model
+        assert values["name"] == r.stem
+        for cmd in ("run", "evaluate"):
+            p = build_parser()
+            argv = [cmd, str(r), "--out", "x"]
+            apply_recipe(p, argv)
+            _config(p.parse_args(argv))
+    assert {f"{read_recipe(str(r))['name']}-int8.edgeser" for r in recipes} == bundled

@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from train.shared_data import datasets_dir
+
 ROOT = Path(__file__).resolve().parents[2]
 SPEAKERS = ("s1", "s2", "s3")
 TONES = {"high": 1800.0, "low": 250.0}
 
 
-def datasets_dir() -> Path:
-    return Path(os.environ.get("EDGESER_DATASETS") or ROOT.parent / "shared" / "datasets")
 
 
 def corpus_or_skip(name: str) -> Path:

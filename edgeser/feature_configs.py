@@ -1,0 +1,197 @@
+"""What a model reads: one config type per feature family, each stored in the bundle header.
+
+A family is a frozen dataclass with a `type` tag (the header's ``features.type``), its own
+validated fields, and the same small interface: `dim`, `input_shape`, `source_dim`,
+`min_format_version`, `describe()`, `to_dict()` / `from_dict()`. `BundleMeta.features` holds one
+of them; `features_from_dict` picks the family from the tag. A new family (edgeser functionals,
+a cascade of two models) is a new type here plus a pipeline in `edgeser.pipelines`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping, Union
+
+from .errors import BundleError
+from .frontend.config import KINDS, FrontendConfig
+from .opensmile_sets import OPENSMILE_DIMS, OPENSMILE_SETS
+from .windows import WINDOW_NORMS
+
+
+@dataclass(frozen=True)
+class FrontendFeatures:
+    """edgeser's front end (`frontend` config, feature `kind`), cut into windows of
+    `window_frames` frames every `hop_frames` frames: model input [1, window_frames, dim].
+
+    `window_norm` "mean" subtracts each window's own per-dimension mean after normalisation
+    (`edgeser.windows.feature_windows`): the model does not see the input level.
+    """
+
+    type: ClassVar[str] = "frontend"
+    frontend: FrontendConfig
+    kind: str
+    window_frames: int
+    hop_frames: int
+    window_norm: str = "none"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.frontend, FrontendConfig):
+            raise BundleError("frontend features need a FrontendConfig")
+        if self.kind not in KINDS:
+            raise BundleError(f"frontend features need a kind in {KINDS}, got {self.kind!r}")
+        for name in ("window_frames", "hop_frames"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise BundleError(f"frontend features need a positive integer {name}")
+        if self.window_norm not in WINDOW_NORMS:
+            raise BundleError(f"window_norm must be one of {WINDOW_NORMS}")
+
+    @property
+    def dim(self) -> int:
+        return self.frontend.feature_dim(self.kind)
+
+    @property
+    def source_dim(self) -> int:
+        return self.dim
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (1, self.window_frames, self.dim)
+
+    @property
+    def min_format_version(self) -> int:
+        return 3 if self.window_norm != "none" else 1
+
+    def describe(self) -> str:
+        cfg = self.frontend
+        return (f"{self.kind} ({self.dim} dims, {cfg.frame_length_ms:g} ms / "
+                f"{cfg.frame_shift_ms:g} ms frames at {cfg.sample_rate} Hz), windows of "
+                f"{self.window_frames} frames every {self.hop_frames}"
+                + (", each mean-normalised (level-independent)"
+                   if self.window_norm == "mean" else ""))
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"type": self.type, "dim": self.dim, "kind": self.kind,
+                             "frontend": self.frontend.to_dict(),
+                             "window_frames": self.window_frames, "hop_frames": self.hop_frames}
+        if self.window_norm != "none":  # absent = "none": older runtimes read the bundle
+            d["window_norm"] = self.window_norm
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "FrontendFeatures":
+        d = _fields(d, cls.type, {"kind", "frontend", "window_frames", "hop_frames",
+                                  "window_norm"})
+        if not isinstance(d.get("frontend"), Mapping):
+            raise BundleError("frontend features need a FrontendConfig")
+        norm = d.pop("window_norm", None)
+        spec = cls(frontend=FrontendConfig.from_dict(d.pop("frontend")),
+                   window_norm="none" if norm is None else norm, **d)
+        return spec
+
+
+@dataclass(frozen=True)
+class OpenSmileFeatures:
+    """One openSMILE functional vector of `opensmile_set` per clip: model input [1, dim].
+
+    `select` (optional, ascending indices into that vector) names the functionals the model
+    reads. Needs the `opensmile` extra at predict time.
+    """
+
+    type: ClassVar[str] = "opensmile"
+    opensmile_set: str
+    select: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.opensmile_set not in OPENSMILE_SETS:
+            raise BundleError(f"opensmile_set must be one of {OPENSMILE_SETS}")
+        sel, size = self.select, self.source_dim
+        if sel is not None:
+            if not isinstance(sel, tuple) or not sel or \
+                    any(isinstance(i, bool) or not isinstance(i, int) for i in sel) or \
+                    sel[0] < 0 or any(b <= a for a, b in zip(sel, sel[1:])):
+                raise BundleError(f"select must be {len(sel) if isinstance(sel, tuple) else ''}"
+                                  " ascending non-negative integer indices (one per model "
+                                  "input)")
+            if sel[-1] >= size:
+                raise BundleError(f"select index {sel[-1]} is past the {size} "
+                                  f"functionals of {self.opensmile_set}")
+
+    @property
+    def source_dim(self) -> int:
+        """Length of the whole functional vector (before `select`)."""
+        return OPENSMILE_DIMS[self.opensmile_set]
+
+    @property
+    def dim(self) -> int:
+        return self.source_dim if self.select is None else len(self.select)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (1, self.dim)
+
+    @property
+    def min_format_version(self) -> int:
+        return 2 if self.select is not None else 1
+
+    def describe(self) -> str:
+        chosen = "" if self.select is None else " selected"
+        return f"openSMILE {self.opensmile_set} functionals ({self.dim}{chosen} dims) per clip"
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"type": self.type, "dim": self.dim,
+                             "opensmile_set": self.opensmile_set}
+        if self.select is not None:
+            d["select"] = list(self.select)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "OpenSmileFeatures":
+        dim = d.get("dim")
+        d = _fields(d, cls.type, {"opensmile_set", "select"})
+        select = d.get("select")
+        if select is not None:
+            if not isinstance(select, (list, tuple)) or (isinstance(dim, int)
+                                                         and len(select) != dim):
+                raise BundleError(f"select must be {dim} ascending non-negative integer "
+                                  "indices (one per model input)")
+            select = tuple(select)
+        return cls(opensmile_set=d.get("opensmile_set"), select=select)
+
+
+FeatureSpec = Union[FrontendFeatures, OpenSmileFeatures]
+FEATURE_FAMILIES: dict[str, type[FrontendFeatures] | type[OpenSmileFeatures]] = {
+    FrontendFeatures.type: FrontendFeatures, OpenSmileFeatures.type: OpenSmileFeatures}
+# fields that belong to one family only: naming the family beats "unknown field"
+_FAMILY_OF_FIELD = {"window_norm": "front-end feature windows", "window_frames": "front-end "
+                    "feature windows", "select": "opensmile features", "opensmile_set":
+                    "opensmile features"}
+
+
+def features_from_dict(d: Mapping[str, Any]) -> FeatureSpec:
+    """The feature config of a bundle header's ``features`` object (validated)."""
+    if not isinstance(d, Mapping):
+        raise BundleError("features must be a JSON object")
+    family = FEATURE_FAMILIES.get(d.get("type"))  # type: ignore[arg-type]
+    if family is None:
+        raise BundleError(f"unknown feature type {d.get('type')!r} "
+                          f"({' | '.join(FEATURE_FAMILIES)})")
+    spec = family.from_dict(d)
+    dim = d.get("dim")
+    if dim is not None and dim != spec.dim:
+        if isinstance(spec, OpenSmileFeatures) and spec.select is None:
+            raise BundleError(f"{spec.opensmile_set} has {spec.source_dim} functionals, the "
+                              f"features say {dim} (and select none)")
+        raise BundleError(f"feature dim {dim} does not match the features ({spec.dim})")
+    return spec
+
+
+def _fields(d: Mapping[str, Any], family: str, allowed: set[str]) -> dict[str, Any]:
+    """`d` without its type tag and dim (derived), refusing fields of another family."""
+    out = {k: v for k, v in d.items() if k not in ("type", "dim")}
+    for key in out:
+        if key not in allowed:
+            other = _FAMILY_OF_FIELD.get(key)
+            raise BundleError(f"{key} applies to {other} only" if other else
+                              f"unknown field {key!r} in {family} features")
+    return out

@@ -1,0 +1,60 @@
+"""One pipeline per feature family: how a clip becomes model input and a `Prediction`.
+
+`LoadedModel` is what every family shares (labels, the training normalisation, the runner, the
+voice gate, input limits); `make_pipeline` picks the family's pipeline from the bundle's
+feature config. The Recognizer owns one pipeline and never branches on the family itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..audio import Audio, AudioLimits
+from ..feature_configs import FeatureSpec, FrontendFeatures, OpenSmileFeatures
+from ..interpreter import ModelRunner
+from ..vad import VadConfig
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A bundle's model with what scoring it needs, whatever its features."""
+
+    name: str
+    source: str
+    labels: tuple[str, ...]
+    sample_rate: int
+    norm_mean: np.ndarray  # float32 [dim]
+    norm_std: np.ndarray  # float32 [dim]
+    runner: ModelRunner
+    vad: VadConfig | None
+    limits: AudioLimits
+
+    def normalise(self, feats: np.ndarray) -> np.ndarray:
+        """(features - norm_mean) / norm_std with the bundle's training statistics."""
+        return ((feats - self.norm_mean) / self.norm_std).astype(np.float32, copy=False)
+
+    def score(self, inputs: np.ndarray) -> np.ndarray:
+        """Normalised model inputs [n, ...] -> [n, classes] probabilities."""
+        return self.runner.run(inputs)
+
+    def common(self, clip: Audio, timings: dict[str, float]) -> dict[str, Any]:
+        """The `Prediction` fields of a whole-clip result."""
+        return dict(source=clip.source, model=self.name, duration_s=clip.duration_s,
+                    start_s=0.0, end_s=clip.duration_s, timings=timings, warnings=clip.warnings)
+
+
+def make_pipeline(model: LoadedModel, features: FeatureSpec, backend: str | None = None):
+    """The pipeline of `features`' family (`backend`: front-end backend, or None for the
+    fastest; front-end features only)."""
+    if isinstance(features, FrontendFeatures):
+        from .frontend import FrontendPipeline
+
+        return FrontendPipeline(model, features, backend=backend)
+    if isinstance(features, OpenSmileFeatures):
+        from .opensmile import OpenSmilePipeline
+
+        return OpenSmilePipeline(model, features)
+    raise TypeError(f"no pipeline for features of type {type(features).__name__}")

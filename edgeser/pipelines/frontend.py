@@ -1,0 +1,135 @@
+"""The front-end pipeline: samples -> features -> windows -> voice gate -> model -> `Prediction`.
+
+Samples at the model rate go through `edgeser.frontend.features` with the bundle's config, are
+normalised with the training statistics, cut by `feature_windows` into the exact windows the
+model was trained on, windows without speech are dropped by the voice gate, and the model's
+probabilities are averaged over the kept windows. `edgeser.stream` reuses these steps live.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..audio import Audio
+from ..feature_configs import FrontendFeatures
+from ..prediction import NO_SPEECH, Prediction
+from ..vad import VoiceGate, frame_energy_db
+from ..windows import feature_windows, window_starts
+from . import LoadedModel
+
+WINDOWS_PER_BLOCK = 256  # windows scored at once: memory stays flat on long recordings
+FEATURE_BLOCK_S = 30.0  # recordings longer than this get their features block by block
+
+
+class FrontendPipeline:
+    """Front-end features in fixed windows (`FrontendFeatures`): whole clips and timelines."""
+
+    def __init__(self, model: LoadedModel, features: FrontendFeatures,
+                 backend: str | None = None):
+        self.model = model
+        self.features = features
+        self.backend = backend
+
+    # ---- whole clips ------------------------------------------------------------------------
+    def predict(self, clip: Audio) -> Prediction:
+        starts, _, probs, timings = self._analyse(clip)
+        common = self.model.common(clip, timings)
+        if not starts:
+            return Prediction.no_speech(reason=self._too_short(clip), **common)
+        if probs.shape[0] == 0:
+            return Prediction.no_speech(reason=NO_SPEECH, **common)
+        return Prediction.from_scores(self.model.labels, probs.mean(axis=0),
+                                      windows=probs.shape[0], **common)
+
+    def timeline(self, clip: Audio) -> list[Prediction]:
+        """One Prediction per window (label None where the gate found no speech)."""
+        starts, speech, probs, _ = self._analyse(clip)
+        frames = self.features.frontend.num_frames(len(clip.samples))
+        m, out, k = self.model, [], 0
+        for start, is_speech in zip(starts, speech):
+            a, b = self.span(start, frames)
+            kw = dict(source=clip.source, model=m.name, duration_s=b - a, start_s=a, end_s=b,
+                      warnings=clip.warnings)
+            if is_speech:
+                out.append(Prediction.from_scores(m.labels, probs[k], windows=1, **kw))
+                k += 1
+            else:
+                out.append(Prediction.no_speech(**kw))
+        return out
+
+    # ---- steps (shared with the stream) ---------------------------------------------------------
+    def span(self, start: int, total_frames: int) -> tuple[float, float]:
+        """Seconds covered by the real (unpadded) frames of the window starting at `start`."""
+        cfg, rate = self.features.frontend, self.model.sample_rate
+        last = min(start + self.features.window_frames, total_frames) - 1
+        return (start * cfg.frame_shift / rate,
+                (last * cfg.frame_shift + cfg.frame_length) / rate)
+
+    def frame_features(self, samples: np.ndarray) -> np.ndarray:
+        """Normalised front-end features [frames, dim] of samples at the model rate.
+
+        Long recordings go through the front end's `FrameStream` a block at a time (same
+        numbers as one offline call) so memory does not grow with the backend's intermediates.
+        """
+        from .. import frontend
+
+        f = self.features
+        block = int(FEATURE_BLOCK_S * self.model.sample_rate)
+        if len(samples) <= block or not f.frontend.streamable:  # CMVN needs the whole clip
+            return self.model.normalise(frontend.features(samples, f.frontend, f.kind,
+                                                          backend=self.backend))
+        stream = frontend.FrameStream(f.frontend, f.kind, backend=self.backend)
+        parts = [stream.push(samples[i:i + block]) for i in range(0, len(samples), block)]
+        parts.append(stream.flush())
+        return self.model.normalise(np.concatenate(parts))
+
+    def is_speech(self, gate: VoiceGate | None, energies_db: np.ndarray, start: int) -> bool:
+        """The gate's decision on the window starting at `start` (True when the gate is off)."""
+        if gate is None:
+            return True
+        return gate.is_speech(energies_db[start:start + self.features.window_frames])
+
+    def score_starts(self, feats: np.ndarray, starts: list[int]) -> np.ndarray:
+        """Probabilities of the windows of `feats` starting at `starts`, [len(starts), classes].
+
+        Each window is cut by `feature_windows` (zero-padded past the end, as in training), a
+        block at a time so a long recording never holds all its windows in memory at once.
+        """
+        f = self.features
+        w = f.window_frames
+        out = [np.zeros((0, len(self.model.labels)))]
+        for b in range(0, len(starts), WINDOWS_PER_BLOCK):
+            block = starts[b:b + WINDOWS_PER_BLOCK]
+            windows = np.concatenate([feature_windows(feats[s:s + w], w, w, f.window_norm)
+                                      for s in block])
+            out.append(self.model.score(windows))
+        return np.concatenate(out)
+
+    def new_gate(self) -> VoiceGate | None:
+        """A fresh voice gate for one clip or stream (None when the gate is off)."""
+        return None if self.model.vad is None else VoiceGate(self.model.vad)
+
+    def _analyse(self, clip: Audio):
+        """(window starts, speech flags, probabilities of the speech windows, timings)."""
+        cfg = self.features.frontend
+        t0 = time.perf_counter()
+        feats = self.frame_features(clip.samples)
+        t1 = time.perf_counter()
+        gate = self.new_gate()
+        energies = (None if gate is None else
+                    frame_energy_db(clip.samples, cfg.frame_length, cfg.frame_shift))
+        starts = window_starts(feats.shape[0], self.features.window_frames,
+                               self.features.hop_frames)
+        speech = [self.is_speech(gate, energies, s) for s in starts]
+        t2 = time.perf_counter()
+        probs = self.score_starts(feats, [s for s, sp in zip(starts, speech) if sp])
+        t3 = time.perf_counter()
+        timings = {**clip.timings, "features": t1 - t0, "vad": t2 - t1, "inference": t3 - t2}
+        return starts, speech, probs, timings
+
+    def _too_short(self, clip: Audio) -> str:
+        cfg = self.features.frontend
+        return (f"audio too short to analyse ({clip.duration_s:.3f} s, less than one "
+                f"{cfg.frame_length_ms:g} ms frame)")
