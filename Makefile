@@ -19,7 +19,8 @@ setup: $(PY)
 	$(PY) -c "import edgeser.frontend as f; print('front-end backends:', f.available_backends())"
 
 # EDGESER_REQUIRE_CPP=1: a missing C++ extension fails the suite instead of skipping its tests.
-test: setup
+# Lint first (seconds): a style or type error fails CI before the suite runs.
+test: setup lint
 	EDGESER_REQUIRE_CPP=1 $(PY) -m pytest $(PYTEST_ARGS) tests
 
 # Checks only, changes nothing: Python lint and format (ruff), C++ format, types (mypy).

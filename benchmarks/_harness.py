@@ -20,17 +20,24 @@ import resource
 import signal
 import sys
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 RESULT_MARKER = "@@edgeser-bench-result@@ "
 # Thread pools of numeric libraries, set in every probe so a measurement uses the threads asked.
-THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                   "NUMBA_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                   "TF_NUM_INTEROP_THREADS")
+THREAD_ENV_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
 PERCENTILES = (50, 95, 99)
 
 
@@ -81,9 +88,11 @@ def speech_like(duration_s: float, sample_rate: int, seed: int = 0):
     t = np.arange(n) / sample_rate
     f0 = 160 + 45 * np.sin(2 * np.pi * 0.7 * t) + 20 * np.sin(2 * np.pi * 3.1 * t + 1.0)
     phase = 2 * np.pi * np.cumsum(f0) / sample_rate
-    formants = [(550 + 200 * np.sin(2 * np.pi * 2.3 * t), 110.0),
-                (1500 + 500 * np.sin(2 * np.pi * 1.7 * t + 0.5), 160.0),
-                (2600 + 150 * np.sin(2 * np.pi * 0.9 * t), 220.0)]
+    formants = [
+        (550 + 200 * np.sin(2 * np.pi * 2.3 * t), 110.0),
+        (1500 + 500 * np.sin(2 * np.pi * 1.7 * t + 0.5), 160.0),
+        (2600 + 150 * np.sin(2 * np.pi * 0.9 * t), 220.0),
+    ]
     top = min(7000.0, 0.45 * sample_rate)
     voiced = np.zeros(n)
     for k in range(1, int(top // f0.min()) + 1):
@@ -125,15 +134,18 @@ def audio_source(requested: str) -> str:
         raise ValueError(f"unknown audio source {requested!r}; choose auto, emodb or synthetic")
     have = (datasets_dir() / "emodb" / "manifest.csv").is_file()
     if requested == "emodb" and not have:
-        raise FileNotFoundError(f"{datasets_dir() / 'emodb'}: EmoDB not found "
-                                "(set EDGESER_DATASETS or use --audio synthetic)")
+        raise FileNotFoundError(
+            f"{datasets_dir() / 'emodb'}: EmoDB not found "
+            "(set EDGESER_DATASETS or use --audio synthetic)"
+        )
     if requested == "auto":
         return "emodb" if have else "synthetic"
     return requested
 
 
-def prepare_clips(folder: str | os.PathLike, durations: Sequence[float],
-                  rates: Sequence[int], source: str) -> list[Clip]:
+def prepare_clips(
+    folder: str | os.PathLike, durations: Sequence[float], rates: Sequence[int], source: str
+) -> list[Clip]:
     """16-bit WAV clips of every duration at every rate, written to `folder` (a temp dir).
 
     Shorter clips are the start of the longest one; other rates come from the 16 kHz signal
@@ -156,7 +168,7 @@ def prepare_clips(folder: str | os.PathLike, durations: Sequence[float],
             signal_ = soxr.resample(base16, 16000, rate, "HQ")
         for d in durations:
             path = folder / f"{source}_{d:g}s_{rate}.wav"
-            sf.write(path, signal_[:int(round(d * rate))], rate, subtype="PCM_16")
+            sf.write(path, signal_[: int(round(d * rate))], rate, subtype="PCM_16")
             clips.append(Clip(str(path), float(d), int(rate)))
     return clips
 
@@ -210,14 +222,14 @@ class Limits:
                 raise ValueError("Limits.cpu: CPU pinning needs Linux (os.sched_setaffinity)")
             allowed = sorted(os.sched_getaffinity(0))
             if self.cpu not in allowed:
-                raise ValueError(f"Limits.cpu={self.cpu}: not one of this process's CPUs "
-                                 f"{allowed}")
+                raise ValueError(f"Limits.cpu={self.cpu}: not one of this process's CPUs {allowed}")
         if self.address_space_mb is not None and self.address_space_mb < 64:
-            raise ValueError(f"Limits.address_space_mb={self.address_space_mb}: "
-                             "must be at least 64")
+            raise ValueError(
+                f"Limits.address_space_mb={self.address_space_mb}: must be at least 64"
+            )
 
     @classmethod
-    def constrained(cls, cpu: int | None = None, address_space_mb: int = 512) -> "Limits":
+    def constrained(cls, cpu: int | None = None, address_space_mb: int = 512) -> Limits:
         """One core (the last one this process may use, unless named) and a capped address space."""
         if cpu is None and hasattr(os, "sched_getaffinity"):
             cpu = max(os.sched_getaffinity(0))
@@ -327,7 +339,8 @@ def child_env(threads: int = 1, extra: Mapping[str, str] | None = None) -> dict[
     """The environment of a probe: project on sys.path, numeric thread pools at `threads`."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(PROJECT_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+        [str(PROJECT_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
     for var in THREAD_ENV_VARS:
         env[var] = str(threads)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -349,39 +362,50 @@ def _describe_failure(returncode: int, stderr: str) -> str:
     return head + (": " + " | ".join(tail) if tail else "")
 
 
-def run_program(body: str, *, limits: Limits | None = None,
-                env: Mapping[str, str] | None = None, timeout_s: float = 600.0,
-                name: str = "<program>") -> ProbeResult:
+def run_program(
+    body: str,
+    *,
+    limits: Limits | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout_s: float = 600.0,
+    name: str = "<program>",
+) -> ProbeResult:
     """Run `program(body)` in a fresh interpreter; never raises for the child's failures."""
     import subprocess
 
     limits = limits or Limits()
     start = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, "-c", program(body)], cwd=PROJECT_ROOT,
-                              env=dict(env) if env is not None else child_env(),
-                              preexec_fn=limits.preexec_fn(), capture_output=True, text=True,
-                              timeout=timeout_s)
+        proc = subprocess.run(
+            [sys.executable, "-c", program(body)],
+            cwd=PROJECT_ROOT,
+            env=dict(env) if env is not None else child_env(),
+            preexec_fn=limits.preexec_fn(),
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+        )
     except subprocess.TimeoutExpired:
-        return ProbeResult(name, False, {}, f"timed out after {timeout_s:g} s", -1,
-                           time.perf_counter() - start)
+        return ProbeResult(
+            name, False, {}, f"timed out after {timeout_s:g} s", -1, time.perf_counter() - start
+        )
     wall = time.perf_counter() - start
     value: dict[str, Any] | None = None
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(RESULT_MARKER):
-            value = json.loads(line[len(RESULT_MARKER):])
+            value = json.loads(line[len(RESULT_MARKER) :])
             break
     if value is None:
-        return ProbeResult(name, False, {}, _describe_failure(proc.returncode, proc.stderr),
-                           proc.returncode, wall)
+        return ProbeResult(
+            name, False, {}, _describe_failure(proc.returncode, proc.stderr), proc.returncode, wall
+        )
     if "error" in value or proc.returncode != 0:
         error = value.pop("error", None) or _describe_failure(proc.returncode, proc.stderr)
         return ProbeResult(name, False, value, error, proc.returncode, wall)
     return ProbeResult(name, True, value, None, 0, wall)
 
 
-def run_probe(target: str, kwargs: Mapping[str, Any] | None = None, **options: Any
-              ) -> ProbeResult:
+def run_probe(target: str, kwargs: Mapping[str, Any] | None = None, **options: Any) -> ProbeResult:
     """Run `module:function(**kwargs)` in a fresh interpreter (options as `run_program`).
 
     The function returns a JSON-able dict; the child's `peak_rss_mb` is added unless the
@@ -446,24 +470,27 @@ def machine_info(packages: Sequence[str] = ()) -> dict[str, Any]:
     }
 
 
-def run_header(benchmark: str, argv: Sequence[str], settings: Mapping[str, Any],
-               packages: Sequence[str] = ()) -> dict[str, Any]:
+def run_header(
+    benchmark: str, argv: Sequence[str], settings: Mapping[str, Any], packages: Sequence[str] = ()
+) -> dict[str, Any]:
     """The common top of every result file: what ran, when, where, with which settings."""
     import shlex
 
     return {
         "benchmark": benchmark,
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join(shlex.quote(a) for a in ["python", "-m", f"benchmarks.{benchmark}",
-                                                     *argv]),
+        "command": " ".join(
+            shlex.quote(a) for a in ["python", "-m", f"benchmarks.{benchmark}", *argv]
+        ),
         "machine": machine_info(packages),
         "settings": dict(settings),
     }
 
 
 # ---- output -----------------------------------------------------------------------------------
-def publish(report: Mapping[str, Any], json_path: str | os.PathLike, render, chart,
-            with_chart: bool = True) -> None:
+def publish(
+    report: Mapping[str, Any], json_path: str | os.PathLike, render, chart, with_chart: bool = True
+) -> None:
     """Write the JSON, print the table, and draw the PNG chart beside the JSON."""
     from train.report import write_json
 
@@ -498,13 +525,22 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: s
     body = [[cell(v) for v in row] for row in rows_]
     widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(headers)]
 
-    numeric = [i > 0 and all(isinstance(row[i], (int, float)) or row[i] is None
-                             or str(row[i]).endswith("x") and _is_number(str(row[i])[:-1])
-                             for row in rows_) for i in range(len(headers))]
+    numeric = [
+        i > 0
+        and all(
+            isinstance(row[i], (int, float))
+            or row[i] is None
+            or str(row[i]).endswith("x")
+            and _is_number(str(row[i])[:-1])
+            for row in rows_
+        )
+        for i in range(len(headers))
+    ]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if numeric[i] else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(
+            c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
 
     out = ([title] if title else []) + [line(headers), line(["-" * w for w in widths])]
     out += [line(r) for r in body]
@@ -532,15 +568,21 @@ def bar_chart(path: str | os.PathLike, panels: Sequence[BarPanel], title: str = 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = max([len(p.labels) for p in panels] + [1])
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 1.6 + 0.4 * rows),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(6.5 * len(panels), 1.6 + 0.4 * rows), squeeze=False
+    )
     for ax, panel in zip(axes[0], panels):
         left = [0.0] * len(panel.labels)
         for i, (name, values) in enumerate(panel.segments.items()):
             vals = [float(v or 0.0) for v in values]
             drawn = [j for j, v in enumerate(vals) if v > 0]  # zero-width bars upset log axes
-            ax.barh(drawn, [vals[j] for j in drawn], left=[left[j] for j in drawn],
-                    label=name, color=f"C{i}")
+            ax.barh(
+                drawn,
+                [vals[j] for j in drawn],
+                left=[left[j] for j in drawn],
+                label=name,
+                color=f"C{i}",
+            )
             left = [a + b for a, b in zip(left, vals)]
         ax.set_yticks(range(len(panel.labels)), labels=list(panel.labels))
         ax.set_ylim(len(panel.labels) - 0.5, -0.5)
@@ -554,8 +596,13 @@ def bar_chart(path: str | os.PathLike, panels: Sequence[BarPanel], title: str = 
             ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_title(panel.title, fontsize="medium")
         if len(panel.segments) > 1:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16 - 1.2 / (rows + 4)),
-                      ncol=min(6, len(panel.segments)), fontsize="small", frameon=False)
+            ax.legend(
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.16 - 1.2 / (rows + 4)),
+                ncol=min(6, len(panel.segments)),
+                fontsize="small",
+                frameon=False,
+            )
         ax.grid(axis="x", alpha=0.3)
     if title:
         fig.suptitle(title)

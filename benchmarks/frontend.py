@@ -22,15 +22,21 @@ from __future__ import annotations
 
 import os
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
-             "VECLIB_MAXIMUM_THREADS"):
+for _var in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402  (the thread pins above must precede any NumPy import)
 import sys  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
 from dataclasses import asdict, dataclass  # noqa: E402
-from typing import Any, Callable, Sequence  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -41,11 +47,16 @@ TASKS = ("mfcc", "log_mel")
 EDGESER_BACKENDS = ("cpp", "numba", "numpy")
 PEERS = ("librosa", "psf", "knf", "scipy_rfft")
 ALL_IMPLEMENTATIONS = EDGESER_BACKENDS + PEERS
-LABELS = {"cpp": "edgeser cpp", "numba": "edgeser numba", "numpy": "edgeser numpy",
-          "librosa": "librosa", "psf": "python_speech_features", "knf": "kaldi-native-fbank",
-          "scipy_rfft": "scipy.fft.rfft alone"}
-PACKAGES = ("edgeser", "scipy", "librosa", "python_speech_features", "kaldi-native-fbank",
-            "numba")
+LABELS = {
+    "cpp": "edgeser cpp",
+    "numba": "edgeser numba",
+    "numpy": "edgeser numpy",
+    "librosa": "librosa",
+    "psf": "python_speech_features",
+    "knf": "kaldi-native-fbank",
+    "scipy_rfft": "scipy.fft.rfft alone",
+}
+PACKAGES = ("edgeser", "scipy", "librosa", "python_speech_features", "kaldi-native-fbank", "numba")
 # (numerator, denominator, workload, target, "min" = ratio must be >= target / "max" = <=)
 RATIO_TARGETS = (
     ("librosa", "cpp", "1s", 8.0, "min"),
@@ -84,15 +95,23 @@ class FrontendBenchSettings:
             raise ValueError(f"unknown backends {unknown}; choose from {ALL_IMPLEMENTATIONS}")
 
     @classmethod
-    def quick(cls, **overrides: Any) -> "FrontendBenchSettings":
-        base = dict(repeats=3, batch_repeats=1, stream_repeats=1, batch_size=4,
-                    stream_clip_s=1.0, min_time_s=0.01, budget_s=2.0)
+    def quick(cls, **overrides: Any) -> FrontendBenchSettings:
+        base = dict(
+            repeats=3,
+            batch_repeats=1,
+            stream_repeats=1,
+            batch_size=4,
+            stream_clip_s=1.0,
+            min_time_s=0.01,
+            budget_s=2.0,
+        )
         return cls(**{**base, **overrides})
 
 
 # ---- timing -----------------------------------------------------------------------------------
-def time_repeated(fn: Callable[[], Any], repeats: int, budget_s: float,
-                  min_time_s: float = 0.0) -> list[float]:
+def time_repeated(
+    fn: Callable[[], Any], repeats: int, budget_s: float, min_time_s: float = 0.0
+) -> list[float]:
     """Seconds per call of `fn` after one untimed warm-up call (JIT, caches).
 
     Times at least `repeats` calls and keeps going until `min_time_s` has passed, so that a
@@ -116,8 +135,12 @@ def time_repeated(fn: Callable[[], Any], repeats: int, budget_s: float,
 def stats_us(seconds: Sequence[float], per: int = 1) -> dict[str, float]:
     """Median / min / mean in microseconds (divided by `per` items per call)."""
     a = np.asarray(seconds, dtype=np.float64) * 1e6 / per
-    return {"median_us": float(np.median(a)), "min_us": float(a.min()),
-            "mean_us": float(a.mean()), "runs": int(a.size)}
+    return {
+        "median_us": float(np.median(a)),
+        "min_us": float(a.min()),
+        "mean_us": float(a.mean()),
+        "runs": int(a.size),
+    }
 
 
 # ---- the implementations ----------------------------------------------------------------------
@@ -143,8 +166,14 @@ class Edgeser(Impl):
         if backend not in frontend.available_backends():
             raise ImportError(f"edgeser backend {backend!r} is not available")
         self.name, self.fe = backend, frontend
-        self.cfg = frontend.FrontendConfig(n_mels=40, n_mfcc=13, frame_length_ms=25.0,
-                                           frame_shift_ms=10.0, n_fft=512, window="hamming")
+        self.cfg = frontend.FrontendConfig(
+            n_mels=40,
+            n_mfcc=13,
+            frame_length_ms=25.0,
+            frame_shift_ms=10.0,
+            n_fft=512,
+            window="hamming",
+        )
 
     def features(self, x, task):
         return self.fe.features(x, self.cfg, task, backend=self.name)
@@ -164,8 +193,17 @@ class Librosa(Impl):
         import librosa
 
         self.librosa = librosa
-        self.kw = dict(sr=SAMPLE_RATE, n_fft=512, win_length=400, hop_length=160,
-                       window="hamming", center=False, n_mels=40, fmin=20.0, htk=True)
+        self.kw = dict(
+            sr=SAMPLE_RATE,
+            n_fft=512,
+            win_length=400,
+            hop_length=160,
+            window="hamming",
+            center=False,
+            n_mels=40,
+            fmin=20.0,
+            htk=True,
+        )
 
     def features(self, x, task):
         if task == "mfcc":
@@ -180,8 +218,16 @@ class Psf(Impl):
         import python_speech_features as psf
 
         self.psf = psf
-        self.kw = dict(samplerate=SAMPLE_RATE, winlen=0.025, winstep=0.01, nfilt=40, nfft=512,
-                       lowfreq=20, preemph=0.97, winfunc=np.hamming)
+        self.kw = dict(
+            samplerate=SAMPLE_RATE,
+            winlen=0.025,
+            winstep=0.01,
+            nfilt=40,
+            nfft=512,
+            lowfreq=20,
+            preemph=0.97,
+            winfunc=np.hamming,
+        )
 
     def features(self, x, task):
         if task == "mfcc":
@@ -271,31 +317,56 @@ def make_impl(name: str) -> Impl:
 
 
 # ---- measurements -----------------------------------------------------------------------------
-def measure(impl: Impl, s: FrontendBenchSettings, clips: dict[str, np.ndarray],
-            batch: list[np.ndarray], stream_clip: np.ndarray) -> list[dict[str, Any]]:
+def measure(
+    impl: Impl,
+    s: FrontendBenchSettings,
+    clips: dict[str, np.ndarray],
+    batch: list[np.ndarray],
+    stream_clip: np.ndarray,
+) -> list[dict[str, Any]]:
     rows = []
     tasks = TASKS if impl.name != "scipy_rfft" else ("mfcc",)  # the floor is task independent
     for task in tasks:
         for workload, x in clips.items():
             out = impl.features(x, task)
-            t = time_repeated(lambda: impl.features(x, task), s.repeats, s.budget_s, s.min_time_s)
-            rows.append({"impl": impl.name, "task": task, "workload": workload,
-                         "unit": "per call", "frames": int(np.shape(out)[0]), **stats_us(t)})
-        t = time_repeated(lambda: impl.batch(batch, task), s.batch_repeats, s.budget_s,
-                          s.min_time_s)
-        rows.append({"impl": impl.name, "task": task, "workload": f"batch{len(batch)}",
-                     "unit": "per batch", "clips": len(batch), **stats_us(t)})
+            t = time_repeated(
+                lambda x=x, task=task: impl.features(x, task), s.repeats, s.budget_s, s.min_time_s
+            )
+            rows.append(
+                {
+                    "impl": impl.name,
+                    "task": task,
+                    "workload": workload,
+                    "unit": "per call",
+                    "frames": int(np.shape(out)[0]),
+                    **stats_us(t),
+                }
+            )
+        t = time_repeated(
+            lambda task=task: impl.batch(batch, task), s.batch_repeats, s.budget_s, s.min_time_s
+        )
+        rows.append(
+            {
+                "impl": impl.name,
+                "task": task,
+                "workload": f"batch{len(batch)}",
+                "unit": "per batch",
+                "clips": len(batch),
+                **stats_us(t),
+            }
+        )
         session = impl.stream(task)
         if session is not None:
             rows.append(measure_stream(impl, task, s, stream_clip))
     return rows
 
 
-def measure_stream(impl: Impl, task: str, s: FrontendBenchSettings,
-                   x: np.ndarray) -> dict[str, Any]:
+def measure_stream(
+    impl: Impl, task: str, s: FrontendBenchSettings, x: np.ndarray
+) -> dict[str, Any]:
     """Per-push time of consecutive chunk_ms chunks (each completes about one frame)."""
     hop = int(round(SAMPLE_RATE * s.chunk_ms / 1000.0))
-    chunks = [x[i:i + hop] for i in range(0, len(x) - hop + 1, hop)]
+    chunks = [x[i : i + hop] for i in range(0, len(x) - hop + 1, hop)]
     push, flush = impl.stream(task)  # warm-up session
     for c in chunks[:50]:
         push(c)
@@ -309,9 +380,15 @@ def measure_stream(impl: Impl, task: str, s: FrontendBenchSettings,
             per_push.append(time.perf_counter() - t)
             emitted += len(out)
         emitted += len(flush())
-    return {"impl": impl.name, "task": task, "workload": f"stream{s.chunk_ms:g}ms",
-            "unit": "per pushed chunk", "chunks": len(per_push),
-            "frames": emitted // s.stream_repeats, **stats_us(per_push)}
+    return {
+        "impl": impl.name,
+        "task": task,
+        "workload": f"stream{s.chunk_ms:g}ms",
+        "unit": "per pushed chunk",
+        "chunks": len(per_push),
+        "frames": emitted // s.stream_repeats,
+        **stats_us(per_push),
+    }
 
 
 def find(results: list[dict], impl: str, task: str, workload: str) -> dict | None:
@@ -327,51 +404,82 @@ def evaluate_targets(results: list[dict], s: FrontendBenchSettings) -> list[dict
         a, b = find(results, num, "mfcc", workload), find(results, den, "mfcc", workload)
         ratio = a["median_us"] / b["median_us"] if a and b else None
         met = None if ratio is None else (ratio >= target if kind == "min" else ratio <= target)
-        text = (f"{LABELS[den]} {target:g}x+ faster than {LABELS[num]}" if kind == "min"
-                else f"{LABELS[num]} within {target:g}x of {LABELS[den]}")
-        out.append({"target": f"MFCC {workload}: {text}", "ratio": ratio, "threshold": target,
-                    "met": met})
+        text = (
+            f"{LABELS[den]} {target:g}x+ faster than {LABELS[num]}"
+            if kind == "min"
+            else f"{LABELS[num]} within {target:g}x of {LABELS[den]}"
+        )
+        out.append(
+            {"target": f"MFCC {workload}: {text}", "ratio": ratio, "threshold": target, "met": met}
+        )
     stream = find(results, "cpp", "mfcc", f"stream{s.chunk_ms:g}ms")
     value = stream["median_us"] if stream else None
-    out.append({"target": f"streaming: < {STREAM_TARGET_US:g} us per {s.chunk_ms:g} ms hop "
-                          "(edgeser cpp, MFCC)",
-                "value_us": value, "threshold": STREAM_TARGET_US,
-                "met": None if value is None else value < STREAM_TARGET_US})
+    out.append(
+        {
+            "target": f"streaming: < {STREAM_TARGET_US:g} us per {s.chunk_ms:g} ms hop "
+            "(edgeser cpp, MFCC)",
+            "value_us": value,
+            "threshold": STREAM_TARGET_US,
+            "met": None if value is None else value < STREAM_TARGET_US,
+        }
+    )
     return out
 
 
 # ---- report -----------------------------------------------------------------------------------
 def table(results: list[dict], s: FrontendBenchSettings) -> str:
-    columns = [("mfcc", "1s"), ("mfcc", "3s"), ("log_mel", "1s"), ("log_mel", "3s"),
-               ("mfcc", f"batch{s.batch_size}"), ("log_mel", f"batch{s.batch_size}"),
-               ("mfcc", f"stream{s.chunk_ms:g}ms"), ("log_mel", f"stream{s.chunk_ms:g}ms")]
-    headers = ["implementation", "MFCC 1s us", "MFCC 3s us", "logmel 1s us", "logmel 3s us",
-               f"MFCC {s.batch_size}x{s.batch_clip_s:g}s ms",
-               f"logmel {s.batch_size}x{s.batch_clip_s:g}s ms",
-               f"MFCC stream us/hop", f"logmel stream us/hop"]
+    columns = [
+        ("mfcc", "1s"),
+        ("mfcc", "3s"),
+        ("log_mel", "1s"),
+        ("log_mel", "3s"),
+        ("mfcc", f"batch{s.batch_size}"),
+        ("log_mel", f"batch{s.batch_size}"),
+        ("mfcc", f"stream{s.chunk_ms:g}ms"),
+        ("log_mel", f"stream{s.chunk_ms:g}ms"),
+    ]
+    headers = [
+        "implementation",
+        "MFCC 1s us",
+        "MFCC 3s us",
+        "logmel 1s us",
+        "logmel 3s us",
+        f"MFCC {s.batch_size}x{s.batch_clip_s:g}s ms",
+        f"logmel {s.batch_size}x{s.batch_clip_s:g}s ms",
+        "MFCC stream us/hop",
+        "logmel stream us/hop",
+    ]
     rows = []
     for impl in s.backends:
         cells = [LABELS[impl]]
         for task, workload in columns:
             r = find(results, impl, task, workload)
-            if r is None and impl == "scipy_rfft" and task == "log_mel" and "stream" not in workload:
+            if (
+                r is None
+                and impl == "scipy_rfft"
+                and task == "log_mel"
+                and "stream" not in workload
+            ):
                 r = find(results, impl, "mfcc", workload)
             if r is None:
                 cells.append(None)
             else:
-                cells.append(r["median_us"] / 1000.0 if workload.startswith("batch")
-                             else r["median_us"])
+                cells.append(
+                    r["median_us"] / 1000.0 if workload.startswith("batch") else r["median_us"]
+                )
         rows.append(cells)
     return h.format_table(headers, rows, title="Median time (one thread)")
 
 
 def run(s: FrontendBenchSettings, argv: Sequence[str]) -> dict[str, Any]:
     long_clip = h.speech_like(max(3.0, s.batch_clip_s, s.stream_clip_s), SAMPLE_RATE, seed=1)
-    clips = {"1s": long_clip[:SAMPLE_RATE], "3s": long_clip[:3 * SAMPLE_RATE]}
+    clips = {"1s": long_clip[:SAMPLE_RATE], "3s": long_clip[: 3 * SAMPLE_RATE]}
     batch_len = int(round(s.batch_clip_s * SAMPLE_RATE))
-    batch = [h.speech_like(s.batch_clip_s, SAMPLE_RATE, seed=10 + i)[:batch_len]
-             for i in range(s.batch_size)]
-    stream_clip = long_clip[:int(round(s.stream_clip_s * SAMPLE_RATE))]
+    batch = [
+        h.speech_like(s.batch_clip_s, SAMPLE_RATE, seed=10 + i)[:batch_len]
+        for i in range(s.batch_size)
+    ]
+    stream_clip = long_clip[: int(round(s.stream_clip_s * SAMPLE_RATE))]
     header = h.run_header("frontend", argv, asdict(s), PACKAGES)
     try:
         from edgeser import _frontend
@@ -393,33 +501,55 @@ def run(s: FrontendBenchSettings, argv: Sequence[str]) -> dict[str, Any]:
         results.extend(measure(impl, s, clips, batch, stream_clip))
     if hasattr(os, "getloadavg"):
         header["machine"]["load_average_after"] = list(os.getloadavg())
-    return {**header, "workloads": {
-        "clips": {k: len(v) / SAMPLE_RATE for k, v in clips.items()},
-        "batch": f"{s.batch_size} clips of {s.batch_clip_s:g} s",
-        "stream": f"{s.stream_clip_s:g} s in {s.chunk_ms:g} ms chunks, x{s.stream_repeats}",
-        "features": "40 mels, 13 MFCC, 25/10 ms Hamming, 512-point FFT, 16 kHz, float32 in"},
-        "results": results, "unavailable": unavailable, "targets": evaluate_targets(results, s)}
+    return {
+        **header,
+        "workloads": {
+            "clips": {k: len(v) / SAMPLE_RATE for k, v in clips.items()},
+            "batch": f"{s.batch_size} clips of {s.batch_clip_s:g} s",
+            "stream": f"{s.stream_clip_s:g} s in {s.chunk_ms:g} ms chunks, x{s.stream_repeats}",
+            "features": "40 mels, 13 MFCC, 25/10 ms Hamming, 512-point FFT, 16 kHz, float32 in",
+        },
+        "results": results,
+        "unavailable": unavailable,
+        "targets": evaluate_targets(results, s),
+    }
 
 
 def format_targets(targets: list[dict]) -> str:
     lines = ["Targets"]
     for t in targets:
         status = {True: "MET", False: "NOT MET", None: "n/a"}[t["met"]]
-        value = (f"{t['ratio']:.2f}x" if t.get("ratio") is not None
-                 else f"{t['value_us']:.2f} us" if t.get("value_us") is not None else "-")
+        value = (
+            f"{t['ratio']:.2f}x"
+            if t.get("ratio") is not None
+            else f"{t['value_us']:.2f} us"
+            if t.get("value_us") is not None
+            else "-"
+        )
         lines.append(f"  [{status:7s}] {t['target']}: {value}")
     return "\n".join(lines)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.frontend", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--repeats", type=int, help="least timed calls per single-clip measurement "
-                                               "(default 200, and at least 1 s of calls)")
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.frontend",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--repeats",
+        type=int,
+        help="least timed calls per single-clip measurement "
+        "(default 200, and at least 1 s of calls)",
+    )
     p.add_argument("--quick", action="store_true", help="smoke test: few repeats, batch of 4")
     p.add_argument("--backends", help="comma-separated subset of " + ",".join(ALL_IMPLEMENTATIONS))
-    p.add_argument("--json", default=str(h.RESULTS_DIR / "frontend.json"), metavar="FILE",
-                   help="where to write the results (default benchmarks/results/frontend.json)")
+    p.add_argument(
+        "--json",
+        default=str(h.RESULTS_DIR / "frontend.json"),
+        metavar="FILE",
+        help="where to write the results (default benchmarks/results/frontend.json)",
+    )
     return p.parse_args(argv)
 
 
@@ -432,17 +562,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.backends:
         overrides["backends"] = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     try:
-        s = (FrontendBenchSettings.quick(**overrides) if args.quick
-             else FrontendBenchSettings(**overrides))
+        s = (
+            FrontendBenchSettings.quick(**overrides)
+            if args.quick
+            else FrontendBenchSettings(**overrides)
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     data = run(s, argv)
     m = data["machine"]
     load = m.get("load_average_before")
-    print(f"{m['cpu']}, {m['cores']} cores, Python {m['python']}, NumPy {m['packages']['numpy']}, "
-          f"edgeser SIMD: {m['edgeser_simd']}"
-          + (f", load average before: {load[0]:.2f}" if load else ""))
+    print(
+        f"{m['cpu']}, {m['cores']} cores, Python {m['python']}, NumPy {m['packages']['numpy']}, "
+        f"edgeser SIMD: {m['edgeser_simd']}"
+        + (f", load average before: {load[0]:.2f}" if load else "")
+    )
     print(table(data["results"], s))
     print(format_targets(data["targets"]))
     from train.report import write_json

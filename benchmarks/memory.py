@@ -18,9 +18,10 @@ import argparse
 import statistics
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from . import _harness as h
 
@@ -42,15 +43,21 @@ class Pipeline:
 
 PIPELINES = (
     Pipeline("python", "bare interpreter: starts, reports, exits", "result = {{}}"),
-    Pipeline("edgeser", "import edgeser, load the model, predict the file", """\
+    Pipeline(
+        "edgeser",
+        "import edgeser, load the model, predict the file",
+        """\
 import edgeser
 _t1 = _time.perf_counter()
 _p = edgeser.Recognizer({model!r}, num_threads={threads!r}).predict({clip!r})
 result = {{"import_s": _t1 - _T0, "first_result_s": _time.perf_counter() - _T0,
           "answer": _p.label}}
-"""),
-    Pipeline("librosa", "librosa.load + librosa.feature.mfcc (13 of 40 mels, 25/10 ms, 512 FFT)",
-             """\
+""",
+    ),
+    Pipeline(
+        "librosa",
+        "librosa.load + librosa.feature.mfcc (13 of 40 mels, 25/10 ms, 512 FFT)",
+        """\
 import librosa
 _t1 = _time.perf_counter()
 _y, _sr = librosa.load({clip!r}, sr=16000)
@@ -58,8 +65,12 @@ _m = librosa.feature.mfcc(y=_y, sr=_sr, n_mfcc=13, n_mels=40, n_fft=512, win_len
                           hop_length=160)
 result = {{"import_s": _t1 - _T0, "first_result_s": _time.perf_counter() - _T0,
           "answer": list(_m.shape)}}
-"""),
-    Pipeline("opensmile", "opensmile.Smile(eGeMAPSv02, Functionals).process_file", """\
+""",
+    ),
+    Pipeline(
+        "opensmile",
+        "opensmile.Smile(eGeMAPSv02, Functionals).process_file",
+        """\
 import opensmile
 _t1 = _time.perf_counter()
 _smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
@@ -67,9 +78,13 @@ _smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
 _f = _smile.process_file({clip!r})
 result = {{"import_s": _t1 - _T0, "first_result_s": _time.perf_counter() - _T0,
           "answer": list(_f.shape)}}
-"""),
-    Pipeline("keras", "import tensorflow; a small Keras Conv1D model's predict on the bundle's "
-             "features (edgeser front end, same windows)", """\
+""",
+    ),
+    Pipeline(
+        "keras",
+        "import tensorflow; a small Keras Conv1D model's predict on the bundle's "
+        "features (edgeser front end, same windows)",
+        """\
 import numpy as _np
 import tensorflow as _tf
 import keras as _keras
@@ -94,7 +109,8 @@ _out = _keras.layers.Dense(len(_meta.labels), activation="softmax")(_h)
 _probs = _keras.Model(_inp, _out).predict(_w, verbose=0).mean(axis=0)
 result = {{"import_s": _t1 - _T0, "first_result_s": _time.perf_counter() - _T0,
           "answer": _meta.labels[int(_probs.argmax())]}}
-"""),
+""",
+    ),
 )
 
 
@@ -120,7 +136,7 @@ class MemorySettings:
             raise ValueError(f"MemorySettings.clip_s={self.clip_s!r}: must be positive")
 
     @classmethod
-    def quick(cls, **overrides: Any) -> "MemorySettings":
+    def quick(cls, **overrides: Any) -> MemorySettings:
         return cls(**{"repeats": 1, **overrides})
 
     def limits(self) -> h.Limits:
@@ -136,8 +152,12 @@ def _median_ms(values: Sequence[float]) -> float:
 def measure(pipeline: Pipeline, results: list[h.ProbeResult]) -> dict[str, Any]:
     """One pipeline's row: medians over its fresh processes, or why it did not run."""
     ok = [r for r in results if r.ok]
-    row: dict[str, Any] = {"name": pipeline.name, "what": pipeline.what,
-                           "processes": len(results), "ok": len(ok) == len(results)}
+    row: dict[str, Any] = {
+        "name": pipeline.name,
+        "what": pipeline.what,
+        "processes": len(results),
+        "ok": len(ok) == len(results),
+    }
     if not row["ok"]:
         row["error"] = next(r.error for r in results if not r.ok)
     if ok:
@@ -154,8 +174,9 @@ def run(settings: MemorySettings, model: str, argv: Sequence[str] = ()) -> dict[
     source = h.audio_source(settings.audio)
     limits = settings.limits()
     env = h.child_env(settings.threads)
-    report = h.run_header("memory", argv, {**asdict(settings), "limits": limits.to_dict()},
-                          PACKAGES)
+    report = h.run_header(
+        "memory", argv, {**asdict(settings), "limits": limits.to_dict()}, PACKAGES
+    )
     report["model"] = model
     report["audio_source"] = source
     progress = h.Progress(len(PIPELINES) * settings.repeats)
@@ -168,8 +189,11 @@ def run(settings: MemorySettings, model: str, argv: Sequence[str] = ()) -> dict[
             results = []
             for i in range(settings.repeats):
                 progress.step(f"{p.name} {i + 1}/{settings.repeats}")
-                results.append(h.run_program(body, limits=limits, env=env,
-                                             timeout_s=settings.timeout_s, name=p.name))
+                results.append(
+                    h.run_program(
+                        body, limits=limits, env=env, timeout_s=settings.timeout_s, name=p.name
+                    )
+                )
             rows.append(measure(p, results))
     base = next((r for r in rows if r["name"] == "edgeser" and r["ok"]), None)
     for r in rows:
@@ -182,23 +206,43 @@ def run(settings: MemorySettings, model: str, argv: Sequence[str] = ()) -> dict[
 
 def render(report: dict[str, Any]) -> str:
     m = report["machine"]
-    head = (f"edgeser memory benchmark — {report['date']}\nmachine: {m['cpu']}, {m['cores']} "
-            f"cores, python {m['python']}, load average at start {m['load_average_1m']}\n"
-            f"clip {report['clip']['duration_s']:g} s @ 16 kHz "
-            f"({report['audio_source']}); model {report['model']}; limits "
-            f"{report['settings']['limits']}; median of {report['settings']['repeats']} fresh "
-            "process(es)")
+    head = (
+        f"edgeser memory benchmark — {report['date']}\nmachine: {m['cpu']}, {m['cores']} "
+        f"cores, python {m['python']}, load average at start {m['load_average_1m']}\n"
+        f"clip {report['clip']['duration_s']:g} s @ 16 kHz "
+        f"({report['audio_source']}); model {report['model']}; limits "
+        f"{report['settings']['limits']}; median of {report['settings']['repeats']} fresh "
+        "process(es)"
+    )
     failed = "does not fit" if report["settings"]["constrained"] else "FAILED"
     rows = []
     for r in report["pipelines"]:
         x = r.get("rss_vs_edgeser_x")
-        rows.append([r["name"], r.get("import_ms"), r.get("first_result_ms"),
-                     r.get("process_wall_ms"), r.get("peak_rss_mb"),
-                     None if x is None else f"{x:.1f}x",
-                     None if x is None else f"{r['wall_vs_edgeser_x']:.1f}x",
-                     "ok" if r["ok"] else f"{failed}: {r['error']}"])
-    table = h.format_table(["pipeline", "import ms", "first result ms", "process wall ms",
-                            "peak RSS MB", "RSS/edgeser", "wall/edgeser", "status"], rows)
+        rows.append(
+            [
+                r["name"],
+                r.get("import_ms"),
+                r.get("first_result_ms"),
+                r.get("process_wall_ms"),
+                r.get("peak_rss_mb"),
+                None if x is None else f"{x:.1f}x",
+                None if x is None else f"{r['wall_vs_edgeser_x']:.1f}x",
+                "ok" if r["ok"] else f"{failed}: {r['error']}",
+            ]
+        )
+    table = h.format_table(
+        [
+            "pipeline",
+            "import ms",
+            "first result ms",
+            "process wall ms",
+            "peak RSS MB",
+            "RSS/edgeser",
+            "wall/edgeser",
+            "status",
+        ],
+        rows,
+    )
     notes = "\n".join(f"  {r['name']}: {r['what']}" for r in report["pipelines"])
     return f"{head}\n{table}\n{notes}"
 
@@ -206,34 +250,66 @@ def render(report: dict[str, Any]) -> str:
 def chart(report: dict[str, Any], path: str | Path) -> Path:
     rows = [r for r in report["pipelines"] if r.get("peak_rss_mb")]
     labels = tuple(r["name"] for r in rows)
-    return h.bar_chart(path, [
-        h.BarPanel("peak RSS of a fresh process", labels,
-                   {"peak RSS": [r["peak_rss_mb"] for r in rows]}, "MiB"),
-        h.BarPanel("process wall: start to answer to exit", labels,
-                   {"wall": [r["process_wall_ms"] for r in rows]}, "milliseconds"),
-    ], f"one 3 s clip, fresh process each ({report['machine']['cpu']})")
+    return h.bar_chart(
+        path,
+        [
+            h.BarPanel(
+                "peak RSS of a fresh process",
+                labels,
+                {"peak RSS": [r["peak_rss_mb"] for r in rows]},
+                "MiB",
+            ),
+            h.BarPanel(
+                "process wall: start to answer to exit",
+                labels,
+                {"wall": [r["process_wall_ms"] for r in rows]},
+                "milliseconds",
+            ),
+        ],
+        f"one 3 s clip, fresh process each ({report['machine']['cpu']})",
+    )
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.memory", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", metavar="PATH",
-                   help="the .edgeser bundle to use (default: edgeser's bundled default "
-                        "model, else the first bundled one)")
-    p.add_argument("--repeats", type=int, help="fresh processes per pipeline (default 5, "
-                   "quick 1)")
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.memory",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--model",
+        metavar="PATH",
+        help="the .edgeser bundle to use (default: edgeser's bundled default "
+        "model, else the first bundled one)",
+    )
+    p.add_argument("--repeats", type=int, help="fresh processes per pipeline (default 5, quick 1)")
     p.add_argument("--threads", type=int, default=1, help="numeric thread pools (default 1)")
-    p.add_argument("--audio", choices=("auto", "emodb", "synthetic"), default="auto",
-                   help="clip source: EmoDB if ../shared/datasets has it (auto), or synthetic")
+    p.add_argument(
+        "--audio",
+        choices=("auto", "emodb", "synthetic"),
+        default="auto",
+        help="clip source: EmoDB if ../shared/datasets has it (auto), or synthetic",
+    )
     p.add_argument("--quick", action="store_true", help="smoke test: one process each")
-    p.add_argument("--constrained", action="store_true",
-                   help="each process pinned to one core with its address space capped")
+    p.add_argument(
+        "--constrained",
+        action="store_true",
+        help="each process pinned to one core with its address space capped",
+    )
     p.add_argument("--cpu", type=int, help="the core --constrained pins to (default: the last)")
-    p.add_argument("--memory-cap-mb", type=int, default=512,
-                   help="address-space cap of --constrained, MiB (default 512)")
-    p.add_argument("--json", default=str(h.RESULTS_DIR / "memory.json"), metavar="FILE",
-                   help="where to write the results (default benchmarks/results/memory.json); "
-                        "the chart goes next to it with a .png suffix")
+    p.add_argument(
+        "--memory-cap-mb",
+        type=int,
+        default=512,
+        help="address-space cap of --constrained, MiB (default 512)",
+    )
+    p.add_argument(
+        "--json",
+        default=str(h.RESULTS_DIR / "memory.json"),
+        metavar="FILE",
+        help="where to write the results (default benchmarks/results/memory.json); "
+        "the chart goes next to it with a .png suffix",
+    )
     p.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
     return p.parse_args(argv)
 
@@ -241,15 +317,21 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
-    common = dict(threads=args.threads, audio=args.audio, constrained=args.constrained,
-                  cpu=args.cpu, address_space_mb=args.memory_cap_mb,
-                  **({"repeats": args.repeats} if args.repeats is not None else {}))
+    common = dict(
+        threads=args.threads,
+        audio=args.audio,
+        constrained=args.constrained,
+        cpu=args.cpu,
+        address_space_mb=args.memory_cap_mb,
+        **({"repeats": args.repeats} if args.repeats is not None else {}),
+    )
     try:
         settings = MemorySettings.quick(**common) if args.quick else MemorySettings(**common)
         model = str(Path(args.model).resolve()) if args.model else h.bundled_model()
         if model is None:
-            raise ValueError("edgeser has no bundled model yet: pass --model PATH of a "
-                             ".edgeser bundle")
+            raise ValueError(
+                "edgeser has no bundled model yet: pass --model PATH of a .edgeser bundle"
+            )
         from edgeser.bundle import ModelBundle
 
         ModelBundle.load(model)  # fail here, naming the file, not in every child

@@ -26,9 +26,10 @@ import argparse
 import sys
 import time
 import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -64,9 +65,10 @@ def conditions(bank, corpora: dict[str, Any], quick: bool = False) -> list[Condi
     from train import augment as aug
 
     out = [Condition("clean", "clean", 0.0, lambda x, c, r: x)]
-    for g in ((-30.0,) if quick else GAINS_DB):
-        out.append(Condition(f"gain {g:+g} dB", "gain", g,
-                             lambda x, c, r, g=g: aug.apply_gain(x, g)))
+    for g in (-30.0,) if quick else GAINS_DB:
+        out.append(
+            Condition(f"gain {g:+g} dB", "gain", g, lambda x, c, r, g=g: aug.apply_gain(x, g))
+        )
 
     def noise_of(kind: str) -> Callable:
         def make(x: np.ndarray, clip: Clip, rng: np.random.Generator) -> np.ndarray:
@@ -77,29 +79,49 @@ def conditions(bank, corpora: dict[str, Any], quick: bool = False) -> list[Condi
             rec = bank.noises[int(rng.integers(len(bank.noises)))]
             n = bank.audio(rec)
             start = int(rng.integers(0, max(1, len(n) - len(x))))
-            return n[start:start + len(x)]
+            return n[start : start + len(x)]
+
         return make
 
     for kind in NOISES:
         if kind == "real" and not bank.noises:
             continue
         make = noise_of(kind)
-        for snr in ((10.0,) if quick else SNRS_DB):
-            out.append(Condition(f"{kind} noise {snr:g} dB SNR", f"noise:{kind}", snr,
-                                 lambda x, c, r, s=snr, m=make: aug.mix_at_snr(x, m(x, c, r), s)))
+        for snr in (10.0,) if quick else SNRS_DB:
+            out.append(
+                Condition(
+                    f"{kind} noise {snr:g} dB SNR",
+                    f"noise:{kind}",
+                    snr,
+                    lambda x, c, r, s=snr, m=make: aug.mix_at_snr(x, m(x, c, r), s),
+                )
+            )
     for name, lo, hi in ROOMS:
         rirs = [q for q in bank.rirs if q.t30_s is not None and lo <= q.t30_s < hi]
         if rirs:
-            out.append(Condition(f"{name} (T30 {lo:g}-{hi:g} s, {len(rirs)} RIRs)", "reverb", hi,
-                                 lambda x, c, r, rs=rirs: aug.reverberate(
-                                     x, bank.audio(rs[int(r.integers(len(rs)))]))))
-    out.append(Condition("telephone (8 kHz round trip)", "channel", None,
-                         lambda x, c, r: aug.telephone(x)))
+            out.append(
+                Condition(
+                    f"{name} (T30 {lo:g}-{hi:g} s, {len(rirs)} RIRs)",
+                    "reverb",
+                    hi,
+                    lambda x, c, r, rs=rirs: aug.reverberate(
+                        x, bank.audio(rs[int(r.integers(len(rs)))])
+                    ),
+                )
+            )
+    out.append(
+        Condition("telephone (8 kHz round trip)", "channel", None, lambda x, c, r: aug.telephone(x))
+    )
     return out
 
 
-def load_clips(corpus_names: Sequence[str], datasets: Path, max_per_corpus: int,
-               seed: int = 0, keys: set[str] | None = None) -> tuple[list[Clip], dict[str, Any]]:
+def load_clips(
+    corpus_names: Sequence[str],
+    datasets: Path,
+    max_per_corpus: int,
+    seed: int = 0,
+    keys: set[str] | None = None,
+) -> tuple[list[Clip], dict[str, Any]]:
     """Core-labelled clips of the named corpora (only those named `corpus/key` in `keys` when
     given; at most `max_per_corpus` each, the same share of every label, drawn with `seed`),
     and the loaded corpora (for babble)."""
@@ -116,9 +138,13 @@ def load_clips(corpus_names: Sequence[str], datasets: Path, max_per_corpus: int,
             for u in utts:
                 by_label.setdefault(u.label, []).append(u)
             share = max_per_corpus / len(utts)
-            utts = [u for lab in sorted(by_label) for u in
-                    rng.permutation(np.array(by_label[lab], dtype=object))[
-                        :max(1, int(round(share * len(by_label[lab]))))]]
+            utts = [
+                u
+                for lab in sorted(by_label)
+                for u in rng.permutation(np.array(by_label[lab], dtype=object))[
+                    : max(1, int(round(share * len(by_label[lab]))))
+                ]
+            ]
         clips += [Clip(name, u.key, u.path, u.label, u.speaker) for u in utts]
     if not clips:
         raise ValueError(f"no core-labelled clips of {', '.join(corpus_names)} to test on")
@@ -133,13 +159,17 @@ def core_prediction(labels: Sequence[str], scores: dict[str, float] | None) -> s
 
 
 def unweighted_recall(y: Sequence[str], p: Sequence[str | None]) -> float:
-    recalls = [np.mean([pi == c for yi, pi in zip(y, p) if yi == c]) for c in CORE
-               if any(yi == c for yi in y)]
+    recalls = [
+        np.mean([pi == c for yi, pi in zip(y, p) if yi == c])
+        for c in CORE
+        if any(yi == c for yi in y)
+    ]
     return float(np.mean(recalls)) if recalls else float("nan")
 
 
-def score_model(model: str, clips: list[Clip], conds: list[Condition],
-                progress: bool = True) -> dict[str, Any]:
+def score_model(
+    model: str, clips: list[Clip], conds: list[Condition], progress: bool = True
+) -> dict[str, Any]:
     """Predicted core label of every clip under every condition, and the scores."""
     import edgeser
     from train.corpora import read_audio
@@ -152,34 +182,53 @@ def score_model(model: str, clips: list[Clip], conds: list[Condition],
     for i, clip in enumerate(clips):
         x = read_audio(clip.path, rec.sample_rate)
         for c in conds:
-            rng = np.random.default_rng([zlib.crc32(f"{clip.corpus}/{clip.key}|{c.name}"
-                                                    .encode()), 7])
+            rng = np.random.default_rng(
+                [zlib.crc32(f"{clip.corpus}/{clip.key}|{c.name}".encode()), 7]
+            )
             y = np.ascontiguousarray(c.apply(x, clip, rng), dtype=np.float32)
             p = rec.predict(y, sample_rate=rec.sample_rate)
             preds[c.name].append(core_prediction(rec.labels, p.scores if p.is_speech else None))
         if progress and (i + 1) % 100 == 0:
-            print(f"  {rec.name}: {i + 1}/{len(clips)} clips, {time.time() - t0:.0f} s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  {rec.name}: {i + 1}/{len(clips)} clips, {time.time() - t0:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     truth = [c.label for c in clips]
     clean = preds["clean"]
     rows = []
     for c in conds:
         p = preds[c.name]
-        rows.append({"condition": c.name, "group": c.group, "value": c.value,
-                     "UA": round(unweighted_recall(truth, p), 4),
-                     "WA": round(float(np.mean([a == b for a, b in zip(truth, p)])), 4),
-                     "same_as_clean": round(float(np.mean([a == b for a, b in zip(clean, p)])), 4),
-                     "no_speech": round(float(np.mean([q is None for q in p])), 4)})
+        rows.append(
+            {
+                "condition": c.name,
+                "group": c.group,
+                "value": c.value,
+                "UA": round(unweighted_recall(truth, p), 4),
+                "WA": round(float(np.mean([a == b for a, b in zip(truth, p)])), 4),
+                "same_as_clean": round(float(np.mean([a == b for a, b in zip(clean, p)])), 4),
+                "no_speech": round(float(np.mean([q is None for q in p])), 4),
+            }
+        )
     per_corpus = {}
     for name in sorted({c.corpus for c in clips}):
         idx = [i for i, c in enumerate(clips) if c.corpus == name]
-        per_corpus[name] = {c.name: round(unweighted_recall([truth[i] for i in idx],
-                                                            [preds[c.name][i] for i in idx]), 4)
-                            for c in conds}
-    return {"model": rec.name, "path": str(rec.bundle.source), "labels": list(rec.labels),
-            "n_clips": len(clips), "corpora": sorted({c.corpus for c in clips}),
-            "conditions": rows, "per_corpus_UA": per_corpus,
-            "seconds": round(time.time() - t0, 1)}
+        per_corpus[name] = {
+            c.name: round(
+                unweighted_recall([truth[i] for i in idx], [preds[c.name][i] for i in idx]), 4
+            )
+            for c in conds
+        }
+    return {
+        "model": rec.name,
+        "path": str(rec.bundle.source),
+        "labels": list(rec.labels),
+        "n_clips": len(clips),
+        "corpora": sorted({c.corpus for c in clips}),
+        "conditions": rows,
+        "per_corpus_UA": per_corpus,
+        "seconds": round(time.time() - t0, 1),
+    }
 
 
 def pooled(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -239,12 +288,22 @@ def plot(path: Path, series: dict[str, list[dict[str, Any]]]) -> Path:
             pts = sorted([(r["value"], r["UA"]) for r in rows if r["group"] == f"noise:{kind}"])
             if pts:
                 pts.append((30.0, clean))  # "clean" drawn at 30 dB
-                axes[1].plot([a for a, _ in pts], [100 * b for _, b in pts], style, marker="o",
-                             label=f"{name}: {kind}")
+                axes[1].plot(
+                    [a for a, _ in pts],
+                    [100 * b for _, b in pts],
+                    style,
+                    marker="o",
+                    label=f"{name}: {kind}",
+                )
         other = [r for r in rows if r["group"] in ("clean", "reverb", "channel")]
         axes[2].plot(range(len(other)), [100 * r["UA"] for r in other], marker="o", label=name)
-        axes[2].set_xticks(range(len(other)), [r["condition"].split(" (")[0] for r in other],
-                           rotation=20, ha="right", fontsize=8)
+        axes[2].set_xticks(
+            range(len(other)),
+            [r["condition"].split(" (")[0] for r in other],
+            rotation=20,
+            ha="right",
+            fontsize=8,
+        )
     axes[0].set(xlabel="input gain (dB)", ylabel="UA (%), 4-class core", title="level")
     axes[1].set(xlabel="SNR (dB; 30 = clean)", ylabel="UA (%)", title="additive noise")
     axes[2].set(ylabel="UA (%)", title="room and channel")
@@ -260,10 +319,20 @@ def plot(path: Path, series: dict[str, list[dict[str, Any]]]) -> Path:
 
 
 def _table(rows: list[dict[str, Any]], title: str) -> str:
-    return h.format_table(["condition", "UA", "WA", "label = clean", "no speech"],
-                          [[r["condition"], f"{100 * r['UA']:.1f}", f"{100 * r['WA']:.1f}",
-                            f"{100 * r['same_as_clean']:.1f}", f"{100 * r['no_speech']:.1f}"]
-                           for r in rows], title=title)
+    return h.format_table(
+        ["condition", "UA", "WA", "label = clean", "no speech"],
+        [
+            [
+                r["condition"],
+                f"{100 * r['UA']:.1f}",
+                f"{100 * r['WA']:.1f}",
+                f"{100 * r['same_as_clean']:.1f}",
+                f"{100 * r['no_speech']:.1f}",
+            ]
+            for r in rows
+        ],
+        title=title,
+    )
 
 
 def fold_models(folder: Path) -> list[tuple[Path, list[str]]]:
@@ -280,20 +349,40 @@ def fold_models(folder: Path) -> list[tuple[Path, list[str]]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.robustness", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", nargs="*", default=None,
-                    help="bundled model names or bundle paths (default: every bundled model "
-                         "trained on a subset of the shared corpora)")
-    ap.add_argument("--folds", nargs="*", default=[],
-                    help="folds folders of `python -m train evaluate --save-fold-models` runs")
-    ap.add_argument("--max-per-corpus", type=int, default=DEFAULT_MAX_PER_CORPUS,
-                    help="clips per test corpus, same share of each label (0 = all; "
-                         "%(default)s)")
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke test: 12 clips per corpus, one level of each condition")
-    ap.add_argument("--noise-dir", default="", help="noise folder (default $EDGESER_NOISE or "
-                                                   "../shared/noise); its test split is used")
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.robustness",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "--model",
+        nargs="*",
+        default=None,
+        help="bundled model names or bundle paths (default: every bundled model "
+        "trained on a subset of the shared corpora)",
+    )
+    ap.add_argument(
+        "--folds",
+        nargs="*",
+        default=[],
+        help="folds folders of `python -m train evaluate --save-fold-models` runs",
+    )
+    ap.add_argument(
+        "--max-per-corpus",
+        type=int,
+        default=DEFAULT_MAX_PER_CORPUS,
+        help="clips per test corpus, same share of each label (0 = all; %(default)s)",
+    )
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: 12 clips per corpus, one level of each condition",
+    )
+    ap.add_argument(
+        "--noise-dir",
+        default="",
+        help="noise folder (default $EDGESER_NOISE or ../shared/noise); its test split is used",
+    )
     ap.add_argument("--json", default="benchmarks/results/robustness.json")
     ap.add_argument("--png", default="benchmarks/results/robustness.png")
     a = ap.parse_args(argv)
@@ -305,9 +394,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(f"robustness: the corpora are not at {datasets} (set EDGESER_DATASETS)")
     bank = NoiseBank(Path(a.noise_dir) if a.noise_dir else default_noise_dir(), "test")
     max_clips = 12 if a.quick else a.max_per_corpus
-    report: dict[str, Any] = h.run_header("robustness", list(argv or sys.argv[1:]),
-                                          {"max_per_corpus": max_clips, "quick": a.quick,
-                                           "noise_test_split": bank.fingerprint()})
+    report: dict[str, Any] = h.run_header(
+        "robustness",
+        list(argv or sys.argv[1:]),
+        {"max_per_corpus": max_clips, "quick": a.quick, "noise_test_split": bank.fingerprint()},
+    )
     report["models"], series, text = [], {}, []
 
     jobs: list[tuple[str, str, list[str]]] = []  # (series name, model, test corpora)
@@ -331,8 +422,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         res["protocol"] = "unseen corpora"
         report["models"].append(res)
         series[name] = res["conditions"]
-        text.append(_table(res["conditions"], f"{name} on unseen corpora "
-                                              f"({', '.join(unseen)}; {len(clips)} clips)"))
+        text.append(
+            _table(
+                res["conditions"],
+                f"{name} on unseen corpora ({', '.join(unseen)}; {len(clips)} clips)",
+            )
+        )
     for folder in a.folds:
         folder = Path(folder)
         results = []
@@ -343,20 +438,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             res["protocol"] = f"fold test part ({', '.join(held)})"
             results.append(res)
         rows = pooled(results)
-        name = f"{folder.parent.parent.name if folder.parent.name == 'evaluation' else folder.parent.name} (fold models)"
-        report["models"].append({"model": name, "folds": results, "conditions": rows,
-                                 "protocol": "leave-one-corpus-out fold models, mean over folds"})
+        run = folder.parent.parent if folder.parent.name == "evaluation" else folder.parent
+        name = f"{run.name} (fold models)"
+        report["models"].append(
+            {
+                "model": name,
+                "folds": results,
+                "conditions": rows,
+                "protocol": "leave-one-corpus-out fold models, mean over folds",
+            }
+        )
         series[name] = rows
-        text.append(_table(rows, f"{name}: mean over {len(results)} folds, each on its held-out "
-                                 f"corpus"))
+        text.append(
+            _table(rows, f"{name}: mean over {len(results)} folds, each on its held-out corpus")
+        )
     if not report["models"]:
-        raise SystemExit("robustness: nothing to measure (no bundled model has unseen corpora; "
-                         "pass --folds)")
+        raise SystemExit(
+            "robustness: nothing to measure (no bundled model has unseen corpora; pass --folds)"
+        )
     for m in report["models"]:
         m["targets"] = targets(m["conditions"])
-        text.append(h.format_table(["target", "measured", "met"],
-                                   [[t["target"], t["measured"], "yes" if t["met"] else "no"]
-                                    for t in m["targets"]], title=f"targets: {m['model']}"))
+        text.append(
+            h.format_table(
+                ["target", "measured", "met"],
+                [[t["target"], t["measured"], "yes" if t["met"] else "no"] for t in m["targets"]],
+                title=f"targets: {m['model']}",
+            )
+        )
     print("\n\n".join(text))
     from train.report import write_json
 

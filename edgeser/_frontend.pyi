@@ -3,7 +3,7 @@
 Use it through `edgeser.frontend`; this module is the "cpp" backend.
 """
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -69,8 +69,9 @@ class FeatureComputer:
     def dim(self) -> int: ...
     def num_frames(self, num_samples: int) -> int: ...
     def compute(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
-    def compute_batch(self, signals: Sequence[npt.NDArray[np.float32]],
-                      num_threads: int = 1) -> list[npt.NDArray[np.float32]]: ...
+    def compute_batch(
+        self, signals: Sequence[npt.NDArray[np.float32]], num_threads: int = 1
+    ) -> list[npt.NDArray[np.float32]]: ...
     def _input_address(self, x: npt.NDArray[np.float32]) -> int: ...
 
 class FrameStream:

@@ -36,16 +36,24 @@ class AudioLimits:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.max_duration_s, (int, float)) and self.max_duration_s > 0):
-            raise ValueError(f"AudioLimits.max_duration_s must be positive, got "
-                             f"{self.max_duration_s!r}")
-        if isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int) \
-                or self.max_bytes < 1:
-            raise ValueError(f"AudioLimits.max_bytes must be a positive integer, got "
-                             f"{self.max_bytes!r}")
+            raise ValueError(
+                f"AudioLimits.max_duration_s must be positive, got {self.max_duration_s!r}"
+            )
+        if (
+            isinstance(self.max_bytes, bool)
+            or not isinstance(self.max_bytes, int)
+            or self.max_bytes < 1
+        ):
+            raise ValueError(
+                f"AudioLimits.max_bytes must be a positive integer, got {self.max_bytes!r}"
+            )
         if not 0 <= self.clip_fraction <= 1:
             raise ValueError("AudioLimits.clip_fraction must be in [0, 1]")
-        if isinstance(self.clip_min_samples, bool) or not isinstance(self.clip_min_samples, int) \
-                or self.clip_min_samples < 1:
+        if (
+            isinstance(self.clip_min_samples, bool)
+            or not isinstance(self.clip_min_samples, int)
+            or self.clip_min_samples < 1
+        ):
             raise ValueError("AudioLimits.clip_min_samples must be a positive integer")
 
 
@@ -69,15 +77,18 @@ def check_sample_rate(sample_rate: Any, what: str = "sample_rate") -> int:
     """A positive integer rate in a plausible range, or AudioError."""
     if sample_rate is None:
         raise AudioError(f"{what} is required for numpy input (e.g. sample_rate=16000)")
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, float, np.integer,
-                                                                      np.floating)):
+    if isinstance(sample_rate, bool) or not isinstance(
+        sample_rate, (int, float, np.integer, np.floating)
+    ):
         raise AudioError(f"{what} must be a number, got {type(sample_rate).__name__}")
     if not np.isfinite(sample_rate) or sample_rate != int(sample_rate):
         raise AudioError(f"{what} must be a whole number of Hz, got {sample_rate!r}")
     rate = int(sample_rate)
     if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
-        raise AudioError(f"{what}={rate} Hz is outside the supported range "
-                         f"{MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz")
+        raise AudioError(
+            f"{what}={rate} Hz is outside the supported range "
+            f"{MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz"
+        )
     return rate
 
 
@@ -97,8 +108,9 @@ def source_name(source: Any) -> str:
 
 def is_encoded(source: Any) -> bool:
     """True for inputs that must be decoded (paths, bytes, file-likes), False for sample arrays."""
-    return isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) or \
-        hasattr(source, "read")
+    return isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(
+        source, "read"
+    )
 
 
 # ---- arrays -----------------------------------------------------------------------------------
@@ -110,16 +122,19 @@ def to_mono_float(samples: Any, name: str = "<array>") -> np.ndarray:
     if isinstance(samples, (list, tuple)):
         samples = np.asarray(samples, dtype=np.float64)
     if not isinstance(samples, np.ndarray):
-        raise AudioError(f"{name}: expected a numpy array of samples, a path, bytes or a "
-                         f"file-like, got {type(samples).__name__}")
+        raise AudioError(
+            f"{name}: expected a numpy array of samples, a path, bytes or a "
+            f"file-like, got {type(samples).__name__}"
+        )
     arr = samples
     if arr.dtype in _INT_SCALES:
         scale = _INT_SCALES[arr.dtype]
     elif arr.dtype.kind == "f":
         scale = None
     else:
-        raise AudioError(f"{name}: unsupported sample dtype {arr.dtype}; use int16, int32, "
-                         "float32 or float64")
+        raise AudioError(
+            f"{name}: unsupported sample dtype {arr.dtype}; use int16, int32, float32 or float64"
+        )
     if arr.ndim == 2:
         rows, cols = arr.shape
         if cols <= MAX_CHANNELS and (rows > MAX_CHANNELS or cols <= rows):
@@ -127,19 +142,23 @@ def to_mono_float(samples: Any, name: str = "<array>") -> np.ndarray:
         elif rows <= MAX_CHANNELS:
             arr = arr.mean(axis=0, dtype=np.float64)  # [channels, samples]
         else:
-            raise AudioError(f"{name}: a 2-D array needs a channel axis of at most "
-                             f"{MAX_CHANNELS}, got shape {arr.shape}")
+            raise AudioError(
+                f"{name}: a 2-D array needs a channel axis of at most "
+                f"{MAX_CHANNELS}, got shape {arr.shape}"
+            )
     elif arr.ndim != 1:
-        raise AudioError(f"{name}: expected 1-D (mono) or 2-D (multi-channel) samples, got "
-                         f"shape {arr.shape}")
+        raise AudioError(
+            f"{name}: expected 1-D (mono) or 2-D (multi-channel) samples, got shape {arr.shape}"
+        )
     out = arr.astype(np.float64) * scale if scale is not None else arr
     out = np.ascontiguousarray(out, dtype=np.float32)
     if out.size == 0:
         raise AudioError(f"{name}: empty audio (no samples)")
     finite = np.isfinite(out)
     if not finite.all():
-        raise AudioError(f"{name}: audio contains {int(out.size - finite.sum())} NaN or "
-                         "infinite sample(s)")
+        raise AudioError(
+            f"{name}: audio contains {int(out.size - finite.sum())} NaN or infinite sample(s)"
+        )
     return out
 
 
@@ -147,20 +166,21 @@ def level_warnings(samples: np.ndarray, limits: AudioLimits) -> tuple[str, ...]:
     """Warnings for clipped or out-of-range audio (the prediction is still made)."""
     mag = np.abs(samples)
     peak = float(np.max(mag)) if samples.size else 0.0
-    return level_warnings_for(peak, int(np.count_nonzero(mag >= FULL_SCALE)), samples.size,
-                              limits)
+    return level_warnings_for(peak, int(np.count_nonzero(mag >= FULL_SCALE)), samples.size, limits)
 
 
-def level_warnings_for(peak: float, clipped: int, n: int,
-                       limits: AudioLimits) -> tuple[str, ...]:
+def level_warnings_for(peak: float, clipped: int, n: int, limits: AudioLimits) -> tuple[str, ...]:
     """`level_warnings` from a span's peak |sample| and its count of samples at full scale."""
     out = []
     if peak > 1.0 + 1e-6:
-        out.append(f"samples exceed full scale (peak {peak:.3g}); float audio is expected in "
-                   "[-1, 1]")
+        out.append(
+            f"samples exceed full scale (peak {peak:.3g}); float audio is expected in [-1, 1]"
+        )
     if n and clipped >= limits.clip_min_samples and clipped > limits.clip_fraction * n:
-        out.append(f"audio is clipped: {clipped} samples ({100.0 * clipped / n:.2g}%) "
-                   "at full scale; the prediction may be unreliable")
+        out.append(
+            f"audio is clipped: {clipped} samples ({100.0 * clipped / n:.2g}%) "
+            "at full scale; the prediction may be unreliable"
+        )
     return tuple(out)
 
 
@@ -175,7 +195,7 @@ def riff_truncation(head: bytes, total_size: int) -> str | None:
         return None
     pos = 12
     while pos + 8 <= len(head):
-        chunk_id = head[pos:pos + 4]
+        chunk_id = head[pos : pos + 4]
         (size,) = struct.unpack_from("<I", head, pos + 4)
         if chunk_id == b"data":
             if size in (0, 0xFFFFFFFF):  # streaming writers leave the size open
@@ -200,8 +220,10 @@ def _decode(fileobj: Any, name: str, limits: AudioLimits) -> tuple[np.ndarray, i
         if info.samplerate <= 0:
             raise AudioDecodeError(f"{name}: invalid sample rate {info.samplerate} in the header")
         if info.frames > 0 and info.frames / info.samplerate > limits.max_duration_s:
-            raise AudioError(f"{name}: audio is {info.frames / info.samplerate:.0f} s long, "
-                             f"over the limit of {limits.max_duration_s:g} s (max_duration_s)")
+            raise AudioError(
+                f"{name}: audio is {info.frames / info.samplerate:.0f} s long, "
+                f"over the limit of {limits.max_duration_s:g} s (max_duration_s)"
+            )
         data, rate = sf.read(fileobj, dtype="float32", always_2d=True)
     except (AudioError, AudioDecodeError):
         raise
@@ -210,8 +232,9 @@ def _decode(fileobj: Any, name: str, limits: AudioLimits) -> tuple[np.ndarray, i
     except Exception as exc:  # libsndfile reports every format problem as a RuntimeError
         msg = str(exc).replace(f"<{type(fileobj).__name__}", "<input").strip()
         msg = msg.split(": ", 1)[-1] if msg.startswith("Error opening") else msg
-        raise AudioDecodeError(f"{name}: not readable audio ({msg or type(exc).__name__})") \
-            from None
+        raise AudioDecodeError(
+            f"{name}: not readable audio ({msg or type(exc).__name__})"
+        ) from None
     if data.shape[1] > MAX_CHANNELS:
         raise AudioError(f"{name}: {data.shape[1]} channels; at most {MAX_CHANNELS} supported")
     return data, int(rate)
@@ -231,8 +254,10 @@ def decode(source: Any, limits: AudioLimits = AudioLimits()) -> tuple[np.ndarray
         if path.is_dir():
             raise AudioDecodeError(f"{name}: is a directory, not an audio file")
         if size > limits.max_bytes:
-            raise AudioError(f"{name}: file is {size} bytes, over the limit of "
-                             f"{limits.max_bytes} bytes (max_bytes)")
+            raise AudioError(
+                f"{name}: file is {size} bytes, over the limit of "
+                f"{limits.max_bytes} bytes (max_bytes)"
+            )
         try:
             with open(path, "rb") as fh:
                 head = fh.read(65536)
@@ -248,8 +273,9 @@ def decode(source: Any, limits: AudioLimits = AudioLimits()) -> tuple[np.ndarray
         if not raw:
             raise AudioDecodeError(f"{name}: empty byte string, not audio")
         if len(raw) > limits.max_bytes:
-            raise AudioError(f"{name}: {len(raw)} bytes, over the limit of {limits.max_bytes} "
-                             "bytes (max_bytes)")
+            raise AudioError(
+                f"{name}: {len(raw)} bytes, over the limit of {limits.max_bytes} bytes (max_bytes)"
+            )
         why = riff_truncation(raw[:65536], len(raw))
         if why:
             raise AudioDecodeError(f"{name}: {why}")
@@ -265,13 +291,16 @@ def decode(source: Any, limits: AudioLimits = AudioLimits()) -> tuple[np.ndarray
                 size = None
             if size is not None:
                 if size > limits.max_bytes:
-                    raise AudioError(f"{name}: {size} bytes, over the limit of "
-                                     f"{limits.max_bytes} bytes (max_bytes)")
+                    raise AudioError(
+                        f"{name}: {size} bytes, over the limit of "
+                        f"{limits.max_bytes} bytes (max_bytes)"
+                    )
                 head = source.read(65536)
                 source.seek(start)
                 if isinstance(head, str):
-                    raise AudioDecodeError(f"{name}: a text file object; open audio in binary "
-                                           "mode ('rb')")
+                    raise AudioDecodeError(
+                        f"{name}: a text file object; open audio in binary mode ('rb')"
+                    )
                 why = riff_truncation(head, size)
                 if why:
                     raise AudioDecodeError(f"{name}: {why}")
@@ -302,8 +331,13 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-def load(source: Any, sample_rate: int | None = None, *, target_rate: int | None = None,
-         limits: AudioLimits = AudioLimits()) -> Audio:
+def load(
+    source: Any,
+    sample_rate: int | None = None,
+    *,
+    target_rate: int | None = None,
+    limits: AudioLimits = AudioLimits(),
+) -> Audio:
     """Any supported input -> `Audio` at `target_rate` (or its own rate when None).
 
     `sample_rate` is required for arrays; encoded inputs carry their rate in the header and
@@ -323,21 +357,33 @@ def load(source: Any, sample_rate: int | None = None, *, target_rate: int | None
         if isinstance(source, np.ndarray) and source.ndim >= 1:
             n = max(source.shape) if source.ndim == 2 else source.shape[0]
             if n / rate > limits.max_duration_s:
-                raise AudioError(f"{name}: audio is {n / rate:.0f} s long, over the limit of "
-                                 f"{limits.max_duration_s:g} s (max_duration_s)")
+                raise AudioError(
+                    f"{name}: audio is {n / rate:.0f} s long, over the limit of "
+                    f"{limits.max_duration_s:g} s (max_duration_s)"
+                )
         samples = to_mono_float(source, name)
     if len(samples) / rate > limits.max_duration_s:
-        raise AudioError(f"{name}: audio is {len(samples) / rate:.0f} s long, over the limit "
-                         f"of {limits.max_duration_s:g} s (max_duration_s)")
+        raise AudioError(
+            f"{name}: audio is {len(samples) / rate:.0f} s long, over the limit "
+            f"of {limits.max_duration_s:g} s (max_duration_s)"
+        )
     t1 = time.perf_counter()
     warnings = level_warnings(samples, limits)
     out_rate = rate if target_rate is None else int(target_rate)
     if out_rate > rate:
-        warnings += (f"audio at {rate} Hz is upsampled to {out_rate} Hz: it has nothing above "
-                     f"{rate / 2:g} Hz, which the model may not expect",)
+        warnings += (
+            f"audio at {rate} Hz is upsampled to {out_rate} Hz: it has nothing above "
+            f"{rate / 2:g} Hz, which the model may not expect",
+        )
     resampled = resample(samples, rate, out_rate)
     if resampled.size == 0:
         raise AudioError(f"{name}: too short to resample ({len(samples)} samples at {rate} Hz)")
     t2 = time.perf_counter()
-    return Audio(samples=resampled, sample_rate=out_rate, source=name, original_rate=rate,
-                 timings={"decode": t1 - t0, "resample": t2 - t1}, warnings=warnings)
+    return Audio(
+        samples=resampled,
+        sample_rate=out_rate,
+        source=name,
+        original_rate=rate,
+        timings={"decode": t1 - t0, "resample": t2 - t1},
+        warnings=warnings,
+    )

@@ -24,9 +24,10 @@ import hashlib
 import json
 import os
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -66,11 +67,15 @@ class BundleMeta:
         if any(not s > 0 for s in self.norm_std):
             raise BundleError("normalisation std values must be positive")
         if not self.features.min_format_version <= self.format_version <= FORMAT_VERSION:
-            raise BundleError(f"format_version {self.format_version} cannot describe these "
-                              f"features (needs {self.features.min_format_version}.."
-                              f"{FORMAT_VERSION})")
-        if isinstance(self.features, FrontendFeatures) and \
-                self.features.frontend.sample_rate != self.sample_rate:
+            raise BundleError(
+                f"format_version {self.format_version} cannot describe these "
+                f"features (needs {self.features.min_format_version}.."
+                f"{FORMAT_VERSION})"
+            )
+        if (
+            isinstance(self.features, FrontendFeatures)
+            and self.features.frontend.sample_rate != self.sample_rate
+        ):
             raise BundleError("front-end sample rate differs from the bundle sample rate")
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,15 +94,20 @@ class BundleMeta:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "BundleMeta":
+    def from_dict(cls, d: Mapping[str, Any]) -> BundleMeta:
         d = dict(d)
         d.pop("input_shape", None)
         return cls(
-            name=d["name"], labels=tuple(d["labels"]), sample_rate=int(d["sample_rate"]),
+            name=d["name"],
+            labels=tuple(d["labels"]),
+            sample_rate=int(d["sample_rate"]),
             features=features_from_dict(d["features"]),
-            norm_mean=tuple(d["norm_mean"]), norm_std=tuple(d["norm_std"]),
-            quantization=d["quantization"], training=d.get("training", {}),
-            description=d.get("description", ""), format_version=int(d["format_version"]),
+            norm_mean=tuple(d["norm_mean"]),
+            norm_std=tuple(d["norm_std"]),
+            quantization=d["quantization"],
+            training=d.get("training", {}),
+            description=d.get("description", ""),
+            format_version=int(d["format_version"]),
         )
 
 
@@ -145,18 +155,18 @@ class ModelBundle:
         return path
 
     @classmethod
-    def from_bytes(cls, data: bytes, source: str = "<bytes>") -> "ModelBundle":
+    def from_bytes(cls, data: bytes, source: str = "<bytes>") -> ModelBundle:
         def fail(why: str) -> BundleError:
             return BundleError(f"{source}: not a valid edgeser model bundle: {why}")
 
-        if len(data) < len(MAGIC) + 4 or data[:len(MAGIC)] != MAGIC:
+        if len(data) < len(MAGIC) + 4 or data[: len(MAGIC)] != MAGIC:
             raise fail("missing the EDGESER header (wrong file type?)")
         (n,) = struct.unpack_from("<I", data, len(MAGIC))
         start = len(MAGIC) + 4
         if n == 0 or start + n > len(data):
             raise fail("truncated header")
         try:
-            header = json.loads(data[start:start + n].decode("utf-8"))
+            header = json.loads(data[start : start + n].decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise fail(f"corrupt header ({exc})") from None
         if not isinstance(header, dict):
@@ -167,8 +177,9 @@ class ModelBundle:
         if version > FORMAT_VERSION:
             raise BundleVersionError(
                 f"{source}: bundle format version {version} is newer than this edgeser reads "
-                f"({FORMAT_VERSION}); upgrade edgeser")
-        model = bytes(data[start + n:])
+                f"({FORMAT_VERSION}); upgrade edgeser"
+            )
+        model = bytes(data[start + n :])
         if not model:
             raise fail("no model bytes after the header")
         if header.get("checksum") != _checksum(header, model):
@@ -182,7 +193,7 @@ class ModelBundle:
         return cls(meta=meta, model=model, source=source)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "ModelBundle":
+    def load(cls, path: str | os.PathLike) -> ModelBundle:
         path = Path(path)
         try:
             data = path.read_bytes()

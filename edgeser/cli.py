@@ -15,7 +15,8 @@ import contextlib
 import json
 import os
 import sys
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
 
 from . import __version__
 
@@ -24,55 +25,103 @@ EXIT_OK, EXIT_FILE_FAILED, EXIT_USAGE = 0, 1, 2
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="edgeser", description="Speech emotion recognition for small devices.",
-        epilog="Exit status: 0 ok, 1 some file failed (named on stderr), 2 bad model/usage.")
+        prog="edgeser",
+        description="Speech emotion recognition for small devices.",
+        epilog="Exit status: 0 ok, 1 some file failed (named on stderr), 2 bad model/usage.",
+    )
     p.add_argument("--version", action="version", version=f"edgeser {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    pr = sub.add_parser("predict", help="predict the emotion of audio files",
-                        description="Predict the emotion of each FILE (WAV, FLAC, OGG, ...; any "
-                                    "sample rate, mono or multi-channel).")
+    pr = sub.add_parser(
+        "predict",
+        help="predict the emotion of audio files",
+        description="Predict the emotion of each FILE (WAV, FLAC, OGG, ...; any "
+        "sample rate, mono or multi-channel).",
+    )
     pr.add_argument("files", nargs="+", metavar="FILE", help="audio files to analyse")
-    pr.add_argument("--model", "-m", default="default",
-                    help="bundled model name, 'default', or a path to a .edgeser bundle "
-                         "(default: %(default)s)")
-    pr.add_argument("--json", action="store_true",
-                    help="print one JSON object per file (JSON lines) instead of a table")
-    pr.add_argument("--timeline", action="store_true",
-                    help="also give the emotion of every feature window with its start/end time")
-    pr.add_argument("--threads", type=_positive_int, default=1, metavar="N",
-                    help="interpreter threads (default: %(default)s)")
-    pr.add_argument("--runtime", default="auto",
-                    choices=("auto", "litert", "tflite_runtime", "tensorflow"),
-                    help="TFLite runtime to use (default: %(default)s)")
-    pr.add_argument("--no-vad", action="store_true",
-                    help="score every window, even without detected speech")
+    pr.add_argument(
+        "--model",
+        "-m",
+        default="default",
+        help="bundled model name, 'default', or a path to a .edgeser bundle (default: %(default)s)",
+    )
+    pr.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per file (JSON lines) instead of a table",
+    )
+    pr.add_argument(
+        "--timeline",
+        action="store_true",
+        help="also give the emotion of every feature window with its start/end time",
+    )
+    pr.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="interpreter threads (default: %(default)s)",
+    )
+    pr.add_argument(
+        "--runtime",
+        default="auto",
+        choices=("auto", "litert", "tflite_runtime", "tensorflow"),
+        help="TFLite runtime to use (default: %(default)s)",
+    )
+    pr.add_argument(
+        "--no-vad", action="store_true", help="score every window, even without detected speech"
+    )
 
-    info = sub.add_parser("info", help="describe a model: labels, features, size, training",
-                          description="Describe a model: labels, features, size, training data, "
-                                      "protocol and figures.")
-    info.add_argument("model", nargs="?", default="default",
-                      help="bundled model name, 'default', or a bundle path "
-                           "(default: %(default)s)")
+    info = sub.add_parser(
+        "info",
+        help="describe a model: labels, features, size, training",
+        description="Describe a model: labels, features, size, training data, "
+        "protocol and figures.",
+    )
+    info.add_argument(
+        "model",
+        nargs="?",
+        default="default",
+        help="bundled model name, 'default', or a bundle path (default: %(default)s)",
+    )
     info.add_argument("--json", action="store_true", help="print the metadata as JSON")
 
-    models = sub.add_parser("models", help="list the bundled models",
-                            description="List the models bundled with edgeser "
-                                        "(or in $EDGESER_MODELS_DIR).")
+    models = sub.add_parser(
+        "models",
+        help="list the bundled models",
+        description="List the models bundled with edgeser (or in $EDGESER_MODELS_DIR).",
+    )
     models.add_argument("--json", action="store_true", help="print one JSON object per model")
 
-    sv = sub.add_parser("serve", help="run the HTTP inference API and its web page",
-                        description="Serve POST /v1/predict (raw audio body; ?timeline=1 for "
-                                    "per-window results), GET /v1/model, GET /v1/health and a "
-                                    "web page at / on the standard library's threaded server.")
-    sv.add_argument("--model", "-m", default="default",
-                    help="bundled model name, 'default', or a bundle path (default: %(default)s)")
+    sv = sub.add_parser(
+        "serve",
+        help="run the HTTP inference API and its web page",
+        description="Serve POST /v1/predict (raw audio body; ?timeline=1 for "
+        "per-window results), GET /v1/model, GET /v1/health and a "
+        "web page at / on the standard library's threaded server.",
+    )
+    sv.add_argument(
+        "--model",
+        "-m",
+        default="default",
+        help="bundled model name, 'default', or a bundle path (default: %(default)s)",
+    )
     sv.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     sv.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
-    sv.add_argument("--threads", type=_positive_int, default=1, metavar="N",
-                    help="interpreter threads (default: %(default)s)")
-    sv.add_argument("--max-upload-mb", type=float, default=25.0, metavar="MB",
-                    help="largest accepted upload in MiB (default: %(default)s)")
+    sv.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="interpreter threads (default: %(default)s)",
+    )
+    sv.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=25.0,
+        metavar="MB",
+        help="largest accepted upload in MiB (default: %(default)s)",
+    )
     sv.add_argument("--verbose", action="store_true", help="log every request")
     return p
 
@@ -131,16 +180,23 @@ def _predict(args, out: TextIO, err: TextIO) -> int:
 
     try:
         with _native_stderr_silenced():
-            rec = Recognizer(args.model, num_threads=args.threads, runtime=args.runtime,
-                             vad=None if args.no_vad else VadConfig())
+            rec = Recognizer(
+                args.model,
+                num_threads=args.threads,
+                runtime=args.runtime,
+                vad=None if args.no_vad else VadConfig(),
+            )
     except Exception as exc:  # a bad model stops everything: nothing can be predicted
         _error(f"cannot load model {args.model!r}: {exc}", err)
         return EXIT_USAGE
     failed = 0
     width = max(32, *(len(f) for f in args.files))  # file column fits the longest name
     if not args.json:
-        print(f"{'file':<{width}} {'label':<12} {'conf':>5} {'duration':>9}  top scores "
-              f"(model {rec.name})", file=out)
+        print(
+            f"{'file':<{width}} {'label':<12} {'conf':>5} {'duration':>9}  top scores "
+            f"(model {rec.name})",
+            file=out,
+        )
     for path in args.files:
         try:
             clip = rec.load_audio(path)  # decoded once for both
@@ -162,9 +218,12 @@ def _predict(args, out: TextIO, err: TextIO) -> int:
             print(f"{'':<{width}} warning: {w}", file=out)
         for p in timeline or ():
             span = f"  {p.start_s:7.2f}-{p.end_s:7.2f}s"
-            print(f"{span:<{width}} {p.label or '-':<12} "
-                  f"{(f'{p.confidence:.2f}' if p.is_speech else '-'):>5} {'':>9}  "
-                  f"{_scores_text(p)}", file=out)
+            print(
+                f"{span:<{width}} {p.label or '-':<12} "
+                f"{(f'{p.confidence:.2f}' if p.is_speech else '-'):>5} {'':>9}  "
+                f"{_scores_text(p)}",
+                file=out,
+            )
         out.flush()
     return EXIT_FILE_FAILED if failed else EXIT_OK
 
@@ -224,12 +283,16 @@ def _models(args, out: TextIO, err: TextIO) -> int:
         return EXIT_OK
     names = [m.name + (" *" if m.is_default else "") for m in found]
     width = max(24, *map(len, names))
-    print(f"{'name':<{width}} {'labels':>6} {'quant':<8} {'size':>9}  {'corpus':<12} features",
-          file=out)
+    print(
+        f"{'name':<{width}} {'labels':>6} {'quant':<8} {'size':>9}  {'corpus':<12} features",
+        file=out,
+    )
     for m, name in zip(found, names):
-        print(f"{name:<{width}} {len(m.labels):>6} {m.quantization:<8} "
-              f"{m.size_bytes / 1024:>7.1f}Ki  {str(m.corpus or '-'):<12} {m.features}",
-              file=out)
+        print(
+            f"{name:<{width}} {len(m.labels):>6} {m.quantization:<8} "
+            f"{m.size_bytes / 1024:>7.1f}Ki  {str(m.corpus or '-'):<12} {m.features}",
+            file=out,
+        )
     if any(m.is_default for m in found):
         print("* default model", file=out)
     return EXIT_OK
@@ -242,14 +305,20 @@ def _serve(args, out: TextIO, err: TextIO) -> int:
     try:
         with _native_stderr_silenced():
             rec = Recognizer(args.model, num_threads=args.threads)
-        config = ServerConfig(host=args.host, port=args.port,
-                              max_upload_bytes=max(1, int(args.max_upload_mb * 1024 * 1024)))
+        config = ServerConfig(
+            host=args.host,
+            port=args.port,
+            max_upload_bytes=max(1, int(args.max_upload_mb * 1024 * 1024)),
+        )
         server = InferenceServer(rec, config, verbose=args.verbose)
     except (ValueError, OSError, ImportError) as exc:
         _error(str(exc), err)
         return EXIT_USAGE
-    print(f"edgeser: serving model {rec.name!r} at {server.url}/ (Ctrl-C to stop)",
-          file=out, flush=True)
+    print(
+        f"edgeser: serving model {rec.name!r} at {server.url}/ (Ctrl-C to stop)",
+        file=out,
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -259,14 +328,14 @@ def _serve(args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
-         err: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     """Run the command line; returns the exit status."""
     out = out or sys.stdout
     err = err or sys.stderr
     args = _parser().parse_args(argv)
-    handler = {"predict": _predict, "info": _info, "models": _models,
-               "serve": _serve}[args.command]
+    handler = {"predict": _predict, "info": _info, "models": _models, "serve": _serve}[args.command]
     try:
         return handler(args, out, err)
     except BrokenPipeError:  # e.g. piped into `head`

@@ -9,8 +9,9 @@ a cascade of two models) is a new type here plus a pipeline in `edgeser.pipeline
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping, Union
+from typing import Any, ClassVar, Union
 
 from .errors import BundleError
 from .frontend.config import KINDS, FrontendConfig
@@ -64,29 +65,37 @@ class FrontendFeatures:
 
     def describe(self) -> str:
         cfg = self.frontend
-        return (f"{self.kind} ({self.dim} dims, {cfg.frame_length_ms:g} ms / "
-                f"{cfg.frame_shift_ms:g} ms frames at {cfg.sample_rate} Hz), windows of "
-                f"{self.window_frames} frames every {self.hop_frames}"
-                + (", each mean-normalised (level-independent)"
-                   if self.window_norm == "mean" else ""))
+        return (
+            f"{self.kind} ({self.dim} dims, {cfg.frame_length_ms:g} ms / "
+            f"{cfg.frame_shift_ms:g} ms frames at {cfg.sample_rate} Hz), windows of "
+            f"{self.window_frames} frames every {self.hop_frames}"
+            + (", each mean-normalised (level-independent)" if self.window_norm == "mean" else "")
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"type": self.type, "dim": self.dim, "kind": self.kind,
-                             "frontend": self.frontend.to_dict(),
-                             "window_frames": self.window_frames, "hop_frames": self.hop_frames}
+        d: dict[str, Any] = {
+            "type": self.type,
+            "dim": self.dim,
+            "kind": self.kind,
+            "frontend": self.frontend.to_dict(),
+            "window_frames": self.window_frames,
+            "hop_frames": self.hop_frames,
+        }
         if self.window_norm != "none":  # absent = "none": older runtimes read the bundle
             d["window_norm"] = self.window_norm
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "FrontendFeatures":
-        d = _fields(d, cls.type, {"kind", "frontend", "window_frames", "hop_frames",
-                                  "window_norm"})
+    def from_dict(cls, d: Mapping[str, Any]) -> FrontendFeatures:
+        d = _fields(d, cls.type, {"kind", "frontend", "window_frames", "hop_frames", "window_norm"})
         if not isinstance(d.get("frontend"), Mapping):
             raise BundleError("frontend features need a FrontendConfig")
         norm = d.pop("window_norm", None)
-        spec = cls(frontend=FrontendConfig.from_dict(d.pop("frontend")),
-                   window_norm="none" if norm is None else norm, **d)
+        spec = cls(
+            frontend=FrontendConfig.from_dict(d.pop("frontend")),
+            window_norm="none" if norm is None else norm,
+            **d,
+        )
         return spec
 
 
@@ -107,15 +116,22 @@ class OpenSmileFeatures:
             raise BundleError(f"opensmile_set must be one of {OPENSMILE_SETS}")
         sel, size = self.select, self.source_dim
         if sel is not None:
-            if not isinstance(sel, tuple) or not sel or \
-                    any(isinstance(i, bool) or not isinstance(i, int) for i in sel) or \
-                    sel[0] < 0 or any(b <= a for a, b in zip(sel, sel[1:])):
-                raise BundleError(f"select must be {len(sel) if isinstance(sel, tuple) else ''}"
-                                  " ascending non-negative integer indices (one per model "
-                                  "input)")
+            if (
+                not isinstance(sel, tuple)
+                or not sel
+                or any(isinstance(i, bool) or not isinstance(i, int) for i in sel)
+                or sel[0] < 0
+                or any(b <= a for a, b in zip(sel, sel[1:]))
+            ):
+                raise BundleError(
+                    f"select must be {len(sel) if isinstance(sel, tuple) else ''}"
+                    " ascending non-negative integer indices (one per model "
+                    "input)"
+                )
             if sel[-1] >= size:
-                raise BundleError(f"select index {sel[-1]} is past the {size} "
-                                  f"functionals of {self.opensmile_set}")
+                raise BundleError(
+                    f"select index {sel[-1]} is past the {size} functionals of {self.opensmile_set}"
+                )
 
     @property
     def source_dim(self) -> int:
@@ -139,33 +155,44 @@ class OpenSmileFeatures:
         return f"openSMILE {self.opensmile_set} functionals ({self.dim}{chosen} dims) per clip"
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"type": self.type, "dim": self.dim,
-                             "opensmile_set": self.opensmile_set}
+        d: dict[str, Any] = {
+            "type": self.type,
+            "dim": self.dim,
+            "opensmile_set": self.opensmile_set,
+        }
         if self.select is not None:
             d["select"] = list(self.select)
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "OpenSmileFeatures":
+    def from_dict(cls, d: Mapping[str, Any]) -> OpenSmileFeatures:
         dim = d.get("dim")
         d = _fields(d, cls.type, {"opensmile_set", "select"})
         select = d.get("select")
         if select is not None:
-            if not isinstance(select, (list, tuple)) or (isinstance(dim, int)
-                                                         and len(select) != dim):
-                raise BundleError(f"select must be {dim} ascending non-negative integer "
-                                  "indices (one per model input)")
+            if not isinstance(select, (list, tuple)) or (
+                isinstance(dim, int) and len(select) != dim
+            ):
+                raise BundleError(
+                    f"select must be {dim} ascending non-negative integer "
+                    "indices (one per model input)"
+                )
             select = tuple(select)
-        return cls(opensmile_set=d.get("opensmile_set"), select=select)
+        return cls(opensmile_set=d.get("opensmile_set") or "", select=select)
 
 
-FeatureSpec = Union[FrontendFeatures, OpenSmileFeatures]
+FeatureSpec = Union[FrontendFeatures, OpenSmileFeatures]  # noqa: UP007 (a runtime alias on 3.10)
 FEATURE_FAMILIES: dict[str, type[FrontendFeatures] | type[OpenSmileFeatures]] = {
-    FrontendFeatures.type: FrontendFeatures, OpenSmileFeatures.type: OpenSmileFeatures}
+    FrontendFeatures.type: FrontendFeatures,
+    OpenSmileFeatures.type: OpenSmileFeatures,
+}
 # fields that belong to one family only: naming the family beats "unknown field"
-_FAMILY_OF_FIELD = {"window_norm": "front-end feature windows", "window_frames": "front-end "
-                    "feature windows", "select": "opensmile features", "opensmile_set":
-                    "opensmile features"}
+_FAMILY_OF_FIELD = {
+    "window_norm": "front-end feature windows",
+    "window_frames": "front-end feature windows",
+    "select": "opensmile features",
+    "opensmile_set": "opensmile features",
+}
 
 
 def features_from_dict(d: Mapping[str, Any]) -> FeatureSpec:
@@ -174,14 +201,17 @@ def features_from_dict(d: Mapping[str, Any]) -> FeatureSpec:
         raise BundleError("features must be a JSON object")
     family = FEATURE_FAMILIES.get(d.get("type"))  # type: ignore[arg-type]
     if family is None:
-        raise BundleError(f"unknown feature type {d.get('type')!r} "
-                          f"({' | '.join(FEATURE_FAMILIES)})")
+        raise BundleError(
+            f"unknown feature type {d.get('type')!r} ({' | '.join(FEATURE_FAMILIES)})"
+        )
     spec = family.from_dict(d)
     dim = d.get("dim")
     if dim is not None and dim != spec.dim:
         if isinstance(spec, OpenSmileFeatures) and spec.select is None:
-            raise BundleError(f"{spec.opensmile_set} has {spec.source_dim} functionals, the "
-                              f"features say {dim} (and select none)")
+            raise BundleError(
+                f"{spec.opensmile_set} has {spec.source_dim} functionals, the "
+                f"features say {dim} (and select none)"
+            )
         raise BundleError(f"feature dim {dim} does not match the features ({spec.dim})")
     return spec
 
@@ -192,6 +222,9 @@ def _fields(d: Mapping[str, Any], family: str, allowed: set[str]) -> dict[str, A
     for key in out:
         if key not in allowed:
             other = _FAMILY_OF_FIELD.get(key)
-            raise BundleError(f"{key} applies to {other} only" if other else
-                              f"unknown field {key!r} in {family} features")
+            raise BundleError(
+                f"{key} applies to {other} only"
+                if other
+                else f"unknown field {key!r} in {family} features"
+            )
     return out

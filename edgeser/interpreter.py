@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -33,20 +34,20 @@ def _interpreter_class(runtime: str):
     return module.Interpreter, getattr(module, "OpResolverType", None)
 
 
-def resolve_runtime(runtime: str = "auto") -> tuple[str, type, object]:
+def resolve_runtime(runtime: str = "auto") -> tuple[str, type, Any]:
     """(name, Interpreter class, OpResolverType enum or None) of the runtime to use."""
     if runtime != "auto" and runtime not in RUNTIMES:
-        raise ValueError(f"unknown TFLite runtime {runtime!r}; choose from "
-                         f"{('auto',) + RUNTIMES}")
-    for name in (RUNTIMES if runtime == "auto" else (runtime,)):
+        raise ValueError(f"unknown TFLite runtime {runtime!r}; choose from {('auto',) + RUNTIMES}")
+    for name in RUNTIMES if runtime == "auto" else (runtime,):
         try:
             cls, resolver = _interpreter_class(name)
         except ImportError:
             continue
         return name, cls, resolver
     wanted = "a TFLite runtime" if runtime == "auto" else f"the {runtime!r} TFLite runtime"
-    raise MissingDependencyError(f"{wanted} is not installed: pip install ai-edge-litert "
-                                 "(or tflite-runtime, or tensorflow)")
+    raise MissingDependencyError(
+        f"{wanted} is not installed: pip install ai-edge-litert (or tflite-runtime, or tensorflow)"
+    )
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,17 @@ class TensorInfo:
         return len(self.shape_signature) > 0 and self.shape_signature[0] == -1
 
     @classmethod
-    def from_details(cls, d: dict) -> "TensorInfo":
+    def from_details(cls, d: dict) -> TensorInfo:
         scale, zero = d.get("quantization", (0.0, 0))
         sig = tuple(int(v) for v in d.get("shape_signature", d["shape"]))
-        return cls(index=int(d["index"]), shape=tuple(int(v) for v in d["shape"]),
-                   shape_signature=sig, dtype=np.dtype(d["dtype"]), scale=float(scale),
-                   zero_point=int(zero))
+        return cls(
+            index=int(d["index"]),
+            shape=tuple(int(v) for v in d["shape"]),
+            shape_signature=sig,
+            dtype=np.dtype(d["dtype"]),
+            scale=float(scale),
+            zero_point=int(zero),
+        )
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -98,35 +104,50 @@ class ModelRunner:
     row at a time.
     """
 
-    def __init__(self, model: bytes, *, runtime: str = "auto", num_threads: int = 1,
-                 xnnpack: bool = True, max_batch: int = 32, source: str = "<model>"):
+    def __init__(
+        self,
+        model: bytes,
+        *,
+        runtime: str = "auto",
+        num_threads: int = 1,
+        xnnpack: bool = True,
+        max_batch: int = 32,
+        source: str = "<model>",
+    ):
         if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
             raise ValueError(f"num_threads must be a positive integer, got {num_threads!r}")
         if isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1:
             raise ValueError(f"max_batch must be a positive integer, got {max_batch!r}")
         self.runtime, cls, resolver = resolve_runtime(runtime)
         kwargs = {"model_content": bytes(model), "num_threads": num_threads}
-        no_delegate = None if resolver is None else {
-            "experimental_op_resolver_type": resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES}
+        no_delegate = (
+            None
+            if resolver is None
+            else {"experimental_op_resolver_type": resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES}
+        )
         if not xnnpack and no_delegate:
             kwargs.update(no_delegate)
         try:
             self._interp = self._load(cls, kwargs)
         except (ValueError, RuntimeError) as exc:
             if not (xnnpack and no_delegate):
-                raise BundleError(f"{source}: the TFLite model cannot be loaded by "
-                                  f"{self.runtime} ({exc})") from None
+                raise BundleError(
+                    f"{source}: the TFLite model cannot be loaded by {self.runtime} ({exc})"
+                ) from None
             # XNNPACK refuses some int8 graphs at prepare; the builtin kernels still run them.
             try:
                 self._interp = self._load(cls, {**kwargs, **no_delegate})
             except (ValueError, RuntimeError) as exc2:
-                raise BundleError(f"{source}: the TFLite model cannot be loaded by "
-                                  f"{self.runtime} ({exc2})") from None
+                raise BundleError(
+                    f"{source}: the TFLite model cannot be loaded by {self.runtime} ({exc2})"
+                ) from None
             xnnpack = False
         ins, outs = self._interp.get_input_details(), self._interp.get_output_details()
         if len(ins) != 1 or len(outs) != 1:
-            raise BundleError(f"{source}: the model must have one input and one output tensor, "
-                              f"has {len(ins)} and {len(outs)}")
+            raise BundleError(
+                f"{source}: the model must have one input and one output tensor, "
+                f"has {len(ins)} and {len(outs)}"
+            )
         self.input = TensorInfo.from_details(ins[0])
         self.output = TensorInfo.from_details(outs[0])
         self.num_threads = num_threads
@@ -134,8 +155,7 @@ class ModelRunner:
         self.max_batch = max_batch if self.input.dynamic_batch else 1
         self._batch = self.input.shape[0] if self.input.shape else 1
         self._lock = threading.Lock()
-        self._tolerance = PROBABILITY_TOLERANCE[
-            "quantized" if self.output.quantized else "float"]
+        self._tolerance = PROBABILITY_TOLERANCE["quantized" if self.output.quantized else "float"]
 
     @staticmethod
     def _load(cls, kwargs: dict):
@@ -167,8 +187,9 @@ class ModelRunner:
     def _invoke(self, batch: np.ndarray) -> np.ndarray:
         n = batch.shape[0]
         if n != self._batch:
-            self._interp.resize_tensor_input(self.input.index, [n, *self.input.shape[1:]],
-                                             strict=True)
+            self._interp.resize_tensor_input(
+                self.input.index, [n, *self.input.shape[1:]], strict=True
+            )
             self._interp.allocate_tensors()
             self._batch = n
         self._interp.set_tensor(self.input.index, self._quantize(batch))
@@ -180,13 +201,14 @@ class ModelRunner:
         x = np.asarray(x, dtype=np.float32)
         expected = tuple(self.input.shape[1:])
         if x.shape[1:] != expected:
-            raise ValueError(f"model input must be [n, {', '.join(map(str, expected))}], got "
-                             f"{list(x.shape)}")
+            raise ValueError(
+                f"model input must be [n, {', '.join(map(str, expected))}], got {list(x.shape)}"
+            )
         if x.shape[0] == 0:
             return np.zeros((0, self.output.shape[-1]), dtype=np.float64)
         outs = []
         with self._lock:
             for b in range(0, x.shape[0], self.max_batch):
-                outs.append(self._dequantize(self._invoke(x[b:b + self.max_batch])))
+                outs.append(self._dequantize(self._invoke(x[b : b + self.max_batch])))
         raw = np.concatenate(outs, axis=0).reshape(x.shape[0], -1)
         return as_probabilities(raw, self._tolerance)

@@ -12,8 +12,11 @@ from .errors import MissingDependencyError
 
 # functionals per clip of each set, and its member of `opensmile.FeatureSet` (opensmile 2.x)
 OPENSMILE_DIMS = {"eGeMAPSv02": 88, "ComParE_2016": 6373, "IS09_emotion": 384}
-OPENSMILE_MEMBERS = {"eGeMAPSv02": "eGeMAPSv02", "ComParE_2016": "ComParE_2016",
-                     "IS09_emotion": "IS09"}
+OPENSMILE_MEMBERS = {
+    "eGeMAPSv02": "eGeMAPSv02",
+    "ComParE_2016": "ComParE_2016",
+    "IS09_emotion": "IS09",
+}
 OPENSMILE_SETS = tuple(OPENSMILE_DIMS)
 
 
@@ -33,14 +36,18 @@ def make_smile(set_name: str, needed_by: str = "this model") -> Any:
             raise _broken(needed_by, exc) from None
         raise MissingDependencyError(
             f"{needed_by} reads openSMILE features and the opensmile package is not installed: "
-            "pip install edgeser[opensmile]") from None
+            "pip install edgeser[opensmile]"
+        ) from None
     except ImportError as exc:
         raise _broken(needed_by, exc) from None
-    return opensmile.Smile(feature_set=opensmile.FeatureSet[OPENSMILE_MEMBERS[set_name]],
-                           feature_level=opensmile.FeatureLevel.Functionals)
+    return opensmile.Smile(
+        feature_set=opensmile.FeatureSet[OPENSMILE_MEMBERS[set_name]],
+        feature_level=opensmile.FeatureLevel.Functionals,
+    )
 
 
 def _broken(needed_by: str, exc: ImportError) -> MissingDependencyError:
     return MissingDependencyError(
         f"{needed_by} reads openSMILE features, but the installed opensmile package cannot be "
-        f"imported ({type(exc).__name__}: {exc}); reinstall it: pip install edgeser[opensmile]")
+        f"imported ({type(exc).__name__}: {exc}); reinstall it: pip install edgeser[opensmile]"
+    )

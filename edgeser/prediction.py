@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 NO_SPEECH = "no speech detected"
 
@@ -33,13 +34,13 @@ class Prediction:
     warnings: tuple[str, ...] = ()
 
     @classmethod
-    def from_scores(cls, labels: Sequence[str], probs: Sequence[float], **kw: Any) -> "Prediction":
+    def from_scores(cls, labels: Sequence[str], probs: Sequence[float], **kw: Any) -> Prediction:
         scores = {str(lab): float(p) for lab, p in zip(labels, probs)}
         best = max(scores, key=scores.__getitem__)
         return cls(label=best, confidence=scores[best], scores=scores, **kw)
 
     @classmethod
-    def no_speech(cls, reason: str = NO_SPEECH, **kw: Any) -> "Prediction":
+    def no_speech(cls, reason: str = NO_SPEECH, **kw: Any) -> Prediction:
         return cls(label=None, confidence=0.0, scores={}, is_speech=False, reason=reason, **kw)
 
     def top(self, k: int = 3) -> list[tuple[str, float]]:
@@ -49,12 +50,17 @@ class Prediction:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""
         return {
-            "source": self.source, "model": self.model, "label": self.label,
+            "source": self.source,
+            "model": self.model,
+            "label": self.label,
             "confidence": round(self.confidence, 6),
             "scores": {k: round(v, 6) for k, v in self.scores.items()},
-            "is_speech": self.is_speech, "reason": self.reason,
-            "start_s": round(self.start_s, 4), "end_s": round(self.end_s, 4),
-            "duration_s": round(self.duration_s, 4), "windows": self.windows,
+            "is_speech": self.is_speech,
+            "reason": self.reason,
+            "start_s": round(self.start_s, 4),
+            "end_s": round(self.end_s, 4),
+            "duration_s": round(self.duration_s, 4),
+            "windows": self.windows,
             "timings": {k: round(v, 6) for k, v in self.timings.items()},
             "warnings": list(self.warnings),
         }

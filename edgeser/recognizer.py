@@ -7,7 +7,8 @@ feature family (`edgeser.pipelines`) behind one API; it never branches on the fa
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -39,10 +40,19 @@ class Recognizer:
     backend: force a front-end backend ("cpp" | "numba" | "numpy"); None picks the fastest.
     """
 
-    def __init__(self, model: Any = "default", *, num_threads: int = 1, runtime: str = "auto",
-                 vad: VadConfig | None = _DEFAULT_VAD, limits: AudioLimits = _DEFAULT_LIMITS,
-                 xnnpack: bool = True, max_batch: int = 32, backend: str | None = None,
-                 models_dir: str | os.PathLike | None = None):
+    def __init__(
+        self,
+        model: Any = "default",
+        *,
+        num_threads: int = 1,
+        runtime: str = "auto",
+        vad: VadConfig | None = _DEFAULT_VAD,
+        limits: AudioLimits = _DEFAULT_LIMITS,
+        xnnpack: bool = True,
+        max_batch: int = 32,
+        backend: str | None = None,
+        models_dir: str | os.PathLike | None = None,
+    ):
         if vad is not None and not isinstance(vad, VadConfig):
             raise TypeError(f"vad must be a VadConfig or None, got {type(vad).__name__}")
         if not isinstance(limits, AudioLimits):
@@ -56,22 +66,38 @@ class Recognizer:
         self.vad = vad
         self.limits = limits
         self.backend = backend
-        runner = ModelRunner(self.bundle.model, runtime=runtime, num_threads=num_threads,
-                             xnnpack=xnnpack, max_batch=max_batch, source=self.bundle.source)
+        runner = ModelRunner(
+            self.bundle.model,
+            runtime=runtime,
+            num_threads=num_threads,
+            xnnpack=xnnpack,
+            max_batch=max_batch,
+            source=self.bundle.source,
+        )
         self._runner = runner
         expected = tuple(self.features.input_shape[1:])
         if tuple(runner.input.shape[1:]) != expected:
-            raise BundleError(f"{self.bundle.source}: the model reads input "
-                              f"{list(runner.input.shape)} but the metadata describes "
-                              f"[n, {', '.join(map(str, expected))}]")
+            raise BundleError(
+                f"{self.bundle.source}: the model reads input "
+                f"{list(runner.input.shape)} but the metadata describes "
+                f"[n, {', '.join(map(str, expected))}]"
+            )
         if runner.output.shape[-1] != len(self.labels):
-            raise BundleError(f"{self.bundle.source}: the model has {runner.output.shape[-1]} "
-                              f"outputs for {len(self.labels)} labels")
-        loaded = LoadedModel(name=self.name, source=self.bundle.source, labels=self.labels,
-                             sample_rate=self.sample_rate,
-                             norm_mean=np.asarray(meta.norm_mean, dtype=np.float32),
-                             norm_std=np.asarray(meta.norm_std, dtype=np.float32),
-                             runner=runner, vad=vad, limits=limits)
+            raise BundleError(
+                f"{self.bundle.source}: the model has {runner.output.shape[-1]} "
+                f"outputs for {len(self.labels)} labels"
+            )
+        loaded = LoadedModel(
+            name=self.name,
+            source=self.bundle.source,
+            labels=self.labels,
+            sample_rate=self.sample_rate,
+            norm_mean=np.asarray(meta.norm_mean, dtype=np.float32),
+            norm_std=np.asarray(meta.norm_std, dtype=np.float32),
+            runner=runner,
+            vad=vad,
+            limits=limits,
+        )
         self._pipeline = make_pipeline(loaded, self.features, backend=backend)
 
     @property
@@ -92,20 +118,22 @@ class Recognizer:
         return registry.ModelInfo.from_bundle(self.bundle)
 
     def __repr__(self) -> str:
-        return (f"Recognizer({self.name!r}, labels={list(self.labels)}, "
-                f"quantization={self.bundle.meta.quantization!r}, runtime={self.runtime!r})")
+        return (
+            f"Recognizer({self.name!r}, labels={list(self.labels)}, "
+            f"quantization={self.bundle.meta.quantization!r}, runtime={self.runtime!r})"
+        )
 
     def load_audio(self, source: Any, sample_rate: int | None = None) -> audio_io.Audio:
         """Decode/convert and resample `source` to the model rate (see `edgeser.audio.load`)."""
-        return audio_io.load(source, sample_rate, target_rate=self.sample_rate,
-                             limits=self.limits)
+        return audio_io.load(source, sample_rate, target_rate=self.sample_rate, limits=self.limits)
 
     def predict(self, source: Any, sample_rate: int | None = None) -> Prediction:
         """The emotion of a whole clip (path, bytes, file-like, or array with `sample_rate`)."""
         return self._pipeline.predict(self.load_audio(source, sample_rate))
 
-    def predict_batch(self, sources: Iterable[Any],
-                      sample_rate: int | None = None) -> list[Prediction]:
+    def predict_batch(
+        self, sources: Iterable[Any], sample_rate: int | None = None
+    ) -> list[Prediction]:
         """`predict` over several inputs (`sample_rate` applies to the arrays among them)."""
         return [self.predict(s, sample_rate) for s in sources]
 
@@ -124,6 +152,8 @@ class Recognizer:
 
     def _windowed(self, what: str) -> FrontendPipeline:
         if not isinstance(self._pipeline, FrontendPipeline):
-            raise ValueError(f"{what} needs a model over front-end feature windows; "
-                             f"{self.name!r} reads one openSMILE vector per clip (use predict)")
+            raise ValueError(
+                f"{what} needs a model over front-end feature windows; "
+                f"{self.name!r} reads one openSMILE vector per clip (use predict)"
+            )
         return self._pipeline

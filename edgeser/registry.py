@@ -9,10 +9,11 @@ another folder, which tests use.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .bundle import SUFFIX, ModelBundle
 from .errors import BundleError
@@ -50,20 +51,34 @@ class ModelInfo:
         return self.training.get("metrics")
 
     @classmethod
-    def from_bundle(cls, bundle: ModelBundle, is_default: bool = False) -> "ModelInfo":
+    def from_bundle(cls, bundle: ModelBundle, is_default: bool = False) -> ModelInfo:
         meta = bundle.meta
-        return cls(name=meta.name, path=bundle.source, labels=tuple(meta.labels),
-                   sample_rate=meta.sample_rate, features=describe_features(bundle),
-                   quantization=meta.quantization, size_bytes=bundle.size_bytes,
-                   description=meta.description, training=dict(meta.training),
-                   is_default=is_default)
+        return cls(
+            name=meta.name,
+            path=bundle.source,
+            labels=tuple(meta.labels),
+            sample_rate=meta.sample_rate,
+            features=describe_features(bundle),
+            quantization=meta.quantization,
+            size_bytes=bundle.size_bytes,
+            description=meta.description,
+            training=dict(meta.training),
+            is_default=is_default,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "path": self.path, "labels": list(self.labels),
-                "sample_rate": self.sample_rate, "features": self.features,
-                "quantization": self.quantization, "size_bytes": self.size_bytes,
-                "description": self.description, "training": dict(self.training),
-                "is_default": self.is_default}
+        return {
+            "name": self.name,
+            "path": self.path,
+            "labels": list(self.labels),
+            "sample_rate": self.sample_rate,
+            "features": self.features,
+            "quantization": self.quantization,
+            "size_bytes": self.size_bytes,
+            "description": self.description,
+            "training": dict(self.training),
+            "is_default": self.is_default,
+        }
 
 
 def describe_features(bundle: ModelBundle) -> str:
@@ -85,8 +100,9 @@ def _bundle_files(folder) -> list:
         entries = list(folder.iterdir())
     except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted((e for e in entries if e.name.endswith(SUFFIX) and e.is_file()),
-                  key=lambda e: e.name)
+    return sorted(
+        (e for e in entries if e.name.endswith(SUFFIX) and e.is_file()), key=lambda e: e.name
+    )
 
 
 def _load(entry) -> ModelBundle:
@@ -113,30 +129,35 @@ def _is_default(bundle: ModelBundle, default: str | None) -> bool:
     if default is None:
         return False
     file_name = os.path.basename(bundle.source)
-    return default in (bundle.meta.name, file_name, file_name[:-len(SUFFIX)])
+    return default in (bundle.meta.name, file_name, file_name[: -len(SUFFIX)])
 
 
 def models(models_dir_override: str | os.PathLike | None = None) -> list[ModelInfo]:
     """Every bundle in the models folder with its metadata (a corrupt bundle raises)."""
     default = default_name(models_dir_override)
-    return [ModelInfo.from_bundle(b, is_default=_is_default(b, default))
-            for b in map(_load, _bundle_files(models_dir(models_dir_override)))]
+    return [
+        ModelInfo.from_bundle(b, is_default=_is_default(b, default))
+        for b in map(_load, _bundle_files(models_dir(models_dir_override)))
+    ]
 
 
-def describe(model: Any = DEFAULT_ALIAS,
-             models_dir_override: str | os.PathLike | None = None) -> ModelInfo:
+def describe(
+    model: Any = DEFAULT_ALIAS, models_dir_override: str | os.PathLike | None = None
+) -> ModelInfo:
     """`ModelInfo` of one model (name, "default" or path), marked if it is the default."""
     bundle = resolve(model, models_dir_override)
-    return ModelInfo.from_bundle(bundle, is_default=_is_default(
-        bundle, default_name(models_dir_override)))
+    return ModelInfo.from_bundle(
+        bundle, is_default=_is_default(bundle, default_name(models_dir_override))
+    )
 
 
 def _has_directory(name: str) -> bool:
     return os.sep in name or (os.altsep is not None and os.altsep in name)
 
 
-def resolve(model: Any = DEFAULT_ALIAS,
-            models_dir_override: str | os.PathLike | None = None) -> ModelBundle:
+def resolve(
+    model: Any = DEFAULT_ALIAS, models_dir_override: str | os.PathLike | None = None
+) -> ModelBundle:
     """A `ModelBundle` from a bundle, a path, a bundled model name or "default"."""
     if isinstance(model, ModelBundle):
         return model
@@ -149,12 +170,14 @@ def resolve(model: Any = DEFAULT_ALIAS,
     if name == DEFAULT_ALIAS:
         chosen = default_name(models_dir_override)
         if chosen is None:
-            raise BundleError(f"no default model is bundled yet ({folder}/{DEFAULT_FILE} is "
-                              "missing): pass a model name or the path of a .edgeser bundle")
+            raise BundleError(
+                f"no default model is bundled yet ({folder}/{DEFAULT_FILE} is "
+                "missing): pass a model name or the path of a .edgeser bundle"
+            )
         name = chosen
     if Path(name).is_file() or _has_directory(name):
         return ModelBundle.load(name)  # a missing path fails here, naming the file
-    stem = name[:-len(SUFFIX)] if name.endswith(SUFFIX) else name
+    stem = name[: -len(SUFFIX)] if name.endswith(SUFFIX) else name
     entry = folder.joinpath(stem + SUFFIX)
     if entry.is_file():
         return _load(entry)
@@ -162,6 +185,8 @@ def resolve(model: Any = DEFAULT_ALIAS,
         bundle = _load(other)
         if bundle.meta.name == stem:
             return bundle
-    known = [e.name[:-len(SUFFIX)] for e in _bundle_files(folder)]
-    raise BundleError(f"unknown model {name!r}: not a file and not in {folder} "
-                      f"(available: {', '.join(known) or 'none'})")
+    known = [e.name[: -len(SUFFIX)] for e in _bundle_files(folder)]
+    raise BundleError(
+        f"unknown model {name!r}: not a file and not in {folder} "
+        f"(available: {', '.join(known) or 'none'})"
+    )

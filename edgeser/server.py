@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import re
-from importlib import resources
 import threading
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -34,11 +34,17 @@ class ServerConfig:
     read_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.port, bool) or not isinstance(self.port, int) or \
-                not 0 <= self.port <= 65535:
+        if (
+            isinstance(self.port, bool)
+            or not isinstance(self.port, int)
+            or not 0 <= self.port <= 65535
+        ):
             raise ValueError(f"ServerConfig.port must be in 0..65535, got {self.port!r}")
-        if isinstance(self.max_upload_bytes, bool) or not isinstance(self.max_upload_bytes, int) \
-                or self.max_upload_bytes < 1:
+        if (
+            isinstance(self.max_upload_bytes, bool)
+            or not isinstance(self.max_upload_bytes, int)
+            or self.max_upload_bytes < 1
+        ):
             raise ValueError("ServerConfig.max_upload_bytes must be a positive integer")
         if not self.read_timeout_s > 0:
             raise ValueError("ServerConfig.read_timeout_s must be positive")
@@ -46,11 +52,11 @@ class ServerConfig:
 
 def page_html() -> bytes:
     """The record-and-predict page (package data `edgeser/web/index.html`)."""
-    return resources.files("edgeser").joinpath("web", "index.html").read_bytes()
+    return (resources.files("edgeser") / "web" / "index.html").read_bytes()
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "InferenceServer"
+    server: InferenceServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, fmt: str, *args: Any) -> None:  # quiet by default
@@ -94,8 +100,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         length = self.headers.get("Content-Length")
         if length is None:
-            self._error(HTTPStatus.LENGTH_REQUIRED, "send the audio file as the request body "
-                                                     "with a Content-Length header")
+            self._error(
+                HTTPStatus.LENGTH_REQUIRED,
+                "send the audio file as the request body with a Content-Length header",
+            )
             return
         try:
             size = int(length)
@@ -106,8 +114,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         limit = self.server.config.max_upload_bytes
         if size > limit:
-            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                        f"upload of {size} bytes exceeds the limit of {limit} bytes")
+            self._error(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"upload of {size} bytes exceeds the limit of {limit} bytes",
+            )
             return
         if size == 0:
             self._error(HTTPStatus.BAD_REQUEST, "empty upload: send an audio file as the body")
@@ -118,8 +128,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.REQUEST_TIMEOUT, "timed out reading the upload")
             return
         if len(body) != size:
-            self._error(HTTPStatus.BAD_REQUEST,
-                        f"upload truncated: got {len(body)} of {size} bytes")
+            self._error(
+                HTTPStatus.BAD_REQUEST, f"upload truncated: got {len(body)} of {size} bytes"
+            )
             return
         timeline = parse_qs(url.query).get("timeline", ["0"])[0] not in ("0", "", "false")
         rec = self.server.recognizer
@@ -143,8 +154,9 @@ class InferenceServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, recognizer: Recognizer, config: ServerConfig = ServerConfig(),
-                 verbose: bool = False):
+    def __init__(
+        self, recognizer: Recognizer, config: ServerConfig = ServerConfig(), verbose: bool = False
+    ):
         self.recognizer = recognizer
         self.page = page_html()
         self.config = config
@@ -154,6 +166,8 @@ class InferenceServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        if isinstance(host, bytes):
+            host = host.decode()
         return f"http://{host}:{port}"
 
     def start_background(self) -> threading.Thread:

@@ -28,8 +28,9 @@ def shared_recognizer(model: Any = "default", num_threads: int = 1) -> Recognize
     return _cached_recognizer(key, num_threads, str(registry.models_dir()))
 
 
-def predict(source: Any, sample_rate: int | None = None, *, model: Any = "default",
-            num_threads: int = 1) -> Prediction:
+def predict(
+    source: Any, sample_rate: int | None = None, *, model: Any = "default", num_threads: int = 1
+) -> Prediction:
     """One-call recognition with a cached Recognizer: `edgeser.predict("clip.wav")`."""
     return shared_recognizer(model, num_threads).predict(source, sample_rate)
 

@@ -31,15 +31,17 @@ class RecognizerStream:
 
         self._pipeline = pipeline
         model, features = pipeline.model, pipeline.features
-        self.sample_rate = model.sample_rate if sample_rate is None else \
-            audio_io.check_sample_rate(sample_rate)
+        self.sample_rate = (
+            model.sample_rate if sample_rate is None else audio_io.check_sample_rate(sample_rate)
+        )
         cfg = features.frontend
         self._resampler = None
         if self.sample_rate != model.sample_rate:
             import soxr
 
-            self._resampler = soxr.ResampleStream(self.sample_rate, model.sample_rate, 1,
-                                                  dtype="float32", quality="HQ")
+            self._resampler = soxr.ResampleStream(
+                self.sample_rate, model.sample_rate, 1, dtype="float32", quality="HQ"
+            )
         self._frames = FrameStream(cfg, features.kind, backend=pipeline.backend)
         self._energy = EnergyStream(cfg.frame_length, cfg.frame_shift)
         self._gate = pipeline.new_gate()
@@ -91,8 +93,11 @@ class RecognizerStream:
         return out
 
     def _consume(self, x: np.ndarray, final: bool) -> list[Prediction]:
-        feats = self._frames.push(x) if x.size else np.zeros((0, self._feats.shape[1]),
-                                                               dtype=np.float32)
+        feats = (
+            self._frames.push(x)
+            if x.size
+            else np.zeros((0, self._feats.shape[1]), dtype=np.float32)
+        )
         energies = self._energy.push(x)
         if final:
             feats = np.concatenate([feats, self._frames.flush()])
@@ -113,8 +118,8 @@ class RecognizerStream:
         out = self._score(starts)
         keep_from = max(0, self._next_start - self._hop)
         if keep_from > self._offset:
-            self._feats = self._feats[keep_from - self._offset:]
-            self._energies = self._energies[keep_from - self._offset:]
+            self._feats = self._feats[keep_from - self._offset :]
+            self._energies = self._energies[keep_from - self._offset :]
             self._offset = keep_from
             p = self._pipeline
             kept_s = keep_from * p.features.frontend.frame_shift / p.model.sample_rate
@@ -128,8 +133,7 @@ class RecognizerStream:
         i1 = max(i0, min(self._samples_in, int(np.ceil(b_s * self.sample_rate))))
         lo, hi = np.searchsorted(self._hot, [i0, i1])
         peak = float(self._hot_mag[lo:hi].max()) if hi > lo else 0.0
-        return audio_io.level_warnings_for(peak, int(hi - lo), i1 - i0,
-                                           self._pipeline.model.limits)
+        return audio_io.level_warnings_for(peak, int(hi - lo), i1 - i0, self._pipeline.model.limits)
 
     def _score(self, starts: list[int]) -> list[Prediction]:
         if not starts:
@@ -143,11 +147,24 @@ class RecognizerStream:
         out, k = [], 0
         for s, is_speech in zip(starts, speech):
             a, b = p.span(s, self._total)
-            kw = dict(source="<stream>", model=p.model.name, start_s=a, end_s=b,
-                      duration_s=b - a, warnings=self._level_warnings(a, b))
+            kw: dict[str, Any] = dict(
+                source="<stream>",
+                model=p.model.name,
+                start_s=a,
+                end_s=b,
+                duration_s=b - a,
+                warnings=self._level_warnings(a, b),
+            )
             if is_speech:
-                out.append(Prediction.from_scores(p.model.labels, probs[k], windows=1,
-                                                  timings={"inference": dt / len(keep)}, **kw))
+                out.append(
+                    Prediction.from_scores(
+                        p.model.labels,
+                        probs[k],
+                        windows=1,
+                        timings={"inference": dt / len(keep)},
+                        **kw,
+                    )
+                )
                 k += 1
             else:
                 out.append(Prediction.no_speech(**kw))

@@ -44,8 +44,13 @@ class VadConfig:
     min_spread_db: float = 6.0
 
     def __post_init__(self) -> None:
-        for name in ("floor_dbfs", "relative_db", "loud_percentile", "min_speech_fraction",
-                     "min_spread_db"):
+        for name in (
+            "floor_dbfs",
+            "relative_db",
+            "loud_percentile",
+            "min_speech_fraction",
+            "min_spread_db",
+        ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise ValueError(f"VadConfig.{name}={v!r}: must be a finite number")
@@ -54,25 +59,28 @@ class VadConfig:
         if self.relative_db <= 0:
             raise ValueError(f"VadConfig.relative_db={self.relative_db}: must be positive")
         if not 0 <= self.loud_percentile <= 100:
-            raise ValueError(f"VadConfig.loud_percentile={self.loud_percentile}: must be in "
-                             "[0, 100]")
+            raise ValueError(
+                f"VadConfig.loud_percentile={self.loud_percentile}: must be in [0, 100]"
+            )
         if self.min_spread_db < 0:
             raise ValueError(f"VadConfig.min_spread_db={self.min_spread_db}: must be >= 0")
         if not 0 < self.min_speech_fraction <= 1:
-            raise ValueError(f"VadConfig.min_speech_fraction={self.min_speech_fraction}: must "
-                             "be in (0, 1]")
+            raise ValueError(
+                f"VadConfig.min_speech_fraction={self.min_speech_fraction}: must be in (0, 1]"
+            )
 
 
 def _frame_sums(hops: np.ndarray, n: int, q: int, r: int, squares: bool) -> np.ndarray:
     """Sums (of x, or of x^2 without a temporary array) over n frames of q whole hops plus the
     first r samples of the next hop."""
+
     def row_sums(a: np.ndarray) -> np.ndarray:
         return np.einsum("ij,ij->i", a, a) if squares else a.sum(axis=1)
 
     whole = row_sums(hops)
-    total = row_sums(hops[q:q + n, :r]) if r else np.zeros(n)
+    total = row_sums(hops[q : q + n, :r]) if r else np.zeros(n)
     for k in range(q):
-        total = total + whole[k:k + n]
+        total = total + whole[k : k + n]
     return total
 
 
@@ -92,15 +100,15 @@ def frame_energy_db(samples: np.ndarray, frame_length: int, frame_shift: int) ->
     out = np.empty(n, dtype=np.float64)
     for b in range(0, n, _BLOCK_FRAMES):
         m = min(_BLOCK_FRAMES, n - b)
-        seg = x[b * frame_shift:(b + m - 1) * frame_shift + frame_length].astype(np.float64)
-        hops = np.zeros(((m + q) * frame_shift,), dtype=np.float64)
-        hops[:len(seg)] = seg
-        hops = hops.reshape(m + q, frame_shift)
+        seg = x[b * frame_shift : (b + m - 1) * frame_shift + frame_length].astype(np.float64)
+        flat = np.zeros(((m + q) * frame_shift,), dtype=np.float64)
+        flat[: len(seg)] = seg
+        hops = flat.reshape(m + q, frame_shift)
         s1 = _frame_sums(hops, m, q, r, squares=False)
         s2 = _frame_sums(hops, m, q, r, squares=True)
         power = np.maximum(s2 - s1 * s1 / frame_length, 0.0) / frame_length
         with np.errstate(divide="ignore"):
-            out[b:b + m] = np.maximum(10.0 * np.log10(power), SILENCE_DB)
+            out[b : b + m] = np.maximum(10.0 * np.log10(power), SILENCE_DB)
     return out
 
 
@@ -114,7 +122,7 @@ class EnergyStream:
     def push(self, chunk: np.ndarray) -> np.ndarray:
         buf = np.concatenate([self._pending, np.asarray(chunk, dtype=np.float32)])
         out = frame_energy_db(buf, self.frame_length, self.frame_shift)
-        self._pending = buf[len(out) * self.frame_shift:]
+        self._pending = buf[len(out) * self.frame_shift :]
         return out
 
 
@@ -137,5 +145,7 @@ class VoiceGate:
         self._reference = max(self._reference, float(level))
         threshold = max(self.cfg.floor_dbfs, self._reference - self.cfg.relative_db)
         fraction = float(np.mean(frame_db >= threshold))
-        return fraction >= self.cfg.min_speech_fraction and \
-            float(level - quiet) >= self.cfg.min_spread_db
+        return (
+            fraction >= self.cfg.min_speech_fraction
+            and float(level - quiet) >= self.cfg.min_spread_db
+        )

@@ -42,8 +42,8 @@ def feature_windows(feats: np.ndarray, window: int, hop: int, norm: str = "none"
     starts = window_starts(feats.shape[0], window, hop)
     out = np.zeros((len(starts), window, feats.shape[1]), dtype=np.float32)
     for i, s in enumerate(starts):
-        seg = feats[s:s + window]
+        seg = feats[s : s + window]
         if norm == "mean":
             seg = seg - seg.mean(axis=0, dtype=np.float64).astype(np.float32)
-        out[i, :seg.shape[0]] = seg
+        out[i, : seg.shape[0]] = seg
     return out

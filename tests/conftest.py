@@ -7,8 +7,8 @@ Keep this file generic; fixtures for one area belong next to its tests. Signals 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -39,8 +39,10 @@ def require_cpp() -> bool:
 def _backend_or_skip(name: str) -> str:
     if name not in backends():
         if name == "cpp" and require_cpp():
-            pytest.fail("EDGESER_REQUIRE_CPP=1 but the cpp front-end backend does not import "
-                        "(build and install the extension: pip install -e .)")
+            pytest.fail(
+                "EDGESER_REQUIRE_CPP=1 but the cpp front-end backend does not import "
+                "(build and install the extension: pip install -e .)"
+            )
         pytest.skip(f"front-end backend {name!r} is not available here")
     return name
 
@@ -101,8 +103,10 @@ def assert_features_match(got: np.ndarray, want: np.ndarray, kind: str, context:
     ratio = feature_mismatch(got, want, kind)
     if ratio > 1.0:
         worst = float(np.abs(np.asarray(got, np.float64) - np.asarray(want, np.float64)).max())
-        raise AssertionError(f"{kind} differs from the reference{' (' + context + ')' if context else ''}: "
-                             f"max abs error {worst:.3g}, {ratio:.3g}x the tolerance")
+        raise AssertionError(
+            f"{kind} differs from the reference{' (' + context + ')' if context else ''}: "
+            f"max abs error {worst:.3g}, {ratio:.3g}x the tolerance"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -111,8 +115,9 @@ def features_match() -> Callable[..., None]:
     return assert_features_match
 
 
-def make_signal(kind: str, sample_rate: int = 16000, seconds: float = 0.5,
-                seed: int = 0) -> np.ndarray:
+def make_signal(
+    kind: str, sample_rate: int = 16000, seconds: float = 0.5, seed: int = 0
+) -> np.ndarray:
     """A deterministic synthetic test signal, float32 in [-1, 1] except "int16_scale"."""
     n = int(round(sample_rate * seconds))
     t = np.arange(n) / sample_rate
@@ -131,10 +136,17 @@ def make_signal(kind: str, sample_rate: int = 16000, seconds: float = 0.5,
         x = np.clip(3.0 * np.sin(2 * np.pi * 220.0 * t), -1.0, 1.0)
     elif kind == "impulses":
         x = np.zeros(n)
-        x[rng.choice(n, size=max(1, n // 997), replace=False)] = rng.uniform(-1, 1, max(1, n // 997))
+        x[rng.choice(n, size=max(1, n // 997), replace=False)] = rng.uniform(
+            -1, 1, max(1, n // 997)
+        )
     elif kind == "int16_scale":
-        x = np.round(np.clip(9000.0 * np.sin(2 * np.pi * 300.0 * t) + 2000.0 * rng.standard_normal(n),
-                             -32768, 32767))
+        x = np.round(
+            np.clip(
+                9000.0 * np.sin(2 * np.pi * 300.0 * t) + 2000.0 * rng.standard_normal(n),
+                -32768,
+                32767,
+            )
+        )
     else:
         raise ValueError(f"unknown synthetic signal kind {kind!r}; choose from {SIGNAL_KINDS}")
     return x.astype(np.float32)

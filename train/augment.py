@@ -15,11 +15,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
-import os
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +55,7 @@ def mix_at_snr(x: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
     if len(noise) == 0 or rms(noise) == 0.0 or rms(x) == 0.0:
         return x
     reps = -(-len(x) // len(noise))
-    n = np.tile(noise, reps)[:len(x)].astype(np.float64)
+    n = np.tile(noise, reps)[: len(x)].astype(np.float64)
     scale = rms(x) / (rms(n) * 10.0 ** (snr_db / 20.0))
     return (x + scale * n).astype(np.float32)
 
@@ -74,10 +74,10 @@ def reverberate(x: np.ndarray, rir: np.ndarray) -> np.ndarray:
     """x convolved with an impulse response, aligned on its direct path (strongest tap) and cut
     to the input length, at the input's RMS level."""
     rir = np.asarray(rir, np.float64)
-    rir = rir[int(np.argmax(np.abs(rir))):]
+    rir = rir[int(np.argmax(np.abs(rir))) :]
     n = len(x) + len(rir) - 1
     size = 1 << (n - 1).bit_length()
-    y = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(rir, size), size)[:len(x)]
+    y = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(rir, size), size)[: len(x)]
     level = rms(y)
     return (y * (rms(x) / level) if level > 0 else y).astype(np.float32)
 
@@ -91,7 +91,7 @@ def telephone(x: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     low = soxr.resample(x, sample_rate, 8000, quality="HQ")
     y = soxr.resample(low, 8000, sample_rate, quality="HQ")
     out = np.zeros(len(x), np.float32)
-    out[:min(len(x), len(y))] = y[:len(x)]
+    out[: min(len(x), len(y))] = y[: len(x)]
     return out
 
 
@@ -102,8 +102,9 @@ def speed_perturb(x: np.ndarray, speed: float) -> np.ndarray:
         return x
     import soxr
 
-    return np.ascontiguousarray(soxr.resample(x, SAMPLE_RATE * speed, SAMPLE_RATE, quality="HQ"),
-                                dtype=np.float32)
+    return np.ascontiguousarray(
+        soxr.resample(x, SAMPLE_RATE * speed, SAMPLE_RATE, quality="HQ"), dtype=np.float32
+    )
 
 
 def avoid_clipping(x: np.ndarray, peak: float = 0.99) -> np.ndarray:
@@ -144,8 +145,9 @@ def list_recordings(root: str | Path) -> list[Recording]:
     folder)."""
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"noise folder not found: {root} (set EDGESER_NOISE or "
-                                "--noise-dir)")
+        raise FileNotFoundError(
+            f"noise folder not found: {root} (set EDGESER_NOISE or --noise-dir)"
+        )
     out = []
     manifest = root / "manifest.csv"
     if manifest.is_file():
@@ -164,8 +166,7 @@ def list_recordings(root: str | Path) -> list[Recording]:
             if path.suffix.lower() in (".wav", ".flac") and path.is_file():
                 rel = path.relative_to(root)
                 kind = "rir" if "rir" in rel.parts[:-1] else "noise"
-                out.append(Recording(path, kind, rel.parts[0] if kind == "noise" else
-                                     "rt-unknown"))
+                out.append(Recording(path, kind, rel.parts[0] if kind == "noise" else "rt-unknown"))
     return sorted(out, key=lambda r: str(r.path))
 
 
@@ -209,8 +210,9 @@ class NoiseBank:
         return [r.path.relative_to(self.root).as_posix() for r in self.noises + self.rirs]
 
 
-def babble(corpus: Corpus, speaker: str, n: int, length: int,
-           rng: np.random.Generator) -> np.ndarray:
+def babble(
+    corpus: Corpus, speaker: str, n: int, length: int, rng: np.random.Generator
+) -> np.ndarray:
     """`n` utterances of other speakers of `corpus`, each at unit RMS, summed and looped to
     `length` samples."""
     others = [u for u in corpus.utterances if u.speaker != speaker]
@@ -260,8 +262,11 @@ class AugmentConfig:
                 raise bad(name, "must be a probability in [0, 1]")
         for name in ("snr_db", "vtlp_alpha", "gain_db", "babble_speakers"):
             v = tuple(getattr(self, name))
-            if len(v) != 2 or not all(isinstance(a, (int, float)) and math.isfinite(a)
-                                      for a in v) or v[0] > v[1]:
+            if (
+                len(v) != 2
+                or not all(isinstance(a, (int, float)) and math.isfinite(a) for a in v)
+                or v[0] > v[1]
+            ):
                 raise bad(name, "must be a (low, high) pair of finite numbers, low <= high")
             object.__setattr__(self, name, v)
         kinds = tuple(self.noise_kinds)
@@ -284,7 +289,7 @@ class AugmentConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "AugmentConfig":
+    def from_dict(cls, d: dict[str, Any]) -> AugmentConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
@@ -312,8 +317,11 @@ class Perturbation:
         if self.augment is None:
             return {} if self.speed == 1.0 else {"speed": self.speed}
         d = {k: v for k, v in self.augment.to_dict().items() if k not in ("copies", "noise_dir")}
-        d.update(copy=self.copy, seed=self.seed,
-                 recordings=bank.fingerprint() if bank is not None else [])
+        d.update(
+            copy=self.copy,
+            seed=self.seed,
+            recordings=bank.fingerprint() if bank is not None else [],
+        )
         return {"augment": d}
 
 
@@ -333,8 +341,9 @@ class Augmenter:
         a, bank = p.augment, self.bank
         rng = _rng(p.seed, f"{self.corpus.name}/{utt.key}", p.copy)
         # draw every decision up front so each one is the same whatever the others are
-        do_reverb, do_noise, do_phone, do_vtlp = (rng.random() < q for q in (
-            a.reverb_prob, a.noise_prob, a.telephone_prob, a.vtlp_prob))
+        do_reverb, do_noise, do_phone, do_vtlp = (
+            rng.random() < q for q in (a.reverb_prob, a.noise_prob, a.telephone_prob, a.vtlp_prob)
+        )
         kind = a.noise_kinds[int(rng.integers(len(a.noise_kinds)))]
         snr = float(rng.uniform(*a.snr_db))
         gain = float(rng.uniform(*a.gain_db))
@@ -352,7 +361,7 @@ class Augmenter:
         if kind == "real" and bank.noises:
             clip = bank.audio(bank.noises[int(rng.integers(len(bank.noises)))])
             start = int(rng.integers(0, max(1, len(clip) - length)))
-            return clip[start:start + length]
+            return clip[start : start + length]
         if kind == "babble":
             lo, hi = a.babble_speakers
             return babble(self.corpus, speaker, int(rng.integers(lo, hi + 1)), length, rng)

@@ -55,8 +55,13 @@ def _classifier(name: str, seed: int):
     raise ValueError(f"unknown classifier {name!r}; choose from {CLASSIFIERS}")
 
 
-def evaluate_baseline(table: FeatureTable, cfg: TrainConfig, classifier: str = "logreg",
-                      speaker_norm: bool = False, corpus_norm: bool = False) -> dict[str, Any]:
+def evaluate_baseline(
+    table: FeatureTable,
+    cfg: TrainConfig,
+    classifier: str = "logreg",
+    speaker_norm: bool = False,
+    corpus_norm: bool = False,
+) -> dict[str, Any]:
     """Pooled WA/UA of `classifier` over the folds of `cfg.protocol` (validation parts join
     training: nothing is tuned per fold)."""
     from sklearn.preprocessing import StandardScaler
@@ -67,9 +72,16 @@ def evaluate_baseline(table: FeatureTable, cfg: TrainConfig, classifier: str = "
         x = speaker_normalise(x, table.speakers)
     if corpus_norm:  # the same z-scoring with each corpus' own statistics
         x = speaker_normalise(x, table.corpora)
-    folds = make_folds(cfg.protocol, table.y, table.speakers, k=cfg.k,
-                       val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction,
-                       seed=cfg.seed, groups=table.corpora)
+    folds = make_folds(
+        cfg.protocol,
+        table.y,
+        table.speakers,
+        k=cfg.k,
+        val_fraction=cfg.val_fraction,
+        test_fraction=cfg.test_fraction,
+        seed=cfg.seed,
+        groups=table.corpora,
+    )
     y_true, y_pred, tested = [], [], []
     for fold in folds:
         train = np.concatenate([fold.train, fold.val])
@@ -80,21 +92,39 @@ def evaluate_baseline(table: FeatureTable, cfg: TrainConfig, classifier: str = "
         scaler = StandardScaler().fit(x_train)
         clf = _classifier(classifier, cfg.seed)
         if len(np.unique(table.corpora)) > 1:  # the deep models' corpus x class balancing
-            clf.fit(scaler.transform(x_train), table.y[train], sample_weight=balance_weights(
-                table.y[train], table.corpora[train], len(table.labels)))
+            clf.fit(
+                scaler.transform(x_train),
+                table.y[train],
+                sample_weight=balance_weights(
+                    table.y[train], table.corpora[train], len(table.labels)
+                ),
+            )
         else:
             clf.fit(scaler.transform(x_train), table.y[train])
         tested.append(fold.test)
         y_pred.append(clf.predict(scaler.transform(x_test)))
         y_true.append(table.y[fold.test])
-    protocol = cfg.protocol + ("+speaker_norm" if speaker_norm else "") + \
-        ("+corpus_norm" if corpus_norm else "")
+    protocol = (
+        cfg.protocol
+        + ("+speaker_norm" if speaker_norm else "")
+        + ("+corpus_norm" if corpus_norm else "")
+    )
     yt, yp, idx = np.concatenate(y_true), np.concatenate(y_pred), np.concatenate(tested)
-    per_corpus = scores_by_group(yt, yp, table.corpora[idx], table.labels) \
-        if len(np.unique(table.corpora)) > 1 else None
-    return {"per_corpus": per_corpus, "corpus": cfg.corpus, "protocol": protocol, "classifier": classifier,
-            "features": table.choice.to_dict(),
-            "input_dim": int(cfg.select_features or x.shape[1]),
-            "select_features": cfg.select_features,
-            "n_folds": len(folds), "seed": cfg.seed, "git_commit": git_commit(),
-            "float": scores(yt, yp, table.labels)}
+    per_corpus = (
+        scores_by_group(yt, yp, table.corpora[idx], table.labels)
+        if len(np.unique(table.corpora)) > 1
+        else None
+    )
+    return {
+        "per_corpus": per_corpus,
+        "corpus": cfg.corpus,
+        "protocol": protocol,
+        "classifier": classifier,
+        "features": table.choice.to_dict(),
+        "input_dim": int(cfg.select_features or x.shape[1]),
+        "select_features": cfg.select_features,
+        "n_folds": len(folds),
+        "seed": cfg.seed,
+        "git_commit": git_commit(),
+        "float": scores(yt, yp, table.labels),
+    }

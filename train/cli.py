@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import os
@@ -19,8 +18,15 @@ import warnings
 from pathlib import Path
 
 from .baselines import CLASSIFIERS
-from .config import (BALANCES, DEFAULT_PRESETS, DEVICES, LR_SCHEDULES, SELECTIONS,
-                     WINDOW_NORMS, TrainConfig)
+from .config import (
+    BALANCES,
+    DEFAULT_PRESETS,
+    DEVICES,
+    LR_SCHEDULES,
+    SELECTIONS,
+    WINDOW_NORMS,
+    TrainConfig,
+)
 from .corpora import CORPORA, LABEL_SETS, parse_corpus_list
 from .models import MODELS
 from .protocols import PROTOCOLS
@@ -43,114 +49,245 @@ def default_data_dir(corpus: str) -> Path:
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data and features")
-    p.add_argument("recipe_file", nargs="?", metavar="RECIPE", default="",
-                   help="recipe file (TOML or JSON, e.g. recipes/six-core-cnn_lstm_2d.toml): "
-                        "option values whose keys are the option names with _; options given "
-                        "on the command line override it")
+    p.add_argument(
+        "recipe_file",
+        nargs="?",
+        metavar="RECIPE",
+        default="",
+        help="recipe file (TOML or JSON, e.g. recipes/six-core-cnn_lstm_2d.toml): "
+        "option values whose keys are the option names with _; options given "
+        "on the command line override it",
+    )
     g.add_argument("--recipe", default="", help="the recipe file, as an option")
-    g.add_argument("--corpus", default="",
-                   help=f"corpus layout, or several joined by commas: {', '.join(CORPORA)} "
-                        "(csv = a manifest path,label,speaker)")
-    g.add_argument("--data", help="corpus folder (the CSV file for --corpus csv; the folder "
-                                  "holding each corpus folder for several); default "
-                                  "$EDGESER_DATASETS[/<corpus>] or ../shared/datasets[/<corpus>]")
-    g.add_argument("--labels", choices=LABEL_SETS, default=_DEFAULT.labels,
-                   help="label set: native (the corpus' own names; one corpus only), core "
-                        "(anger, happiness, neutral, sadness) or extended (+ boredom, calm, "
-                        "disgust, fear, surprise); default %(default)s")
-    g.add_argument("--model", choices=sorted(MODELS), default=_DEFAULT.model,
-                   help="model family (default %(default)s)")
-    g.add_argument("--features", default="",
-                   help="log_mel | mfcc | spectrogram (edgeser front end) or egemaps | compare "
-                        "| is09 (openSMILE functionals); default: the model's own")
-    g.add_argument("--frontend-preset", default="",
-                   help=f"FrontendConfig preset; default per kind {DEFAULT_PRESETS}")
+    g.add_argument(
+        "--corpus",
+        default="",
+        help=f"corpus layout, or several joined by commas: {', '.join(CORPORA)} "
+        "(csv = a manifest path,label,speaker)",
+    )
+    g.add_argument(
+        "--data",
+        help="corpus folder (the CSV file for --corpus csv; the folder "
+        "holding each corpus folder for several); default "
+        "$EDGESER_DATASETS[/<corpus>] or ../shared/datasets[/<corpus>]",
+    )
+    g.add_argument(
+        "--labels",
+        choices=LABEL_SETS,
+        default=_DEFAULT.labels,
+        help="label set: native (the corpus' own names; one corpus only), core "
+        "(anger, happiness, neutral, sadness) or extended (+ boredom, calm, "
+        "disgust, fear, surprise); default %(default)s",
+    )
+    g.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        default=_DEFAULT.model,
+        help="model family (default %(default)s)",
+    )
+    g.add_argument(
+        "--features",
+        default="",
+        help="log_mel | mfcc | spectrogram (edgeser front end) or egemaps | compare "
+        "| is09 (openSMILE functionals); default: the model's own",
+    )
+    g.add_argument(
+        "--frontend-preset",
+        default="",
+        help=f"FrontendConfig preset; default per kind {DEFAULT_PRESETS}",
+    )
     g.add_argument("--n-mels", type=int, default=0, help="override the preset's mel bands")
-    g.add_argument("--cache", default=_DEFAULT.cache,
-                   help="feature cache folder ('' = no cache; default %(default)s)")
-    g.add_argument("--select-features", type=int, default=0, metavar="N",
-                   help="functionals only: keep the N with the largest ANOVA F score, chosen on "
-                        "each fold's training part (0 = all)")
-    g.add_argument("--subset", type=int, default=0,
-                   help="keep at most N files per (speaker, label): quick smoke runs")
+    g.add_argument(
+        "--cache",
+        default=_DEFAULT.cache,
+        help="feature cache folder ('' = no cache; default %(default)s)",
+    )
+    g.add_argument(
+        "--select-features",
+        type=int,
+        default=0,
+        metavar="N",
+        help="functionals only: keep the N with the largest ANOVA F score, chosen on "
+        "each fold's training part (0 = all)",
+    )
+    g.add_argument(
+        "--subset",
+        type=int,
+        default=0,
+        help="keep at most N files per (speaker, label): quick smoke runs",
+    )
 
 
 def _add_protocol_args(g) -> None:
     """The fold options shared by training commands and `baseline` (same folds for both)."""
-    g.add_argument("--protocol", choices=PROTOCOLS, default=_DEFAULT.protocol,
-                   help="loso = leave one speaker out (default), loco = leave one corpus out "
-                        "(several corpora), group_kfold = speaker-group k-fold, random = one "
-                        "stratified random split, kfold = stratified k-fold over utterances")
-    g.add_argument("--k", type=int, default=_DEFAULT.k,
-                   help="folds for kfold / group_kfold (%(default)s)")
-    g.add_argument("--test-fraction", type=float, default=_DEFAULT.test_fraction,
-                   help="test share for --protocol random (%(default)s)")
-    g.add_argument("--seed", type=int, default=_DEFAULT.seed,
-                   help="random seed: folds, initialisation, shuffling (%(default)s)")
+    g.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default=_DEFAULT.protocol,
+        help="loso = leave one speaker out (default), loco = leave one corpus out "
+        "(several corpora), group_kfold = speaker-group k-fold, random = one "
+        "stratified random split, kfold = stratified k-fold over utterances",
+    )
+    g.add_argument(
+        "--k", type=int, default=_DEFAULT.k, help="folds for kfold / group_kfold (%(default)s)"
+    )
+    g.add_argument(
+        "--test-fraction",
+        type=float,
+        default=_DEFAULT.test_fraction,
+        help="test share for --protocol random (%(default)s)",
+    )
+    g.add_argument(
+        "--seed",
+        type=int,
+        default=_DEFAULT.seed,
+        help="random seed: folds, initialisation, shuffling (%(default)s)",
+    )
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("protocol and training")
     _add_protocol_args(g)
-    g.add_argument("--val-fraction", type=float, default=_DEFAULT.val_fraction,
-                   help="validation share of the training part; whole speakers when there are "
-                        ">= 4 (%(default)s)")
-    g.add_argument("--epochs", type=int, default=_DEFAULT.epochs,
-                   help="maximum epochs (early stopping on validation UA) (%(default)s)")
-    g.add_argument("--patience", type=int, default=_DEFAULT.patience,
-                   help="epochs without validation-UA gain before stopping (0 = never)")
-    g.add_argument("--selection", choices=SELECTIONS, default=_DEFAULT.selection,
-                   help="val_ua: keep the epoch with the best UA on validation speakers drawn "
-                        "from the training part; fixed: train all --epochs on the whole "
-                        "training part, keep the last (%(default)s)")
+    g.add_argument(
+        "--val-fraction",
+        type=float,
+        default=_DEFAULT.val_fraction,
+        help="validation share of the training part; whole speakers when there are "
+        ">= 4 (%(default)s)",
+    )
+    g.add_argument(
+        "--epochs",
+        type=int,
+        default=_DEFAULT.epochs,
+        help="maximum epochs (early stopping on validation UA) (%(default)s)",
+    )
+    g.add_argument(
+        "--patience",
+        type=int,
+        default=_DEFAULT.patience,
+        help="epochs without validation-UA gain before stopping (0 = never)",
+    )
+    g.add_argument(
+        "--selection",
+        choices=SELECTIONS,
+        default=_DEFAULT.selection,
+        help="val_ua: keep the epoch with the best UA on validation speakers drawn "
+        "from the training part; fixed: train all --epochs on the whole "
+        "training part, keep the last (%(default)s)",
+    )
     g.add_argument("--batch-size", type=int, default=_DEFAULT.batch_size, help="(%(default)s)")
-    g.add_argument("--lr", type=float, default=_DEFAULT.learning_rate,
-                   help="Adam learning rate (%(default)s)")
-    g.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=_DEFAULT.lr_schedule,
-                   help="constant, or cosine decay to 0 over --epochs (%(default)s)")
-    g.add_argument("--window-s", type=float, default=_DEFAULT.window_s,
-                   help="model input window in seconds, front-end models (%(default)s)")
-    g.add_argument("--hop-s", type=float, default=_DEFAULT.hop_s,
-                   help="window hop at evaluation and in the runtime (%(default)s)")
-    g.add_argument("--train-hop-s", type=float, default=_DEFAULT.train_hop_s,
-                   help="window hop for training examples (%(default)s)")
-    g.add_argument("--no-spec-augment", action="store_true",
-                   help="disable time/feature band masking of training windows")
-    g.add_argument("--no-class-weight", action="store_true",
-                   help="disable example weighting (same as --balance none)")
-    g.add_argument("--balance", choices=BALANCES, default=_DEFAULT.balance,
-                   help="training-example weights: corpus_class = every (corpus, class) cell "
-                        "weighs the same (one corpus: same as class), class, none "
-                        "(%(default)s)")
-    g.add_argument("--window-norm", choices=WINDOW_NORMS, default=_DEFAULT.window_norm,
-                   help="mean = subtract each window's own per-band mean (input level and "
-                        "fixed channel colouring cancel; the bundle records it) (%(default)s)")
-    g.add_argument("--augment-copies", type=int, default=0, metavar="N",
-                   help="N augmented training copies of every training utterance (noise, "
-                        "babble, reverberation, telephone band, VTLP, gain; seeded, cached); "
-                        "test parts and int8 calibration never use them")
-    g.add_argument("--augment", default="{}",
-                   help="AugmentConfig overrides as JSON, e.g. '{\"snr_db\": [5, 20]}'")
-    g.add_argument("--noise-dir", default="",
-                   help="noise and impulse-response folder (default $EDGESER_NOISE or "
-                        "../shared/noise); its train split is used")
-    g.add_argument("--hparams", default="{}",
-                   help='model hyper-parameters as JSON, e.g. \'{"lstm_units": 48}\'')
-    g.add_argument("--speed-perturb", type=float, nargs="+", default=[], metavar="FACTOR",
-                   help="add training copies of every training utterance played FACTOR times "
-                        "faster (e.g. 0.9 1.1; tempo and pitch together); test parts never use "
-                        "them")
-    g.add_argument("--members", type=int, default=_DEFAULT.members,
-                   help="train N networks (seeds seed..seed+N-1) and ship them as one model that "
-                        "averages their probabilities (%(default)s)")
-    g.add_argument("--device", choices=DEVICES, default="auto",
-                   help="auto: all GPUs (MirroredStrategy, mixed precision) when visible, "
-                        "else CPU")
-    g.add_argument("--cpu-replicas", type=int, default=1,
-                   help="split the CPU into N logical devices and mirror over them (tests the "
-                        "multi-device path without GPUs)")
-    g.add_argument("--no-int8-eval", action="store_true",
-                   help="skip converting each fold to int8 and evaluating it with ai-edge-litert")
+    g.add_argument(
+        "--lr", type=float, default=_DEFAULT.learning_rate, help="Adam learning rate (%(default)s)"
+    )
+    g.add_argument(
+        "--lr-schedule",
+        choices=LR_SCHEDULES,
+        default=_DEFAULT.lr_schedule,
+        help="constant, or cosine decay to 0 over --epochs (%(default)s)",
+    )
+    g.add_argument(
+        "--window-s",
+        type=float,
+        default=_DEFAULT.window_s,
+        help="model input window in seconds, front-end models (%(default)s)",
+    )
+    g.add_argument(
+        "--hop-s",
+        type=float,
+        default=_DEFAULT.hop_s,
+        help="window hop at evaluation and in the runtime (%(default)s)",
+    )
+    g.add_argument(
+        "--train-hop-s",
+        type=float,
+        default=_DEFAULT.train_hop_s,
+        help="window hop for training examples (%(default)s)",
+    )
+    g.add_argument(
+        "--no-spec-augment",
+        action="store_true",
+        help="disable time/feature band masking of training windows",
+    )
+    g.add_argument(
+        "--no-class-weight",
+        action="store_true",
+        help="disable example weighting (same as --balance none)",
+    )
+    g.add_argument(
+        "--balance",
+        choices=BALANCES,
+        default=_DEFAULT.balance,
+        help="training-example weights: corpus_class = every (corpus, class) cell "
+        "weighs the same (one corpus: same as class), class, none "
+        "(%(default)s)",
+    )
+    g.add_argument(
+        "--window-norm",
+        choices=WINDOW_NORMS,
+        default=_DEFAULT.window_norm,
+        help="mean = subtract each window's own per-band mean (input level and "
+        "fixed channel colouring cancel; the bundle records it) (%(default)s)",
+    )
+    g.add_argument(
+        "--augment-copies",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N augmented training copies of every training utterance (noise, "
+        "babble, reverberation, telephone band, VTLP, gain; seeded, cached); "
+        "test parts and int8 calibration never use them",
+    )
+    g.add_argument(
+        "--augment",
+        default="{}",
+        help="AugmentConfig overrides as JSON, e.g. '{\"snr_db\": [5, 20]}'",
+    )
+    g.add_argument(
+        "--noise-dir",
+        default="",
+        help="noise and impulse-response folder (default $EDGESER_NOISE or "
+        "../shared/noise); its train split is used",
+    )
+    g.add_argument(
+        "--hparams",
+        default="{}",
+        help="model hyper-parameters as JSON, e.g. '{\"lstm_units\": 48}'",
+    )
+    g.add_argument(
+        "--speed-perturb",
+        type=float,
+        nargs="+",
+        default=[],
+        metavar="FACTOR",
+        help="add training copies of every training utterance played FACTOR times "
+        "faster (e.g. 0.9 1.1; tempo and pitch together); test parts never use "
+        "them",
+    )
+    g.add_argument(
+        "--members",
+        type=int,
+        default=_DEFAULT.members,
+        help="train N networks (seeds seed..seed+N-1) and ship them as one model that "
+        "averages their probabilities (%(default)s)",
+    )
+    g.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="auto",
+        help="auto: all GPUs (MirroredStrategy, mixed precision) when visible, else CPU",
+    )
+    g.add_argument(
+        "--cpu-replicas",
+        type=int,
+        default=1,
+        help="split the CPU into N logical devices and mirror over them (tests the "
+        "multi-device path without GPUs)",
+    )
+    g.add_argument(
+        "--no-int8-eval",
+        action="store_true",
+        help="skip converting each fold to int8 and evaluating it with ai-edge-litert",
+    )
 
 
 def _json_arg(text: str, flag: str) -> dict:
@@ -167,9 +304,18 @@ def _config(a: argparse.Namespace) -> TrainConfig:
     if not a.corpus:
         raise SystemExit("--corpus is required (or a --recipe that sets it)")
     data = a.data or str(default_data_dir(a.corpus))
-    kw = dict(corpus=a.corpus, data=data, labels=a.labels, model=a.model, features=a.features,
-              frontend_preset=a.frontend_preset, n_mels=a.n_mels, cache=a.cache,
-              subset=a.subset, select_features=getattr(a, "select_features", 0))
+    kw = dict(
+        corpus=a.corpus,
+        data=data,
+        labels=a.labels,
+        model=a.model,
+        features=a.features,
+        frontend_preset=a.frontend_preset,
+        n_mels=a.n_mels,
+        cache=a.cache,
+        subset=a.subset,
+        select_features=getattr(a, "select_features", 0),
+    )
     if a.command == "baseline":
         kw.update(protocol=a.protocol, k=a.k, test_fraction=a.test_fraction, seed=a.seed)
     elif hasattr(a, "protocol"):
@@ -179,16 +325,33 @@ def _config(a: argparse.Namespace) -> TrainConfig:
             augment["copies"] = a.augment_copies
         if a.noise_dir:
             augment["noise_dir"] = a.noise_dir
-        kw.update(balance=a.balance, window_norm=a.window_norm, augment=augment,
-                  protocol=a.protocol, k=a.k, val_fraction=a.val_fraction,
-                  test_fraction=a.test_fraction, seed=a.seed, epochs=a.epochs,
-                  patience=a.patience, selection=a.selection, batch_size=a.batch_size,
-                  learning_rate=a.lr, lr_schedule=a.lr_schedule, members=a.members,
-                  speed_perturb=tuple(a.speed_perturb),
-                  window_s=a.window_s, hop_s=a.hop_s, train_hop_s=a.train_hop_s,
-                  spec_augment=not a.no_spec_augment, class_weight=not a.no_class_weight,
-                  hparams=hp, device=a.device, cpu_replicas=a.cpu_replicas,
-                  int8_eval=not a.no_int8_eval)
+        kw.update(
+            balance=a.balance,
+            window_norm=a.window_norm,
+            augment=augment,
+            protocol=a.protocol,
+            k=a.k,
+            val_fraction=a.val_fraction,
+            test_fraction=a.test_fraction,
+            seed=a.seed,
+            epochs=a.epochs,
+            patience=a.patience,
+            selection=a.selection,
+            batch_size=a.batch_size,
+            learning_rate=a.lr,
+            lr_schedule=a.lr_schedule,
+            members=a.members,
+            speed_perturb=tuple(a.speed_perturb),
+            window_s=a.window_s,
+            hop_s=a.hop_s,
+            train_hop_s=a.train_hop_s,
+            spec_augment=not a.no_spec_augment,
+            class_weight=not a.no_class_weight,
+            hparams=hp,
+            device=a.device,
+            cpu_replicas=a.cpu_replicas,
+            int8_eval=not a.no_int8_eval,
+        )
     try:
         return TrainConfig(**kw)
     except ValueError as exc:
@@ -196,8 +359,11 @@ def _config(a: argparse.Namespace) -> TrainConfig:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m train", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -208,9 +374,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_args(s)
     _add_train_args(s)
     s.add_argument("--out", required=True, help="folder for report.json and plots")
-    s.add_argument("--save-fold-models", action="store_true",
-                   help="keep every fold's int8 bundle and its test list in <out>/folds "
-                        "(for python -m benchmarks.robustness)")
+    s.add_argument(
+        "--save-fold-models",
+        action="store_true",
+        help="keep every fold's int8 bundle and its test list in <out>/folds "
+        "(for python -m benchmarks.robustness)",
+    )
 
     s = sub.add_parser("fit", help="train on ALL utterances for a fixed number of epochs")
     _add_data_args(s)
@@ -221,67 +390,119 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model-dir", required=True, help="folder written by `fit`")
     s.add_argument("--out", required=True, help="folder for the .edgeser bundles")
     s.add_argument("--name", required=True, help="bundle name, e.g. emodb-cnn_lstm_2d")
-    s.add_argument("--report", help="report.json of `evaluate`: metrics go into the bundle and "
-                                    "a model card is written beside the int8 bundle")
+    s.add_argument(
+        "--report",
+        help="report.json of `evaluate`: metrics go into the bundle and "
+        "a model card is written beside the int8 bundle",
+    )
 
-    s = sub.add_parser("card", help="(re)write the model card beside a bundle from its "
-                                    "evaluation report and a robustness benchmark result")
+    s = sub.add_parser(
+        "card",
+        help="(re)write the model card beside a bundle from its "
+        "evaluation report and a robustness benchmark result",
+    )
     s.add_argument("bundle", help="the .edgeser file; the card is written beside it (.md)")
     s.add_argument("--report", required=True, help="report.json of the evaluation")
-    s.add_argument("--robustness", default="",
-                   help="JSON of python -m benchmarks.robustness (its entry for --series)")
-    s.add_argument("--series", default="",
-                   help="which model entry of the robustness JSON (default: the first)")
+    s.add_argument(
+        "--robustness",
+        default="",
+        help="JSON of python -m benchmarks.robustness (its entry for --series)",
+    )
+    s.add_argument(
+        "--series", default="", help="which model entry of the robustness JSON (default: the first)"
+    )
     s.add_argument("--train-command", default="", help="the command that trained the model")
 
-    s = sub.add_parser("baseline", help="scikit-learn reference classifier on the same folds "
-                                        "(features, protocol, fold seed) as evaluate")
+    s = sub.add_parser(
+        "baseline",
+        help="scikit-learn reference classifier on the same folds "
+        "(features, protocol, fold seed) as evaluate",
+    )
     _add_data_args(s)
     g = s.add_argument_group("protocol and classifier")
     _add_protocol_args(g)
-    g.add_argument("--classifier", choices=CLASSIFIERS, default="logreg",
-                   help="logreg (L2, C=0.01) or svm (RBF, C=10) on standardised utterance "
-                        "vectors (frame features: mean/std/p10/p90 over time)")
-    g.add_argument("--speaker-norm", action="store_true",
-                   help="z-score each speaker with its own statistics, the test speaker's "
-                        "included: NOT the speaker-independent protocol; reported as "
-                        "'<protocol>+speaker_norm'")
-    g.add_argument("--corpus-norm", action="store_true",
-                   help="z-score each corpus with its own statistics, the test corpus' "
-                        "unlabelled audio included (an unlabelled calibration on the user's "
-                        "audio); reported as '<protocol>+corpus_norm'")
+    g.add_argument(
+        "--classifier",
+        choices=CLASSIFIERS,
+        default="logreg",
+        help="logreg (L2, C=0.01) or svm (RBF, C=10) on standardised utterance "
+        "vectors (frame features: mean/std/p10/p90 over time)",
+    )
+    g.add_argument(
+        "--speaker-norm",
+        action="store_true",
+        help="z-score each speaker with its own statistics, the test speaker's "
+        "included: NOT the speaker-independent protocol; reported as "
+        "'<protocol>+speaker_norm'",
+    )
+    g.add_argument(
+        "--corpus-norm",
+        action="store_true",
+        help="z-score each corpus with its own statistics, the test corpus' "
+        "unlabelled audio included (an unlabelled calibration on the user's "
+        "audio); reported as '<protocol>+corpus_norm'",
+    )
     s.add_argument("--out", default="", help="also write the report JSON to this file")
 
-    s = sub.add_parser("fuse", help="late fusion: weighted mean of the utterance probabilities "
-                                    "of evaluated runs (same corpus, protocol and utterances)")
+    s = sub.add_parser(
+        "fuse",
+        help="late fusion: weighted mean of the utterance probabilities "
+        "of evaluated runs (same corpus, protocol and utterances)",
+    )
     s.add_argument("runs", nargs="+", help="`evaluate` output folders (with predictions.npz)")
-    s.add_argument("--weights", type=float, nargs="+",
-                   help="one non-negative weight per run, fixed in advance (default: equal)")
+    s.add_argument(
+        "--weights",
+        type=float,
+        nargs="+",
+        help="one non-negative weight per run, fixed in advance (default: equal)",
+    )
     s.add_argument("--int8", action="store_true", help="fuse the int8 models' probabilities")
     s.add_argument("--out", default="", help="also write the report JSON to this file")
 
-    s = sub.add_parser("summary", help="Markdown table of evaluated runs or published models, "
-                                       "one row each, read from their report.json or bundle")
-    s.add_argument("runs", nargs="+", help="`evaluate` or `run` output folders, report.json "
-                                           "files, or .edgeser bundles (their evaluation)")
-    s.add_argument("--out", default="", help="also write the table as a Markdown page here "
-                                             "(e.g. recipes/RESULTS.md)")
-    s.add_argument("--sort", choices=SORT_KEYS, default="none",
-                   help="row order: as given (none), best float UA first (ua) or best int8 UA "
-                        "first (int8_ua)")
+    s = sub.add_parser(
+        "summary",
+        help="Markdown table of evaluated runs or published models, "
+        "one row each, read from their report.json or bundle",
+    )
+    s.add_argument(
+        "runs",
+        nargs="+",
+        help="`evaluate` or `run` output folders, report.json "
+        "files, or .edgeser bundles (their evaluation)",
+    )
+    s.add_argument(
+        "--out",
+        default="",
+        help="also write the table as a Markdown page here (e.g. recipes/RESULTS.md)",
+    )
+    s.add_argument(
+        "--sort",
+        choices=SORT_KEYS,
+        default="none",
+        help="row order: as given (none), best float UA first (ua) or best int8 UA first (int8_ua)",
+    )
 
-    s = sub.add_parser("run", help="whole recipe: evaluate, fit on all data for the median "
-                                   "best epoch, export bundles")
+    s = sub.add_parser(
+        "run",
+        help="whole recipe: evaluate, fit on all data for the median best epoch, export bundles",
+    )
     _add_data_args(s)
     _add_train_args(s)
-    s.add_argument("--out", default="", help="run folder (default runs/<recipe name> when a "
-                                             "recipe is given)")
+    s.add_argument(
+        "--out", default="", help="run folder (default runs/<recipe name> when a recipe is given)"
+    )
     s.add_argument("--name", default="", help="bundle name (default <corpus>-<model>)")
-    s.add_argument("--install-to", default="",
-                   help="also copy the int8 bundle and its model card here (e.g. edgeser/models)")
-    s.add_argument("--save-fold-models", action="store_true",
-                   help="keep every fold's int8 bundle and its test list in "
-                        "<out>/evaluation/folds (for python -m benchmarks.robustness)")
+    s.add_argument(
+        "--install-to",
+        default="",
+        help="also copy the int8 bundle and its model card here (e.g. edgeser/models)",
+    )
+    s.add_argument(
+        "--save-fold-models",
+        action="store_true",
+        help="keep every fold's int8 bundle and its test list in "
+        "<out>/evaluation/folds (for python -m benchmarks.robustness)",
+    )
     return p
 
 
@@ -319,9 +540,12 @@ def apply_recipe(p: argparse.ArgumentParser, argv: list[str]) -> None:
         return
     parser = sub.choices[known.command]
     dests = {a.dest for a in parser._actions}
-    positional = argv[argv.index(known.command) + 1:][:1]
-    path = known.recipe or (positional[0] if "recipe_file" in dests and positional and
-                            not positional[0].startswith("-") else "")
+    positional = argv[argv.index(known.command) + 1 :][:1]
+    path = known.recipe or (
+        positional[0]
+        if "recipe_file" in dests and positional and not positional[0].startswith("-")
+        else ""
+    )
     if not path:
         return
     values = read_recipe(path)
@@ -341,8 +565,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     apply_recipe(parser, argv)
     a = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if a.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     warnings.filterwarnings("ignore", message=".*shuffle=True.*was passed")
     if a.command == "summary":
@@ -362,7 +588,10 @@ def main(argv: list[str] | None = None) -> int:
         _print_paths(paths)
         if evaluation:
             from .model_card import write_model_card
-            print(write_model_card(paths["int8"], evaluation, "python -m train " + shlex.join(argv)))
+
+            print(
+                write_model_card(paths["int8"], evaluation, "python -m train " + shlex.join(argv))
+            )
         return 0
     if a.command == "baseline":
         return _baseline(a)
@@ -382,11 +611,13 @@ def main(argv: list[str] | None = None) -> int:
     table = recipe.load_table(cfg)
     copies = recipe.load_copies(cfg, table)
     from .device import setup_device
+
     dev = setup_device(cfg.device, cfg.cpu_replicas)
     print(f"device: {dev.description}", flush=True)
     if a.command == "evaluate":
-        r = recipe.evaluate(cfg, out, dev=dev, table=table, copies=copies,
-                            save_folds=a.save_fold_models)
+        r = recipe.evaluate(
+            cfg, out, dev=dev, table=table, copies=copies, save_folds=a.save_fold_models
+        )
         _print_summary(r, out)
         return 0
     if a.command == "fit":
@@ -394,18 +625,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"trained model saved in {d}")
         return 0
     # run
-    r = recipe.evaluate(cfg, out / EVALUATION_DIR, dev=dev, table=table, copies=copies,
-                        save_folds=a.save_fold_models)
+    r = recipe.evaluate(
+        cfg,
+        out / EVALUATION_DIR,
+        dev=dev,
+        table=table,
+        copies=copies,
+        save_folds=a.save_fold_models,
+    )
     _print_summary(r, out / EVALUATION_DIR)
-    model_dir = recipe.fit_all(cfg, out / "final", max(1, r["median_best_epoch"]), dev=dev,
-                               table=table, copies=copies)
+    model_dir = recipe.fit_all(
+        cfg, out / "final", max(1, r["median_best_epoch"]), dev=dev, table=table, copies=copies
+    )
     name = a.name or f"{cfg.corpus.replace(',', '+')}-{cfg.model}"
     paths = recipe.export_dir(model_dir, out, name, r)
     _print_paths(paths)
     from .model_card import write_model_card
+
     card = write_model_card(paths["int8"], r, "python -m train " + shlex.join(argv))
     if a.install_to:
         import shutil
+
         dest = Path(a.install_to)
         dest.mkdir(parents=True, exist_ok=True)
         for src in (paths["int8"], card):
@@ -423,8 +663,10 @@ def _card(a: argparse.Namespace) -> int:
         entries = json.loads(Path(a.robustness).read_text())["models"]
         rob = next((e for e in entries if not a.series or e["model"] == a.series), None)
         if rob is None:
-            raise SystemExit(f"card: no entry {a.series!r} in {a.robustness}; have "
-                             f"{[e['model'] for e in entries]}")
+            raise SystemExit(
+                f"card: no entry {a.series!r} in {a.robustness}; have "
+                f"{[e['model'] for e in entries]}"
+            )
     print(write_model_card(Path(a.bundle), evaluation, a.train_command, rob))
     return 0
 
@@ -435,11 +677,14 @@ def _baseline(a: argparse.Namespace) -> int:
     from .report import write_json
 
     cfg = _config(a)
-    r = evaluate_baseline(recipe.load_table(cfg, for_model=False), cfg, a.classifier,
-                          a.speaker_norm, a.corpus_norm)
+    r = evaluate_baseline(
+        recipe.load_table(cfg, for_model=False), cfg, a.classifier, a.speaker_norm, a.corpus_norm
+    )
     f = r["float"]
-    print(f"{r['corpus']} {r['protocol']} {r['classifier']} on {r['input_dim']}-dim "
-          f"{cfg.feature_name}: WA {f['WA']:.4f} UA {f['UA']:.4f} macro-F1 {f['macro_F1']:.4f}")
+    print(
+        f"{r['corpus']} {r['protocol']} {r['classifier']} on {r['input_dim']}-dim "
+        f"{cfg.feature_name}: WA {f['WA']:.4f} UA {f['UA']:.4f} macro-F1 {f['macro_F1']:.4f}"
+    )
     _print_per_corpus(r.get("per_corpus"))
     if a.out:
         write_json(Path(a.out), r)
@@ -457,9 +702,11 @@ def _fuse(a: argparse.Namespace) -> int:
     for run, ua in r["members"].items():
         print(f"  {run}: UA {ua:.4f}")
     f = r["fused"]
-    print(f"{r['corpus']} {r['protocol']} fusion of {' + '.join(r['models'])} "
-          f"({r['quantization']}, weights {r['weights']}): WA {f['WA']:.4f} UA {f['UA']:.4f} "
-          f"macro-F1 {f['macro_F1']:.4f}")
+    print(
+        f"{r['corpus']} {r['protocol']} fusion of {' + '.join(r['models'])} "
+        f"({r['quantization']}, weights {r['weights']}): WA {f['WA']:.4f} UA {f['UA']:.4f} "
+        f"macro-F1 {f['macro_F1']:.4f}"
+    )
     if a.out:
         write_json(Path(a.out), r)
     return 0
@@ -488,12 +735,16 @@ def _summary(a: argparse.Namespace) -> int:
 
 def _print_summary(r: dict, out: Path) -> None:
     f = r["float"]
-    msg = (f"{r['corpus']} {r['protocol']} {r['model']}: float WA {f['WA']:.4f} UA {f['UA']:.4f} "
-           f"macro-F1 {f['macro_F1']:.4f}")
+    msg = (
+        f"{r['corpus']} {r['protocol']} {r['model']}: float WA {f['WA']:.4f} UA {f['UA']:.4f} "
+        f"macro-F1 {f['macro_F1']:.4f}"
+    )
     if "int8" in r:
         i = r["int8"]
-        msg += (f" | int8 WA {i['WA']:.4f} UA {i['UA']:.4f} (drop {r['int8_UA_drop_points']} "
-                f"points, {r['int8_bytes_max']} bytes)")
+        msg += (
+            f" | int8 WA {i['WA']:.4f} UA {i['UA']:.4f} (drop {r['int8_UA_drop_points']} "
+            f"points, {r['int8_bytes_max']} bytes)"
+        )
     print(msg + f" | {r['seconds']} s | report {out / REPORT_FILE}")
     for q, per in (r.get("per_corpus") or {}).items():
         print(f"  {q}:", end="")

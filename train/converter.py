@@ -16,8 +16,9 @@ import os
 import sys
 
 
-def convert(spec_path: str, weights: str, quant: str, rep_path: str | None, out: str,
-            max_rep: int = 300) -> int:
+def convert(
+    spec_path: str, weights: str, quant: str, rep_path: str | None, out: str, max_rep: int = 300
+) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import numpy as np
     import tensorflow as tf

@@ -19,13 +19,35 @@ from edgeser.errors import AudioDecodeError, AudioError
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
-EMODB_EMOTIONS = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear",
-                  "F": "happiness", "T": "sadness", "N": "neutral"}
+EMODB_EMOTIONS = {
+    "W": "anger",
+    "L": "boredom",
+    "E": "disgust",
+    "A": "fear",
+    "F": "happiness",
+    "T": "sadness",
+    "N": "neutral",
+}
 CASIA_EMOTIONS = ("angry", "fear", "happy", "neutral", "sad", "surprise")
-RAVDESS_EMOTIONS = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad", "05": "angry",
-                    "06": "fearful", "07": "disgust", "08": "surprised"}
-EMOVO_EMOTIONS = {"dis": "disgust", "gio": "joy", "neu": "neutral", "pau": "fear",
-                  "rab": "anger", "sor": "surprise", "tri": "sadness"}
+RAVDESS_EMOTIONS = {
+    "01": "neutral",
+    "02": "calm",
+    "03": "happy",
+    "04": "sad",
+    "05": "angry",
+    "06": "fearful",
+    "07": "disgust",
+    "08": "surprised",
+}
+EMOVO_EMOTIONS = {
+    "dis": "disgust",
+    "gio": "joy",
+    "neu": "neutral",
+    "pau": "fear",
+    "rab": "anger",
+    "sor": "surprise",
+    "tri": "sadness",
+}
 TUREV_EMOTIONS = ("Angry", "Calm", "Happy", "Sad")
 KOREAN_EMOTIONS = ("neutral", "happy", "angry", "sad")  # file numbers 1-100, 101-200, ...
 NAMED_CORPORA = ("emodb", "casia", "ravdess", "emovo", "turev", "korean")
@@ -40,10 +62,21 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 CORE_LABELS = ("anger", "happiness", "neutral", "sadness")
 EXTENDED_LABELS = (*CORE_LABELS, "boredom", "calm", "disgust", "fear", "surprise")
 CANONICAL = {
-    "anger": "anger", "angry": "anger", "happiness": "happiness", "happy": "happiness",
-    "joy": "happiness", "neutral": "neutral", "sadness": "sadness", "sad": "sadness",
-    "boredom": "boredom", "calm": "calm", "disgust": "disgust", "fear": "fear",
-    "fearful": "fear", "surprise": "surprise", "surprised": "surprise",
+    "anger": "anger",
+    "angry": "anger",
+    "happiness": "happiness",
+    "happy": "happiness",
+    "joy": "happiness",
+    "neutral": "neutral",
+    "sadness": "sadness",
+    "sad": "sadness",
+    "boredom": "boredom",
+    "calm": "calm",
+    "disgust": "disgust",
+    "fear": "fear",
+    "fearful": "fear",
+    "surprise": "surprise",
+    "surprised": "surprise",
 }
 CORPUS_CANONICAL = {"turev": {"calm": "neutral"}}  # per-corpus exceptions to CANONICAL
 LABEL_SETS = ("native", "core", "extended")
@@ -73,7 +106,7 @@ class Corpus:
     def speakers(self) -> tuple[str, ...]:
         return tuple(sorted({u.speaker for u in self.utterances}))
 
-    def subset(self, n_per_speaker_label: int) -> "Corpus":
+    def subset(self, n_per_speaker_label: int) -> Corpus:
         """A small corpus with at most n files per (speaker, label): for tests and smoke runs."""
         counts: dict[tuple[str, str], int] = {}
         keep = []
@@ -84,7 +117,7 @@ class Corpus:
                 keep.append(u)
         return Corpus(self.name, self.root, self.labels, tuple(keep), self.skipped)
 
-    def relabel(self, label_set: str) -> "Corpus":
+    def relabel(self, label_set: str) -> Corpus:
         """The corpus in edgeser's label names: `native` keeps the corpus' own names; `core`
         keeps the utterances of the four shared classes, `extended` those of any class in
         EXTENDED_LABELS (others are left out, counted in the log, not reported as skipped)."""
@@ -94,17 +127,25 @@ class Corpus:
             raise ValueError(f"unknown label set {label_set!r}; choose from {LABEL_SETS}")
         wanted = CORE_LABELS if label_set == "core" else EXTENDED_LABELS
         names = {raw: canonical_label(self.name, raw) for raw in self.labels}
-        keep = tuple(Utterance(u.path, u.key, names[u.label], u.speaker)
-                     for u in self.utterances if names[u.label] in wanted)
+        keep = tuple(
+            Utterance(u.path, u.key, names[u.label], u.speaker)
+            for u in self.utterances
+            if names[u.label] in wanted
+        )
         if not keep:
             raise ValueError(f"{self.name}: no utterance has a label of the {label_set} set")
         left_out = len(self.utterances) - len(keep)
         if left_out:
-            log.info("%s: %d utterances outside the %s label set left out", self.name,
-                     left_out, label_set)
+            log.info(
+                "%s: %d utterances outside the %s label set left out",
+                self.name,
+                left_out,
+                label_set,
+            )
         present = {u.label for u in keep}
-        return Corpus(self.name, self.root, tuple(c for c in wanted if c in present), keep,
-                      self.skipped)
+        return Corpus(
+            self.name, self.root, tuple(c for c in wanted if c in present), keep, self.skipped
+        )
 
 
 def canonical_label(corpus: str, raw: str) -> str:
@@ -237,8 +278,12 @@ def parse_korean_name(rel: Path) -> tuple[str, str]:
     rel = Path(rel)
     stem = rel.stem
     speaker, digits = stem[:-5], stem[-5:]
-    if len(rel.parts) != 4 or rel.parts[2] != "wav" or not digits.isdigit() or \
-            speaker != rel.parts[1]:
+    if (
+        len(rel.parts) != 4
+        or rel.parts[2] != "wav"
+        or not digits.isdigit()
+        or speaker != rel.parts[1]
+    ):
         raise ValueError(f"{rel}: not laid out as <group>/<speaker>/wav/<speaker><NNNNN>")
     number = int(digits)
     if not 1 <= number <= 400:
@@ -248,14 +293,16 @@ def parse_korean_name(rel: Path) -> tuple[str, str]:
 
 def load_ravdess(root: str | Path) -> Corpus:
     """RAVDESS speech: `Actor_NN/03-01-EE-II-SS-RR-NN.wav` (or .flac)."""
-    return _named_corpus("ravdess", "RAVDESS", root, parse_ravdess_name,
-                         tuple(sorted(RAVDESS_EMOTIONS.values())))
+    return _named_corpus(
+        "ravdess", "RAVDESS", root, parse_ravdess_name, tuple(sorted(RAVDESS_EMOTIONS.values()))
+    )
 
 
 def load_emovo(root: str | Path) -> Corpus:
     """EMOVO: `<speaker>/<emotion>-<speaker>-<sentence>.wav`."""
-    return _named_corpus("emovo", "EMOVO", root, parse_emovo_name,
-                         tuple(sorted(EMOVO_EMOTIONS.values())))
+    return _named_corpus(
+        "emovo", "EMOVO", root, parse_emovo_name, tuple(sorted(EMOVO_EMOTIONS.values()))
+    )
 
 
 def load_turev(root: str | Path) -> Corpus:
@@ -279,11 +326,15 @@ def load_csv_manifest(csv_path: str | Path) -> Corpus:
         reader = csv.DictReader(fh)
         missing = {"path", "label", "speaker"} - set(reader.fieldnames or ())
         if missing:
-            raise ValueError(f"{csv_path}: missing column(s) {sorted(missing)}; "
-                             "expected path,label,speaker")
+            raise ValueError(
+                f"{csv_path}: missing column(s) {sorted(missing)}; expected path,label,speaker"
+            )
         for line, row in enumerate(reader, start=2):
-            rel, label, speaker = (row["path"] or "").strip(), (row["label"] or "").strip(), \
-                (row["speaker"] or "").strip()
+            rel, label, speaker = (
+                (row["path"] or "").strip(),
+                (row["label"] or "").strip(),
+                (row["speaker"] or "").strip(),
+            )
             path = root / rel
             if not rel or not label or not speaker:
                 _skip(skipped, path, f"{csv_path.name} line {line}: empty path, label or speaker")
@@ -297,9 +348,15 @@ def load_csv_manifest(csv_path: str | Path) -> Corpus:
     return Corpus(csv_path.stem, root, labels, tuple(utts), tuple(skipped))
 
 
-LOADERS = {"emodb": load_emodb, "casia": load_casia, "ravdess": load_ravdess,
-           "emovo": load_emovo, "turev": load_turev, "korean": load_korean,
-           "csv": load_csv_manifest}
+LOADERS = {
+    "emodb": load_emodb,
+    "casia": load_casia,
+    "ravdess": load_ravdess,
+    "emovo": load_emovo,
+    "turev": load_turev,
+    "korean": load_korean,
+    "csv": load_csv_manifest,
+}
 
 
 def load_corpus(name: str, path: str | Path) -> Corpus:

@@ -24,8 +24,9 @@ class Normaliser:
     keep: np.ndarray | None = None
 
     @classmethod
-    def fit(cls, feats: list[np.ndarray], labels: np.ndarray | None = None,
-            select: int = 0) -> "Normaliser":
+    def fit(
+        cls, feats: list[np.ndarray], labels: np.ndarray | None = None, select: int = 0
+    ) -> Normaliser:
         """Statistics of `feats`; with `select` > 0, first keep the `select` functionals that
         best separate `labels` (largest one-way ANOVA F), fitted on these utterances only."""
         allf = np.concatenate([np.atleast_2d(f) for f in feats]).astype(np.float64)
@@ -89,14 +90,19 @@ class Examples:
         return len(self.utt_y)
 
 
-def make_examples(table: FeatureTable, idx: np.ndarray, norm: Normaliser,
-                  window: int = 0, hop: int = 0, window_norm: str = "none") -> Examples:
+def make_examples(
+    table: FeatureTable,
+    idx: np.ndarray,
+    norm: Normaliser,
+    window: int = 0,
+    hop: int = 0,
+    window_norm: str = "none",
+) -> Examples:
     """Windows of normalised frames (sequence features) or normalised vectors (functionals)."""
     xs, owner = [], []
     for pos, i in enumerate(idx):
         f = norm(table.feats[i])
-        w = feature_windows(f, window, hop, window_norm) if table.choice.is_sequence \
-            else f[None, :]
+        w = feature_windows(f, window, hop, window_norm) if table.choice.is_sequence else f[None, :]
         xs.append(w)
         owner.append(np.full(len(w), pos, dtype=np.int64))
     owner_arr = np.concatenate(owner)

@@ -19,8 +19,8 @@ class DeviceSetup:
 
 
 def setup_device(device: str = "auto", cpu_replicas: int = 1) -> DeviceSetup:
-    import tensorflow as tf
     import keras
+    import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")  # retracing notices from per-epoch validation
     gpus = tf.config.list_physical_devices("GPU")
@@ -40,10 +40,13 @@ def setup_device(device: str = "auto", cpu_replicas: int = 1) -> DeviceSetup:
     if cpu_replicas > 1:
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(cpu_replicas)])
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(cpu_replicas)]
+        )
         names = [d.name for d in tf.config.list_logical_devices("CPU")]
         strategy = tf.distribute.MirroredStrategy(
-            devices=names, cross_device_ops=tf.distribute.ReductionToOneDevice())
-        return DeviceSetup(strategy, False, f"CPU split into {len(names)} logical devices, "
-                                            "MirroredStrategy")
+            devices=names, cross_device_ops=tf.distribute.ReductionToOneDevice()
+        )
+        return DeviceSetup(
+            strategy, False, f"CPU split into {len(names)} logical devices, MirroredStrategy"
+        )
     return DeviceSetup(tf.distribute.get_strategy(), False, "CPU")

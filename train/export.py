@@ -11,8 +11,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,14 +32,30 @@ class ConversionError(EdgeserError, RuntimeError):
     """The TFLite converter failed or crashed, or produced ops the runtime cannot run."""
 
 
-def convert_model(spec: ModelSpec, weights: str | Path, quantization: str,
-                  representative: np.ndarray | None = None, timeout: float = 900) -> bytes:
+def convert_model(
+    spec: ModelSpec,
+    weights: str | Path,
+    quantization: str,
+    representative: np.ndarray | None = None,
+    timeout: float = 900,
+) -> bytes:
     """TFLite flatbuffer of the model, converted by `python -m train.converter` in a subprocess."""
     with tempfile.TemporaryDirectory(prefix="edgeser-convert-") as tmp:
         tmp = Path(tmp)
         (tmp / "spec.json").write_text(json.dumps(spec.to_dict()))
-        cmd = [sys.executable, "-m", "train.converter", "--spec", str(tmp / "spec.json"),
-               "--weights", str(weights), "--quant", quantization, "--out", str(tmp / "m.tflite")]
+        cmd = [
+            sys.executable,
+            "-m",
+            "train.converter",
+            "--spec",
+            str(tmp / "spec.json"),
+            "--weights",
+            str(weights),
+            "--quant",
+            quantization,
+            "--out",
+            str(tmp / "m.tflite"),
+        ]
         if quantization == "int8":
             if representative is None or len(representative) == 0:
                 raise ConversionError("int8 conversion needs representative training inputs")
@@ -46,13 +63,15 @@ def convert_model(spec: ModelSpec, weights: str | Path, quantization: str,
             cmd += ["--rep", str(tmp / "rep.npy")]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
-            [str(PROJECT_ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+            [str(PROJECT_ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+        )
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
         except subprocess.TimeoutExpired:
-            raise ConversionError(f"{spec.name}: {quantization} conversion timed out after "
-                                  f"{timeout:.0f} s") from None
+            raise ConversionError(
+                f"{spec.name}: {quantization} conversion timed out after {timeout:.0f} s"
+            ) from None
         if proc.returncode != 0:
             if proc.returncode < 0:
                 why = f"converter crashed with signal {signal.Signals(-proc.returncode).name}"
@@ -63,8 +82,10 @@ def convert_model(spec: ModelSpec, weights: str | Path, quantization: str,
         data = (tmp / "m.tflite").read_bytes()
     bad = [op for op in TFLiteModel(data).op_names() if any(f in op for f in FORBIDDEN_OPS)]
     if bad:
-        raise ConversionError(f"{spec.name}: {quantization} model uses ops the runtime may not "
-                              f"have: {sorted(set(bad))}")
+        raise ConversionError(
+            f"{spec.name}: {quantization} model uses ops the runtime may not "
+            f"have: {sorted(set(bad))}"
+        )
     return data
 
 
@@ -87,17 +108,35 @@ class TFLiteModel:
         return self.runner.run(np.asarray(x, dtype=np.float32)).astype(np.float32)
 
 
-def make_bundle(model: bytes, quantization: str, name: str, labels: Sequence[str],
-                choice: FeatureChoice, dim: int, norm: Normaliser, window_frames: int | None,
-                hop_frames: int | None, training: Mapping[str, Any],
-                description: str = "", window_norm: str = "none") -> ModelBundle:
+def make_bundle(
+    model: bytes,
+    quantization: str,
+    name: str,
+    labels: Sequence[str],
+    choice: FeatureChoice,
+    dim: int,
+    norm: Normaliser,
+    window_frames: int | None,
+    hop_frames: int | None,
+    training: Mapping[str, Any],
+    description: str = "",
+    window_norm: str = "none",
+) -> ModelBundle:
     spec = choice.spec(window_frames, hop_frames, window_norm, norm.keep)
     if spec.dim != dim:
-        raise ValueError(f"{name}: the model reads {dim} features, {spec.describe()} has "
-                         f"{spec.dim}")
-    meta = BundleMeta(name=name, labels=tuple(labels), sample_rate=16000, features=spec,
-                      norm_mean=tuple(float(v) for v in norm.mean),
-                      norm_std=tuple(float(v) for v in norm.std), quantization=quantization,
-                      training=dict(training), description=description,
-                      format_version=spec.min_format_version)
+        raise ValueError(
+            f"{name}: the model reads {dim} features, {spec.describe()} has {spec.dim}"
+        )
+    meta = BundleMeta(
+        name=name,
+        labels=tuple(labels),
+        sample_rate=16000,
+        features=spec,
+        norm_mean=tuple(float(v) for v in norm.mean),
+        norm_std=tuple(float(v) for v in norm.std),
+        quantization=quantization,
+        training=dict(training),
+        description=description,
+        format_version=spec.min_format_version,
+    )
     return ModelBundle(meta=meta, model=model)

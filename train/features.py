@@ -19,7 +19,8 @@ import numpy as np
 
 from edgeser.errors import AudioDecodeError
 from edgeser.feature_configs import FeatureSpec, FrontendFeatures, OpenSmileFeatures
-from edgeser.frontend import FrontendConfig, features as frontend_features
+from edgeser.frontend import FrontendConfig
+from edgeser.frontend import features as frontend_features
 from edgeser.frontend.config import KINDS
 from edgeser.opensmile_sets import OPENSMILE_SETS, make_smile
 
@@ -47,8 +48,10 @@ class FeatureChoice:
             if self.kind not in KINDS or not isinstance(self.frontend, FrontendConfig):
                 raise ValueError(f"front-end features need kind in {KINDS} and a FrontendConfig")
             if self.frontend.sample_rate != SAMPLE_RATE:
-                raise ValueError(f"training resamples to {SAMPLE_RATE} Hz; the front-end config "
-                                 f"says {self.frontend.sample_rate}")
+                raise ValueError(
+                    f"training resamples to {SAMPLE_RATE} Hz; the front-end config "
+                    f"says {self.frontend.sample_rate}"
+                )
         elif self.type == "opensmile":
             if self.opensmile_set not in OPENSMILE_SETS:
                 raise ValueError(f"opensmile_set must be one of {OPENSMILE_SETS}")
@@ -56,15 +59,16 @@ class FeatureChoice:
             raise ValueError(f"unknown feature type {self.type!r} (frontend | opensmile)")
 
     @classmethod
-    def parse(cls, name: str, frontend: FrontendConfig | None = None) -> "FeatureChoice":
+    def parse(cls, name: str, frontend: FrontendConfig | None = None) -> FeatureChoice:
         """`log_mel` / `mfcc` / `spectrogram` (with `frontend`) or egemaps / compare / is09."""
         if name in KINDS:
             return cls("frontend", kind=name, frontend=frontend or FrontendConfig())
         set_name = OPENSMILE_ALIASES.get(name.lower(), name)
         if set_name in OPENSMILE_SETS:
             return cls("opensmile", opensmile_set=set_name)
-        raise ValueError(f"unknown features {name!r}; choose from {KINDS} or "
-                         f"{sorted(OPENSMILE_ALIASES)}")
+        raise ValueError(
+            f"unknown features {name!r}; choose from {KINDS} or {sorted(OPENSMILE_ALIASES)}"
+        )
 
     @property
     def is_sequence(self) -> bool:
@@ -74,17 +78,27 @@ class FeatureChoice:
     def label(self) -> str:
         return self.kind if self.type == "frontend" else self.opensmile_set
 
-    def spec(self, window_frames: int | None = None, hop_frames: int | None = None,
-             window_norm: str = "none", select: Any = None) -> FeatureSpec:
+    def spec(
+        self,
+        window_frames: int | None = None,
+        hop_frames: int | None = None,
+        window_norm: str = "none",
+        select: Any = None,
+    ) -> FeatureSpec:
         """The bundle's feature config for a model trained on these features (windows for
         front-end frames; `select`: the functionals an openSMILE model reads)."""
         if self.type == "frontend":
-            return FrontendFeatures(frontend=self.frontend, kind=self.kind,
-                                    window_frames=window_frames, hop_frames=hop_frames,
-                                    window_norm=window_norm)
-        return OpenSmileFeatures(opensmile_set=self.opensmile_set,
-                                 select=None if select is None else
-                                 tuple(int(i) for i in select))
+            return FrontendFeatures(
+                frontend=self.frontend,
+                kind=self.kind,
+                window_frames=window_frames,
+                hop_frames=hop_frames,
+                window_norm=window_norm,
+            )
+        return OpenSmileFeatures(
+            opensmile_set=self.opensmile_set,
+            select=None if select is None else tuple(int(i) for i in select),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         if self.type == "frontend":
@@ -92,7 +106,7 @@ class FeatureChoice:
         return {"type": "opensmile", "opensmile_set": self.opensmile_set}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "FeatureChoice":
+    def from_dict(cls, d: dict[str, Any]) -> FeatureChoice:
         d = dict(d)
         if d.get("frontend") is not None:
             d["frontend"] = FrontendConfig.from_dict(d["frontend"])
@@ -139,23 +153,31 @@ def cache_key(corpus: Corpus, choice: FeatureChoice, perturb_settings: dict | No
 
 def _opensmile_extractor(set_name: str):
     smile = make_smile(set_name, needed_by=f"training on {set_name}")
-    return lambda x, alpha=1.0: smile.process_signal(x, SAMPLE_RATE).to_numpy(
-        np.float32).reshape(-1)
+    return lambda x, alpha=1.0: (
+        smile.process_signal(x, SAMPLE_RATE).to_numpy(np.float32).reshape(-1)
+    )
 
 
 def _extractor(choice: FeatureChoice):
     """fn(samples, vtlp_alpha) -> features; VTLP warps the front end's mel filters only."""
     if choice.type == "frontend":
+
         def fn(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
             cfg = choice.frontend if alpha == 1.0 else choice.frontend.replace(vtlp_alpha=alpha)
             return frontend_features(x, cfg, choice.kind)
+
         return fn
     return _opensmile_extractor(choice.opensmile_set)
 
 
-def extract(corpus: Corpus, choice: FeatureChoice, cache_dir: str | Path | None = None,
-            progress: bool = True, perturb: Perturbation | None = None,
-            bank: NoiseBank | None = None) -> FeatureTable:
+def extract(
+    corpus: Corpus,
+    choice: FeatureChoice,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+    perturb: Perturbation | None = None,
+    bank: NoiseBank | None = None,
+) -> FeatureTable:
     """Features of every readable utterance, of its `perturb`ed copy when given (speed, or an
     augmented copy drawing noise and impulse responses from `bank`); loads from / writes to
     `cache_dir` when given."""
@@ -174,8 +196,12 @@ def extract(corpus: Corpus, choice: FeatureChoice, cache_dir: str | Path | None 
     index = {name: i for i, name in enumerate(corpus.labels)}
     keys, feats, ys, spk = [], [], [], []
     skipped = list(corpus.skipped)
-    for u in tqdm(corpus.utterances, desc=f"{corpus.name} {choice.label}{tag}", unit="file",
-                  disable=not progress):
+    for u in tqdm(
+        corpus.utterances,
+        desc=f"{corpus.name} {choice.label}{tag}",
+        unit="file",
+        disable=not progress,
+    ):
         try:
             x, alpha = augment(read_audio(u.path), u)
             f = np.asarray(fn(x, alpha), dtype=np.float32)
@@ -194,8 +220,16 @@ def extract(corpus: Corpus, choice: FeatureChoice, cache_dir: str | Path | None 
         spk.append(u.speaker)
     if not keys:
         raise ValueError(f"{corpus.root}: no utterance could be read")
-    table = FeatureTable(choice, corpus.labels, keys, feats, np.array(ys, dtype=np.int64),
-                         np.array(spk), skipped, np.full(len(keys), corpus.name))
+    table = FeatureTable(
+        choice,
+        corpus.labels,
+        keys,
+        feats,
+        np.array(ys, dtype=np.int64),
+        np.array(spk),
+        skipped,
+        np.full(len(keys), corpus.name),
+    )
     if cache_file is not None:
         _save(cache_file, table)
     return table
@@ -217,18 +251,36 @@ def concat_tables(tables: list[FeatureTable], labels: tuple[str, ...]) -> Featur
         spk += [f"{name}/{s}" for s in t.speakers.tolist()]
         groups += [name] * len(t)
         skipped += list(t.skipped)
-    return FeatureTable(tables[0].choice, tuple(labels), keys, feats, np.concatenate(ys),
-                        np.array(spk), skipped, np.array(groups))
+    return FeatureTable(
+        tables[0].choice,
+        tuple(labels),
+        keys,
+        feats,
+        np.concatenate(ys),
+        np.array(spk),
+        skipped,
+        np.array(groups),
+    )
 
 
 def _save(path: Path, t: FeatureTable) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     lengths = np.array([len(f) for f in t.feats], dtype=np.int64)
-    flat = np.concatenate([f.reshape(len(f), -1) if f.ndim == 2 else f[None, :]
-                           for f in t.feats]) if t.choice.is_sequence else np.stack(t.feats)
+    flat = (
+        np.concatenate([f.reshape(len(f), -1) if f.ndim == 2 else f[None, :] for f in t.feats])
+        if t.choice.is_sequence
+        else np.stack(t.feats)
+    )
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, flat=flat, lengths=lengths, keys=np.array(t.keys), y=t.y,
-             speakers=t.speakers, skipped=np.array([f"{a}\t{b}" for a, b in t.skipped]))
+    np.savez(
+        tmp,
+        flat=flat,
+        lengths=lengths,
+        keys=np.array(t.keys),
+        y=t.y,
+        speakers=t.speakers,
+        skipped=np.array([f"{a}\t{b}" for a, b in t.skipped]),
+    )
     tmp.replace(path)
 
 
@@ -240,5 +292,13 @@ def _load(path: Path, corpus: Corpus, choice: FeatureChoice) -> FeatureTable:
         else:
             feats = list(flat)
         skipped = [tuple(s.split("\t", 1)) for s in z["skipped"].tolist()]
-        return FeatureTable(choice, corpus.labels, z["keys"].tolist(), feats, z["y"],
-                            z["speakers"], skipped, np.full(len(lengths), corpus.name))
+        return FeatureTable(
+            choice,
+            corpus.labels,
+            z["keys"].tolist(),
+            feats,
+            z["y"],
+            z["speakers"],
+            skipped,
+            np.full(len(lengths), corpus.name),
+        )

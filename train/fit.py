@@ -44,14 +44,21 @@ def spec_augment(x, max_time_frac: float = 0.2, max_freq_frac: float = 0.15):
     return tf.where(mask, tf.zeros_like(x), x)
 
 
-def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, augment: bool,
-                 w: np.ndarray | None = None):
+def make_dataset(
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    seed: int,
+    augment: bool,
+    w: np.ndarray | None = None,
+):
     """Shuffled batches of (x, y) or, with per-example weights `w`, (x, y, w)."""
     import tensorflow as tf
 
     parts = (x, y) if w is None else (x, y, w)
-    ds = tf.data.Dataset.from_tensor_slices(parts).shuffle(len(x), seed=seed,
-                                                           reshuffle_each_iteration=True)
+    ds = tf.data.Dataset.from_tensor_slices(parts).shuffle(
+        len(x), seed=seed, reshuffle_each_iteration=True
+    )
     ds = ds.batch(batch_size)
     if augment:
         # Sequential on purpose: the masks come from stateful random ops, and a parallel map
@@ -91,28 +98,49 @@ def _make_selector(val: Examples, labels, patience: int, batch_size: int):
     return UtteranceSelection()
 
 
-def train_model(spec: ModelSpec, train: Examples, val: Examples | None, cfg: TrainConfig,
-                dev: DeviceSetup, labels, epochs: int | None = None) -> FitResult:
+def train_model(
+    spec: ModelSpec,
+    train: Examples,
+    val: Examples | None,
+    cfg: TrainConfig,
+    dev: DeviceSetup,
+    labels,
+    epochs: int | None = None,
+) -> FitResult:
     """Fit `spec` on `train`; with `val`, keep the epoch with the best validation UA (per member
     for an ensemble)."""
     if spec.members == 1:
         return _train_single(spec, train, val, cfg, dev, labels, epochs)
-    fits = [_train_single(spec.member, train, val, cfg.replace(seed=cfg.seed + i), dev, labels,
-                          epochs) for i in range(spec.members)]
+    fits = [
+        _train_single(spec.member, train, val, cfg.replace(seed=cfg.seed + i), dev, labels, epochs)
+        for i in range(spec.members)
+    ]
     with dev.strategy.scope():
         model = spec.build()
     history: dict[str, list[float]] = {}
     for i, f in enumerate(fits):
         model.get_layer(member_name(i)).set_weights(f.model.get_weights())
         # member 0 under the plain names (what the curve plots read), the others prefixed
-        history.update({(k if i == 0 else f"{member_name(i)}/{k}"): v
-                        for k, v in f.history.items()})
-    return FitResult(model, history, int(np.median([f.best_epoch for f in fits])),
-                     max(f.epochs_run for f in fits))
+        history.update(
+            {(k if i == 0 else f"{member_name(i)}/{k}"): v for k, v in f.history.items()}
+        )
+    return FitResult(
+        model,
+        history,
+        int(np.median([f.best_epoch for f in fits])),
+        max(f.epochs_run for f in fits),
+    )
 
 
-def _train_single(spec: ModelSpec, train: Examples, val: Examples | None, cfg: TrainConfig,
-                  dev: DeviceSetup, labels, epochs: int | None = None) -> FitResult:
+def _train_single(
+    spec: ModelSpec,
+    train: Examples,
+    val: Examples | None,
+    cfg: TrainConfig,
+    dev: DeviceSetup,
+    labels,
+    epochs: int | None = None,
+) -> FitResult:
     import keras
 
     keras.utils.set_random_seed(cfg.seed)
@@ -123,8 +151,11 @@ def _train_single(spec: ModelSpec, train: Examples, val: Examples | None, cfg: T
         lr = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=steps)
     with dev.strategy.scope():
         model = spec.build()
-        model.compile(optimizer=keras.optimizers.Adam(lr),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(
+            optimizer=keras.optimizers.Adam(lr),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
     augment = cfg.spec_augment and train.x.ndim == 3
     ds = make_dataset(train.x, train.y, cfg.batch_size, cfg.seed, augment, train.w)
     callbacks = []

@@ -9,8 +9,9 @@ under the protocol of its inputs.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,20 +29,28 @@ def load_predictions(run: Path, quantization: str = "float") -> dict[str, Any]:
     if key not in z.files:
         raise ValueError(f"{path}: no {quantization} probabilities (was int8 evaluated?)")
     report = json.loads((Path(run) / REPORT_FILE).read_text())
-    return {"keys": z["keys"], "y": z["y"], "labels": tuple(z["labels"].tolist()),
-            "probs": z[key].astype(np.float64), "protocol": report["protocol"],
-            "corpus": report["corpus"], "model": report["model"]}
+    return {
+        "keys": z["keys"],
+        "y": z["y"],
+        "labels": tuple(z["labels"].tolist()),
+        "probs": z[key].astype(np.float64),
+        "protocol": report["protocol"],
+        "corpus": report["corpus"],
+        "model": report["model"],
+    }
 
 
-def fuse(runs: Sequence[Path], weights: Sequence[float] | None = None,
-         quantization: str = "float") -> dict[str, Any]:
+def fuse(
+    runs: Sequence[Path], weights: Sequence[float] | None = None, quantization: str = "float"
+) -> dict[str, Any]:
     """Scores of the weighted mean of the runs' probabilities (default: equal weights)."""
     if len(runs) < 2:
         raise ValueError("fusion needs at least two evaluated runs")
     weights = list(weights) if weights else [1.0] * len(runs)
     if len(weights) != len(runs) or any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise ValueError(f"need {len(runs)} non-negative weights with a positive sum, "
-                         f"got {weights}")
+        raise ValueError(
+            f"need {len(runs)} non-negative weights with a positive sum, got {weights}"
+        )
     preds = [load_predictions(r, quantization) for r in runs]
     first = preds[0]
     order = np.argsort(first["keys"])
@@ -53,14 +62,22 @@ def fuse(runs: Sequence[Path], weights: Sequence[float] | None = None,
         if p["labels"] != first["labels"]:
             raise ValueError(f"{run}: labels {p['labels']} differ from {first['labels']}")
         if (p["protocol"], p["corpus"]) != (first["protocol"], first["corpus"]):
-            raise ValueError(f"{run}: {p['corpus']}/{p['protocol']} differs from "
-                             f"{first['corpus']}/{first['protocol']}")
+            raise ValueError(
+                f"{run}: {p['corpus']}/{p['protocol']} differs from "
+                f"{first['corpus']}/{first['protocol']}"
+            )
         o = np.argsort(p["keys"])
         if not np.array_equal(p["keys"][o], first["keys"][order]):
             raise ValueError(f"{run}: tested on different utterances than {runs[0]}")
         fused += w * p["probs"][o]
         members[str(run)] = scores(y, p["probs"][o].argmax(1), labels)["UA"]
-    return {"corpus": first["corpus"], "protocol": first["protocol"], "quantization": quantization,
-            "runs": [str(r) for r in runs], "models": [p["model"] for p in preds],
-            "weights": weights, "members": members,
-            "fused": scores(y, (fused / sum(weights)).argmax(1), labels)}
+    return {
+        "corpus": first["corpus"],
+        "protocol": first["protocol"],
+        "quantization": quantization,
+        "runs": [str(r) for r in runs],
+        "models": [p["model"] for p in preds],
+        "weights": weights,
+        "members": members,
+        "fused": scores(y, (fused / sum(weights)).argmax(1), labels),
+    }

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +25,9 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str]) -> dic
     present = support > 0
     recall = np.divide(tp, support, out=np.zeros(n), where=present)
     precision = np.divide(tp, predicted, out=np.zeros(n), where=predicted > 0)
-    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(n),
-                   where=(precision + recall) > 0)
+    f1 = np.divide(
+        2 * precision * recall, precision + recall, out=np.zeros(n), where=(precision + recall) > 0
+    )
     total = int(cm.sum())
     return {
         "n": total,
@@ -37,8 +39,9 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str]) -> dic
     }
 
 
-def scores_by_group(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray,
-                    labels: Sequence[str]) -> dict[str, Any]:
+def scores_by_group(
+    y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, labels: Sequence[str]
+) -> dict[str, Any]:
     """n / WA / UA / macro-F1 of each group (e.g. test corpus) and the unweighted mean WA / UA
     over the groups."""
     out: dict[str, Any] = {}

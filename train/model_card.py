@@ -2,53 +2,69 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from edgeser.bundle import ModelBundle
 from edgeser.feature_configs import FrontendFeatures, OpenSmileFeatures
 
-
 PROTOCOL_TEXT = {
     "loso": "Speaker-independent, leave one speaker out: each speaker is tested by a model "
-            "trained without them.",
+    "trained without them.",
     "random": "Random stratified split of utterances: test speakers are also in training, so "
-              "this is NOT speaker-independent (for comparison with papers only).",
+    "this is NOT speaker-independent (for comparison with papers only).",
     "kfold": "Stratified k-fold over utterances: NOT speaker-independent.",
     "loco": "Leave one corpus out: each corpus is tested by a model trained on the others "
-            "only (other speakers, languages, studios and microphones): the estimate of how "
-            "the model does on a user's recordings.",
+    "only (other speakers, languages, studios and microphones): the estimate of how "
+    "the model does on a user's recordings.",
     "group_kfold": "Speaker-group k-fold over the pooled corpora: each fold tests unseen "
-                   "speakers of every corpus (the corpora themselves were seen in training).",
+    "speakers of every corpus (the corpora themselves were seen in training).",
 }
 
 # What a card says about each shared corpus: description and licence (../shared/datasets).
 CORPUS_CARDS = {
-    "emodb": ("EmoDB (Berlin Database of Emotional Speech, Burkhardt et al. 2005): acted "
-              "German, 10 actors, 535 utterances", "research use"),
-    "casia": ("CASIA Chinese emotional speech, public 1200-utterance subset: acted Mandarin, "
-              "4 speakers", "research use (Institute of Automation, CAS)"),
-    "ravdess": ("RAVDESS speech (Livingstone & Russo 2018): acted North-American English, 24 "
-                "actors, 1440 utterances", "CC BY-NC-SA 4.0"),
-    "emovo": ("EMOVO (Costantini et al. 2014): acted Italian, 6 actors, 588 utterances",
-              "research use"),
-    "turev": ("TurEV-DB: acted Turkish single words, 6 speakers, 1735 words (Calm used as "
-              "neutral)", "CC BY-NC-ND 4.0 / GPL-3.0 (conflicting): research only"),
-    "korean": ("Korean emotional TTS corpus, public 5% sample: read Korean, 15 speakers, 300 "
-               "utterances", "research use only, not commercial (KAIST / SELVAS AI)"),
+    "emodb": (
+        "EmoDB (Berlin Database of Emotional Speech, Burkhardt et al. 2005): acted "
+        "German, 10 actors, 535 utterances",
+        "research use",
+    ),
+    "casia": (
+        "CASIA Chinese emotional speech, public 1200-utterance subset: acted Mandarin, 4 speakers",
+        "research use (Institute of Automation, CAS)",
+    ),
+    "ravdess": (
+        "RAVDESS speech (Livingstone & Russo 2018): acted North-American English, 24 "
+        "actors, 1440 utterances",
+        "CC BY-NC-SA 4.0",
+    ),
+    "emovo": (
+        "EMOVO (Costantini et al. 2014): acted Italian, 6 actors, 588 utterances",
+        "research use",
+    ),
+    "turev": (
+        "TurEV-DB: acted Turkish single words, 6 speakers, 1735 words (Calm used as neutral)",
+        "CC BY-NC-ND 4.0 / GPL-3.0 (conflicting): research only",
+    ),
+    "korean": (
+        "Korean emotional TTS corpus, public 5% sample: read Korean, 15 speakers, 300 utterances",
+        "research use only, not commercial (KAIST / SELVAS AI)",
+    ),
 }
-AUGMENT_DATA = ("real noise recordings (UrbanSound8K, ESC-50, Speech Commands background, "
-                "DCASE and toolkit test clips; CC BY / CC BY-NC / MIT / Apache-2.0) and "
-                "measured room impulse responses (OpenAIR, Pori concert hall, clap IRs; "
-                "public domain to CC BY-NC-SA) from ../shared/noise, train split only; babble "
-                "from other speakers of the same corpus; white/pink/brown noise")
+AUGMENT_DATA = (
+    "real noise recordings (UrbanSound8K, ESC-50, Speech Commands background, "
+    "DCASE and toolkit test clips; CC BY / CC BY-NC / MIT / Apache-2.0) and "
+    "measured room impulse responses (OpenAIR, Pori concert hall, clap IRs; "
+    "public domain to CC BY-NC-SA) from ../shared/noise, train split only; babble "
+    "from other speakers of the same corpus; white/pink/brown noise"
+)
 
 
 SELECTION_TEXT = {
     "val_ua": "The epoch kept is the one with the best UA on validation speakers (or "
-              "utterances) drawn from the training part only.",
+    "utterances) drawn from the training part only.",
     "fixed": "Each fold trains a fixed number of epochs on its whole training part (no "
-             "validation split) and keeps the last.",
+    "validation split) and keeps the last.",
 }
 
 
@@ -65,97 +81,156 @@ def _data_lines(training: Mapping[str, Any]) -> list[str]:
         used = f"; {counts[n]} utterances used" if n in counts else ""
         out.append(f"- Trained on {what}{used}. Licence: {licence}.")
     if training.get("labels") in ("core", "extended"):
-        out.append(f"- Label set: {training['labels']} (one map for every corpus: "
-                   "`train/corpora.py`).")
+        out.append(
+            f"- Label set: {training['labels']} (one map for every corpus: `train/corpora.py`)."
+        )
     aug = training.get("augment") or {}
     if aug.get("copies"):
-        out.append(f"- Augmentation: {aug['copies']} copies per training utterance with "
-                   f"{AUGMENT_DATA}; telephone band, VTLP and gain; SpecAugment. Test parts "
-                   "and int8 calibration saw original audio only.")
+        out.append(
+            f"- Augmentation: {aug['copies']} copies per training utterance with "
+            f"{AUGMENT_DATA}; telephone band, VTLP and gain; SpecAugment. Test parts "
+            "and int8 calibration saw original audio only."
+        )
     return out
 
 
 def _robustness_lines(rob: Mapping[str, Any]) -> list[str]:
-    lines = [f"## Robustness ({rob.get('protocol', '')})", "",
-             "`python -m benchmarks.robustness`: UA on the 4-class core under each condition "
-             "(runtime path, voice gate on; noise and rooms from the test split of "
-             "../shared/noise, never used in training).", "",
-             "| condition | UA | label = clean | no speech |", "|---|---|---|---|"]
+    lines = [
+        f"## Robustness ({rob.get('protocol', '')})",
+        "",
+        "`python -m benchmarks.robustness`: UA on the 4-class core under each condition "
+        "(runtime path, voice gate on; noise and rooms from the test split of "
+        "../shared/noise, never used in training).",
+        "",
+        "| condition | UA | label = clean | no speech |",
+        "|---|---|---|---|",
+    ]
     for r in rob["conditions"]:
-        lines.append(f"| {r['condition']} | {_pct(r['UA'])} | {_pct(r['same_as_clean'])} | "
-                     f"{_pct(r['no_speech'])} |")
+        lines.append(
+            f"| {r['condition']} | {_pct(r['UA'])} | {_pct(r['same_as_clean'])} | "
+            f"{_pct(r['no_speech'])} |"
+        )
     lines.append("")
     return lines
 
 
-def write_model_card(bundle_path: Path, evaluation: Mapping[str, Any] | None,
-                     command: str = "", robustness: Mapping[str, Any] | None = None) -> Path:
+def write_model_card(
+    bundle_path: Path,
+    evaluation: Mapping[str, Any] | None,
+    command: str = "",
+    robustness: Mapping[str, Any] | None = None,
+) -> Path:
     b = ModelBundle.load(bundle_path)
     m = b.meta
     fs = m.features
     windows = isinstance(fs, FrontendFeatures)
     members, seed = int(m.training.get("members", 1)), m.training.get("seed", "?")
-    lines = [f"# {m.name}", "", m.description, "",
-             f"- File: `{Path(bundle_path).name}` ({Path(bundle_path).stat().st_size / 1024:.1f}"
-             f" KiB: {b.size_bytes / 1024:.1f} KiB {m.quantization} TFLite + metadata, e.g. "
-             f"normalisation statistics)",
-             f"- Labels: {', '.join(m.labels)}",
-             f"- Input: {fs.type} features"
-             + (f" `{fs.kind}` ({fs.dim} dims), windows of {fs.window_frames} frames every "
-                f"{fs.hop_frames} frames, probabilities averaged over windows"
-                if isinstance(fs, FrontendFeatures) else
-                f" `{fs.opensmile_set}` ({fs.dim} dims)")
-             + (", the functionals with the largest ANOVA F score on the training data (chosen "
-                "inside each evaluation fold too)"
-                if isinstance(fs, OpenSmileFeatures) and fs.select is not None else ""),
-             *([f"- Needs the `opensmile` extra at predict time (`pip install "
-                f"edgeser[opensmile]`)"] if isinstance(fs, OpenSmileFeatures) else []),
-             f"- Training: {m.training.get('trained_on', '?')}, {m.training.get('epochs', '?')} "
-             f"epochs, seed {seed}, commit "
-             f"`{str(m.training.get('git_commit', '?'))[:12]}`",
-             *([f"- Ensemble of {members} networks, each trained alone (seed {seed} and the "
-                f"next {members - 1}), in one graph that averages their probabilities"]
-               if members > 1 else []), ""]
+    lines = [
+        f"# {m.name}",
+        "",
+        m.description,
+        "",
+        f"- File: `{Path(bundle_path).name}` ({Path(bundle_path).stat().st_size / 1024:.1f}"
+        f" KiB: {b.size_bytes / 1024:.1f} KiB {m.quantization} TFLite + metadata, e.g. "
+        f"normalisation statistics)",
+        f"- Labels: {', '.join(m.labels)}",
+        f"- Input: {fs.type} features"
+        + (
+            f" `{fs.kind}` ({fs.dim} dims), windows of {fs.window_frames} frames every "
+            f"{fs.hop_frames} frames, probabilities averaged over windows"
+            if isinstance(fs, FrontendFeatures)
+            else f" `{fs.opensmile_set}` ({fs.dim} dims)"
+        )
+        + (
+            ", the functionals with the largest ANOVA F score on the training data (chosen "
+            "inside each evaluation fold too)"
+            if isinstance(fs, OpenSmileFeatures) and fs.select is not None
+            else ""
+        ),
+        *(
+            ["- Needs the `opensmile` extra at predict time (`pip install edgeser[opensmile]`)"]
+            if isinstance(fs, OpenSmileFeatures)
+            else []
+        ),
+        f"- Training: {m.training.get('trained_on', '?')}, {m.training.get('epochs', '?')} "
+        f"epochs, seed {seed}, commit "
+        f"`{str(m.training.get('git_commit', '?'))[:12]}`",
+        *(
+            [
+                f"- Ensemble of {members} networks, each trained alone (seed {seed} and the "
+                f"next {members - 1}), in one graph that averages their probabilities"
+            ]
+            if members > 1
+            else []
+        ),
+        "",
+    ]
     if evaluation:
-        lines += [f"## Evaluation ({evaluation['protocol']}, {evaluation['corpus']})", "",
-                  PROTOCOL_TEXT.get(evaluation["protocol"], "") + " " +
-                  SELECTION_TEXT.get(evaluation.get("config", {}).get("selection", "val_ua"), "") +
-                  (" Utterance level (window probabilities averaged), pooled over folds."
-                   if windows else " Pooled over folds."), "",
-                  "| model | WA | UA | macro-F1 |", "|---|---|---|---|"]
+        lines += [
+            f"## Evaluation ({evaluation['protocol']}, {evaluation['corpus']})",
+            "",
+            PROTOCOL_TEXT.get(evaluation["protocol"], "")
+            + " "
+            + SELECTION_TEXT.get(evaluation.get("config", {}).get("selection", "val_ua"), "")
+            + (
+                " Utterance level (window probabilities averaged), pooled over folds."
+                if windows
+                else " Pooled over folds."
+            ),
+            "",
+            "| model | WA | UA | macro-F1 |",
+            "|---|---|---|---|",
+        ]
         for q in ("float", "int8"):
             if q in evaluation:
                 s = evaluation[q]
-                lines.append(f"| {q} | {_pct(s['WA'])} | {_pct(s['UA'])} | "
-                             f"{_pct(s['macro_F1'])} |")
-        lines += ["", "Per-class recall (float): " + ", ".join(
-            f"{k} {_pct(v)}" for k, v in evaluation["float"]["per_class_recall"].items()), ""]
+                lines.append(f"| {q} | {_pct(s['WA'])} | {_pct(s['UA'])} | {_pct(s['macro_F1'])} |")
+        lines += [
+            "",
+            "Per-class recall (float): "
+            + ", ".join(
+                f"{k} {_pct(v)}" for k, v in evaluation["float"]["per_class_recall"].items()
+            ),
+            "",
+        ]
         per = evaluation.get("per_corpus")
         if per:
-            lines += ["| test corpus | " + " | ".join(f"{q} WA / UA" for q in per) + " |",
-                      "|---|" + "---|" * len(per)]
+            lines += [
+                "| test corpus | " + " | ".join(f"{q} WA / UA" for q in per) + " |",
+                "|---|" + "---|" * len(per),
+            ]
             for name in per["float"]:
-                lines.append(f"| {name} | " + " | ".join(
-                    f"{_pct(per[q][name]['WA'])} / {_pct(per[q][name]['UA'])}" for q in per)
-                    + " |")
+                lines.append(
+                    f"| {name} | "
+                    + " | ".join(
+                        f"{_pct(per[q][name]['WA'])} / {_pct(per[q][name]['UA'])}" for q in per
+                    )
+                    + " |"
+                )
             lines.append("")
     if robustness:
         lines += _robustness_lines(robustness)
     multi = "," in str(m.training.get("corpus", ""))
-    lines += ["## Data and limits", "",
-              "- Trained on EmoDB (Berlin Database of Emotional Speech, Burkhardt et al. 2005): "
-              "acted German speech, 10 actors (5 female, 5 male), 10 sentences, 535 utterances, "
-              "studio quality." if m.training.get("corpus") == "emodb" else "",
-              *([] if m.training.get("corpus") == "emodb" else _data_lines(m.training)),
-              "- Acted emotions are more intense than spontaneous ones; expect much lower "
-              "accuracy on natural speech, other languages, noisy or far-field audio.",
-              "- The leave-one-corpus-out figures are the honest estimate for new speech; "
-              "within-corpus figures are much higher and do not transfer." if multi else
-              "- With only 10 speakers the figures above have wide confidence intervals.",
-              "- Research use only (corpus licences, several non-commercial); not for "
-              "decisions about people.", ""]
-    lines = [ln for i, ln in enumerate(lines) if ln or not (i and lines[i - 1] == "" and
-                                                             ln == "")]
+    lines += [
+        "## Data and limits",
+        "",
+        "- Trained on EmoDB (Berlin Database of Emotional Speech, Burkhardt et al. 2005): "
+        "acted German speech, 10 actors (5 female, 5 male), 10 sentences, 535 utterances, "
+        "studio quality."
+        if m.training.get("corpus") == "emodb"
+        else "",
+        *([] if m.training.get("corpus") == "emodb" else _data_lines(m.training)),
+        "- Acted emotions are more intense than spontaneous ones; expect much lower "
+        "accuracy on natural speech, other languages, noisy or far-field audio.",
+        "- The leave-one-corpus-out figures are the honest estimate for new speech; "
+        "within-corpus figures are much higher and do not transfer."
+        if multi
+        else "- With only 10 speakers the figures above have wide confidence intervals.",
+        "- Research use only (corpus licences, several non-commercial); not for "
+        "decisions about people.",
+        "",
+    ]
+    lines = [ln for i, ln in enumerate(lines) if ln or not (i and lines[i - 1] == "" and ln == "")]
     if command:
         lines += ["## Reproduce", "", f"    {command}", ""]
     path = Path(bundle_path).with_suffix(".md")

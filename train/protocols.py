@@ -23,8 +23,9 @@ class Fold:
     test: np.ndarray
 
 
-def _stratified_take(idx: np.ndarray, y: np.ndarray, fraction: float,
-                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _stratified_take(
+    idx: np.ndarray, y: np.ndarray, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Split `idx` into (rest, taken) with about `fraction` of each class taken (>= 1 each)."""
     taken = []
     for c in np.unique(y[idx]):
@@ -37,9 +38,14 @@ def _stratified_take(idx: np.ndarray, y: np.ndarray, fraction: float,
     return rest, taken_arr
 
 
-def validation_split(train: np.ndarray, y: np.ndarray, speakers: np.ndarray,
-                     fraction: float, rng: np.random.Generator,
-                     groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def validation_split(
+    train: np.ndarray,
+    y: np.ndarray,
+    speakers: np.ndarray,
+    fraction: float,
+    rng: np.random.Generator,
+    groups: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Validation from the training part: whole speakers when there are >= 4 of them (so early
     stopping measures speaker independence; with several corpora in `groups`, speakers of each
     corpus), else a stratified share of utterances."""
@@ -63,8 +69,15 @@ def validation_split(train: np.ndarray, y: np.ndarray, speakers: np.ndarray,
     return _stratified_take(train, y, fraction, rng)
 
 
-def leave_one_out(y: np.ndarray, units: np.ndarray, what: str, speakers: np.ndarray,
-                  val_fraction: float, seed: int, groups: np.ndarray | None = None) -> list[Fold]:
+def leave_one_out(
+    y: np.ndarray,
+    units: np.ndarray,
+    what: str,
+    speakers: np.ndarray,
+    val_fraction: float,
+    seed: int,
+    groups: np.ndarray | None = None,
+) -> list[Fold]:
     """One fold per distinct value of `units` (a speaker: LOSO; a corpus: LOCO), validation
     speakers drawn from the rest."""
     rng = np.random.default_rng(seed)
@@ -77,22 +90,29 @@ def leave_one_out(y: np.ndarray, units: np.ndarray, what: str, speakers: np.ndar
     return folds
 
 
-def loso(y: np.ndarray, speakers: np.ndarray, val_fraction: float, seed: int,
-         groups: np.ndarray | None = None) -> list[Fold]:
+def loso(
+    y: np.ndarray,
+    speakers: np.ndarray,
+    val_fraction: float,
+    seed: int,
+    groups: np.ndarray | None = None,
+) -> list[Fold]:
     """Leave one speaker out: one fold per speaker."""
     return leave_one_out(y, speakers, "speaker", speakers, val_fraction, seed, groups)
 
 
-def loco(y: np.ndarray, speakers: np.ndarray, groups: np.ndarray, val_fraction: float,
-         seed: int) -> list[Fold]:
+def loco(
+    y: np.ndarray, speakers: np.ndarray, groups: np.ndarray, val_fraction: float, seed: int
+) -> list[Fold]:
     """Leave one corpus out: train on the others, test on every utterance of one corpus."""
     if len(np.unique(groups)) < 2:
         raise ValueError("leave-one-corpus-out needs at least two corpora")
     return leave_one_out(y, groups, "corpus", speakers, val_fraction, seed, groups)
 
 
-def group_kfold(y: np.ndarray, speakers: np.ndarray, groups: np.ndarray, k: int,
-                val_fraction: float, seed: int) -> list[Fold]:
+def group_kfold(
+    y: np.ndarray, speakers: np.ndarray, groups: np.ndarray, k: int, val_fraction: float, seed: int
+) -> list[Fold]:
     """Speaker-group k-fold: each corpus' speakers dealt in turn to k groups (shuffled), one
     group tested per fold, so every fold tests unseen speakers of (nearly) every corpus."""
     if k < 2:
@@ -111,14 +131,14 @@ def group_kfold(y: np.ndarray, speakers: np.ndarray, groups: np.ndarray, k: int,
     folds = []
     for i in range(k):
         test = np.flatnonzero(fold_of == i)
-        tr, val = validation_split(np.flatnonzero(fold_of != i), y, speakers, val_fraction, rng,
-                                   groups)
+        tr, val = validation_split(
+            np.flatnonzero(fold_of != i), y, speakers, val_fraction, rng, groups
+        )
         folds.append(Fold(f"speaker group {i + 1}/{k}", tr, val, test))
     return folds
 
 
-def random_split(y: np.ndarray, val_fraction: float, test_fraction: float,
-                 seed: int) -> list[Fold]:
+def random_split(y: np.ndarray, val_fraction: float, test_fraction: float, seed: int) -> list[Fold]:
     """One stratified random split (speakers shared between parts: NOT speaker independent)."""
     rng = np.random.default_rng(seed)
     rest, test = _stratified_take(np.arange(len(y)), y, test_fraction, rng)
@@ -143,9 +163,17 @@ def kfold(y: np.ndarray, k: int, val_fraction: float, seed: int) -> list[Fold]:
     return folds
 
 
-def make_folds(protocol: str, y: np.ndarray, speakers: np.ndarray, *, k: int = 10,
-               val_fraction: float = 0.1, test_fraction: float = 0.1, seed: int = 0,
-               groups: np.ndarray | None = None) -> list[Fold]:
+def make_folds(
+    protocol: str,
+    y: np.ndarray,
+    speakers: np.ndarray,
+    *,
+    k: int = 10,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    seed: int = 0,
+    groups: np.ndarray | None = None,
+) -> list[Fold]:
     """The folds of `protocol`; `groups` = corpus of each utterance (loco, group_kfold)."""
     if groups is None:
         groups = np.zeros(len(y), dtype=np.int64)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -17,8 +18,9 @@ EVALUATION_DIR = "evaluation"  # where `python -m train run` puts its evaluation
 def git_commit(root: Path | None = None) -> str:
     root = root or Path(__file__).resolve().parent.parent
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                             text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -33,8 +35,9 @@ def _plt():
     return plt
 
 
-def plot_confusion(cm: Sequence[Sequence[int]], labels: Sequence[str], title: str,
-                   path: Path) -> Path:
+def plot_confusion(
+    cm: Sequence[Sequence[int]], labels: Sequence[str], title: str, path: Path
+) -> Path:
     plt = _plt()
     cm = np.asarray(cm, dtype=np.float64)
     rows = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
@@ -44,8 +47,15 @@ def plot_confusion(cm: Sequence[Sequence[int]], labels: Sequence[str], title: st
     ax.set_yticks(range(len(labels)), labels)
     for i in range(len(labels)):
         for j in range(len(labels)):
-            ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center",
-                    color="white" if rows[i, j] > 0.5 else "black", fontsize=8)
+            ax.text(
+                j,
+                i,
+                f"{int(cm[i, j])}",
+                ha="center",
+                va="center",
+                color="white" if rows[i, j] > 0.5 else "black",
+                fontsize=8,
+            )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title, fontsize=9)
@@ -55,8 +65,9 @@ def plot_confusion(cm: Sequence[Sequence[int]], labels: Sequence[str], title: st
     return path
 
 
-def plot_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], metric: str,
-                path: Path) -> Path:
+def plot_curves(
+    histories: Mapping[str, Mapping[str, Sequence[float]]], metric: str, path: Path
+) -> Path:
     """One line per fold of `metric` (training) and, dashed, its validation counterpart."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -69,8 +80,9 @@ def plot_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], metric: 
             ax.plot(range(1, len(h[val_key]) + 1), h[val_key], color=color, lw=1, ls="--")
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric)
-    ax.set_title(f"{metric} per epoch (solid: train windows, dashed: validation utterances)",
-                 fontsize=9)
+    ax.set_title(
+        f"{metric} per epoch (solid: train windows, dashed: validation utterances)", fontsize=9
+    )
     if len(histories) <= 12:
         ax.legend(fontsize=6, ncol=2)
     fig.tight_layout()

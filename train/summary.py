@@ -5,14 +5,24 @@ sweep's) is regenerated from the runs and models themselves instead of copied by
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .report import EVALUATION_DIR, REPORT_FILE
 
-COLUMNS = ("run", "corpus, protocol", "model (features)", "seed", "epochs", "float WA / UA",
-           "int8 WA / UA", "int8 size", "run time")
+COLUMNS = (
+    "run",
+    "corpus, protocol",
+    "model (features)",
+    "seed",
+    "epochs",
+    "float WA / UA",
+    "int8 WA / UA",
+    "int8 size",
+    "run time",
+)
 SORT_KEYS = ("none", "ua", "int8_ua")
 
 
@@ -37,21 +47,28 @@ class RunSummary:
     corpus_ua_int8: float | None = None
 
     @classmethod
-    def from_report(cls, run: str, r: Mapping[str, Any]) -> "RunSummary":
+    def from_report(cls, run: str, r: Mapping[str, Any]) -> RunSummary:
         try:
             f = r["float"]
             i = r.get("int8")
             per = r.get("per_corpus") or {}
-            return cls(corpus_ua=per["float"]["mean"]["UA"] if "float" in per else None,
-                       corpus_ua_int8=per["int8"]["mean"]["UA"] if "int8" in per else None,
-                       run=run, corpus=r["corpus"], protocol=r["protocol"],
-                       model=_model_label(r), features=_features_label(r),
-                       seed=int(r["seed"]), epochs=_epochs_label(r),
-                       float_wa=float(f["WA"]), float_ua=float(f["UA"]),
-                       int8_wa=None if i is None else float(i["WA"]),
-                       int8_ua=None if i is None else float(i["UA"]),
-                       int8_bytes=r.get("int8_bytes_max"),
-                       seconds=None if r.get("seconds") is None else float(r["seconds"]))
+            return cls(
+                corpus_ua=per["float"]["mean"]["UA"] if "float" in per else None,
+                corpus_ua_int8=per["int8"]["mean"]["UA"] if "int8" in per else None,
+                run=run,
+                corpus=r["corpus"],
+                protocol=r["protocol"],
+                model=_model_label(r),
+                features=_features_label(r),
+                seed=int(r["seed"]),
+                epochs=_epochs_label(r),
+                float_wa=float(f["WA"]),
+                float_ua=float(f["UA"]),
+                int8_wa=None if i is None else float(i["WA"]),
+                int8_ua=None if i is None else float(i["UA"]),
+                int8_bytes=r.get("int8_bytes_max"),
+                seconds=None if r.get("seconds") is None else float(r["seconds"]),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{run}: not an `evaluate` report (missing or bad {exc})") from None
 
@@ -60,15 +77,28 @@ class RunSummary:
             return "-" if wa is None or ua is None else f"{100 * wa:.1f} / {100 * ua:.1f}"
 
         size = "-" if self.int8_bytes is None else f"{self.int8_bytes:,} B"
-        cells = (self.run, f"{self.corpus}, {self.protocol}", f"{self.model} ({self.features})",
-                 str(self.seed), self.epochs, pair(self.float_wa, self.float_ua),
-                 pair(self.int8_wa, self.int8_ua), size,
-                 "-" if self.seconds is None else f"{self.seconds:.0f} s")
+        cells = (
+            self.run,
+            f"{self.corpus}, {self.protocol}",
+            f"{self.model} ({self.features})",
+            str(self.seed),
+            self.epochs,
+            pair(self.float_wa, self.float_ua),
+            pair(self.int8_wa, self.int8_ua),
+            size,
+            "-" if self.seconds is None else f"{self.seconds:.0f} s",
+        )
         if per_corpus:
-            cells = cells[:7] + ("-" if self.corpus_ua is None else
-                                 f"{100 * self.corpus_ua:.1f} / " + (
-                                     "-" if self.corpus_ua_int8 is None else
-                                     f"{100 * self.corpus_ua_int8:.1f}"),) + cells[7:]
+            cells = (
+                cells[:7]
+                + (
+                    "-"
+                    if self.corpus_ua is None
+                    else f"{100 * self.corpus_ua:.1f} / "
+                    + ("-" if self.corpus_ua_int8 is None else f"{100 * self.corpus_ua_int8:.1f}"),
+                )
+                + cells[7:]
+            )
         return "| " + " | ".join(cells) + " |"
 
 
@@ -116,8 +146,9 @@ def report_path(run: Path) -> Path:
     for p in candidates:
         if p.is_file():
             return p
-    raise FileNotFoundError(f"{run}: no {REPORT_FILE} (neither {candidates[0]} nor "
-                            f"{candidates[1]})")
+    raise FileNotFoundError(
+        f"{run}: no {REPORT_FILE} (neither {candidates[0]} nor {candidates[1]})"
+    )
 
 
 def bundle_report(path: Path) -> dict[str, Any]:
@@ -137,13 +168,21 @@ def bundle_report(path: Path) -> dict[str, Any]:
     if isinstance(f, FrontendFeatures):
         config["window_s"] = f.window_frames * f.frontend.frame_shift_ms / 1000.0
     members = int(t.get("members", 1))
-    return {"corpus": t.get("corpus"), "protocol": t.get("protocol"), "model": t.get("model"),
-            "seed": t.get("seed"), "final_epochs": t.get("epochs", "?"), "config": config,
-            "model_spec": {"members": members}, "features": f.to_dict(),
-            "float": metrics.get("float"), "int8": metrics.get("int8"),
-            "per_corpus": t.get("per_corpus"),
-            "int8_bytes_max": b.size_bytes if b.meta.quantization == "int8" else None,
-            "seconds": None}
+    return {
+        "corpus": t.get("corpus"),
+        "protocol": t.get("protocol"),
+        "model": t.get("model"),
+        "seed": t.get("seed"),
+        "final_epochs": t.get("epochs", "?"),
+        "config": config,
+        "model_spec": {"members": members},
+        "features": f.to_dict(),
+        "float": metrics.get("float"),
+        "int8": metrics.get("int8"),
+        "per_corpus": t.get("per_corpus"),
+        "int8_bytes_max": b.size_bytes if b.meta.quantization == "int8" else None,
+        "seconds": None,
+    }
 
 
 def load_summary(run: Path) -> RunSummary:
@@ -177,21 +216,28 @@ def summary_table(runs: Sequence[RunSummary], sort: str = "none") -> str:
 PROTOCOL_NOTES = {
     "loso": "leave-one-speaker-out (every speaker is a test fold once)",
     "loco": "leave-one-corpus-out (every corpus is a test fold once; the model never heard "
-            "its language, speakers or recording conditions)",
+    "its language, speakers or recording conditions)",
     "group_kfold": "speaker-group k folds (every fold tests unseen speakers of every corpus)",
     "kfold": "stratified k folds over utterances (speakers shared: NOT speaker-independent)",
     "random": "random split (speakers shared between parts: NOT speaker-independent, for "
-              "comparison with papers only)",
+    "comparison with papers only)",
 }
 
 
 def results_page(table: str, command: str) -> str:
     """A Markdown page around `table`, saying how it was made so it is never edited by hand."""
-    return "\n".join([
-        "# Results", "",
-        f"Written by `{command}`; regenerate it instead of editing it. WA / UA in %, pooled "
-        "over the test folds of each model's evaluation (a published model's row comes from "
-        "the evaluation its bundle carries; the final model is then fitted on all data). "
-        "\"mean corpus UA\" is the mean of the per-corpus UAs under leave-one-corpus-out.", "",
-        table, "",
-        "Protocols: " + "; ".join(f"`{k}` = {v}" for k, v in PROTOCOL_NOTES.items()) + ".", ""])
+    return "\n".join(
+        [
+            "# Results",
+            "",
+            f"Written by `{command}`; regenerate it instead of editing it. WA / UA in %, pooled "
+            "over the test folds of each model's evaluation (a published model's row comes from "
+            "the evaluation its bundle carries; the final model is then fitted on all data). "
+            '"mean corpus UA" is the mean of the per-corpus UAs under leave-one-corpus-out.',
+            "",
+            table,
+            "",
+            "Protocols: " + "; ".join(f"`{k}` = {v}" for k, v in PROTOCOL_NOTES.items()) + ".",
+            "",
+        ]
+    )

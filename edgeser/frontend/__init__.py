@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -25,8 +25,18 @@ from ._input import as_signal
 from .config import KINDS, PRESETS, FrontendConfig, check_kind
 
 __all__ = [
-    "FrontendConfig", "PRESETS", "KINDS", "FrameStream", "backend", "available_backends",
-    "features", "spectrogram", "log_mel", "mfcc", "features_batch", "mfcc_batch",
+    "FrontendConfig",
+    "PRESETS",
+    "KINDS",
+    "FrameStream",
+    "backend",
+    "available_backends",
+    "features",
+    "spectrogram",
+    "log_mel",
+    "mfcc",
+    "features_batch",
+    "mfcc_batch",
     "log_mel_batch",
 ]
 
@@ -34,7 +44,7 @@ BACKENDS = ("cpp", "numba", "numpy")
 _MODULES = {"cpp": "._cpp_backend", "numba": "._numba_backend", "numpy": ".reference"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _import_backend(name: str):
     return importlib.import_module(_MODULES[name], __name__)
 
@@ -81,8 +91,9 @@ def _cfg(cfg: FrontendConfig | None) -> FrontendConfig:
     return cfg
 
 
-def features(x, cfg: FrontendConfig | None = None, kind: str = "mfcc", *,
-             backend: str | None = None) -> np.ndarray:
+def features(
+    x, cfg: FrontendConfig | None = None, kind: str = "mfcc", *, backend: str | None = None
+) -> np.ndarray:
     """Features of one signal: float32 [frames, cfg.feature_dim(kind)]."""
     cfg = _cfg(cfg)
     check_kind(kind)
@@ -101,8 +112,14 @@ def mfcc(x, cfg: FrontendConfig | None = None, **kw) -> np.ndarray:
     return features(x, cfg, "mfcc", **kw)
 
 
-def features_batch(signals: Iterable, cfg: FrontendConfig | None = None, kind: str = "mfcc",
-                   *, num_threads: int = 1, backend: str | None = None) -> list[np.ndarray]:
+def features_batch(
+    signals: Iterable,
+    cfg: FrontendConfig | None = None,
+    kind: str = "mfcc",
+    *,
+    num_threads: int = 1,
+    backend: str | None = None,
+) -> list[np.ndarray]:
     """Features of many signals; the cpp backend spreads them over `num_threads` threads."""
     cfg = _cfg(cfg)
     check_kind(kind)
@@ -128,8 +145,9 @@ class FrameStream:
     (they need future context); `flush()` ends the utterance and emits them.
     """
 
-    def __init__(self, cfg: FrontendConfig | None = None, kind: str = "mfcc", *,
-                 backend: str | None = None):
+    def __init__(
+        self, cfg: FrontendConfig | None = None, kind: str = "mfcc", *, backend: str | None = None
+    ):
         self.cfg = _cfg(cfg)
         self.kind = check_kind(kind)
         impl = _resolve(backend)

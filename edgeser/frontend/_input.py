@@ -12,8 +12,10 @@ def as_signal(x, *, allow_empty: bool = False) -> np.ndarray:
     once, without rescaling (int16 stays in the int16 range).
     """
     if isinstance(x, (str, bytes)):
-        raise TypeError("expected a 1-D numeric array of samples, got "
-                        f"{type(x).__name__}; decode audio files with edgeser.audio.load first")
+        raise TypeError(
+            "expected a 1-D numeric array of samples, got "
+            f"{type(x).__name__}; decode audio files with edgeser.audio.load first"
+        )
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged lists and similar
@@ -22,8 +24,10 @@ def as_signal(x, *, allow_empty: bool = False) -> np.ndarray:
         raise TypeError(f"expected real numeric samples, got dtype {arr.dtype}")
     if arr.ndim != 1:
         if arr.ndim == 2 and min(arr.shape) <= 8:
-            raise ValueError(f"expected mono 1-D samples, got shape {arr.shape}: mix the "
-                             "channels down first (e.g. x.mean(axis=1))")
+            raise ValueError(
+                f"expected mono 1-D samples, got shape {arr.shape}: mix the "
+                "channels down first (e.g. x.mean(axis=1))"
+            )
         raise ValueError(f"expected 1-D samples, got an array of shape {arr.shape}")
     if arr.size == 0 and not allow_empty:
         raise ValueError("empty signal: no samples to analyse")

@@ -14,8 +14,16 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import filters, reference
-from ._numba_kernels import (FFT_BLUESTEIN, FFT_RADIX2, KIND_CODES, FramePlan, complex_fft,
-                             static_features as _static_kernel)
+from ._numba_kernels import (
+    FFT_BLUESTEIN,
+    FFT_RADIX2,
+    KIND_CODES,
+    FramePlan,
+    complex_fft,
+)
+from ._numba_kernels import (
+    static_features as _static_kernel,
+)
 from .config import FrontendConfig, check_kind
 
 NAME = "numba"
@@ -51,8 +59,11 @@ def _mel_spans(cfg: FrontendConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         weights.append(row[lo:hi])
         offsets.append(offsets[-1] + hi - lo)
     flat = np.concatenate(weights) if weights else np.zeros(0)
-    return (np.asarray(starts, dtype=np.int64), np.asarray(offsets, dtype=np.int64),
-            np.ascontiguousarray(flat, dtype=np.float64))
+    return (
+        np.asarray(starts, dtype=np.int64),
+        np.asarray(offsets, dtype=np.int64),
+        np.ascontiguousarray(flat, dtype=np.float64),
+    )
 
 
 @functools.lru_cache(maxsize=32)
@@ -74,19 +85,29 @@ def build_plan(cfg: FrontendConfig) -> FramePlan:
         chirp = np.exp(-1j * np.pi * ((m * m) % (2 * n_fft)) / n_fft)
         kernel = np.zeros(inner, dtype=np.complex128)
         kernel[:n_bins] = chirp[:n_bins].conj()
-        kernel[inner - (length - 1):] = chirp[1:length][::-1].conj()
+        kernel[inner - (length - 1) :] = chirp[1:length][::-1].conj()
         complex_fft(kernel, bitrev, twiddles)
         chirp_filter_fft, post = kernel, empty_c
     mel_start, mel_offset, mel_weights = _mel_spans(cfg)
     return FramePlan(
-        frame_length=length, frame_shift=cfg.frame_shift, remove_dc=bool(cfg.remove_dc),
+        frame_length=length,
+        frame_shift=cfg.frame_shift,
+        remove_dc=bool(cfg.remove_dc),
         preemphasis=float(cfg.preemphasis),
         window=np.ascontiguousarray(filters.window(cfg), dtype=np.float64),
-        n_fft=n_fft, fft_mode=fft_mode, bitrev=bitrev, twiddles=twiddles,
-        post_twiddles=np.ascontiguousarray(post), chirp=np.ascontiguousarray(chirp),
-        chirp_filter_fft=chirp_filter_fft, power_is_2=cfg.power == 2.0,
-        mel_start=mel_start, mel_offset=mel_offset, mel_weights=mel_weights,
-        log_db=cfg.log_type == "db", log_floor=float(cfg.log_floor),
+        n_fft=n_fft,
+        fft_mode=fft_mode,
+        bitrev=bitrev,
+        twiddles=twiddles,
+        post_twiddles=np.ascontiguousarray(post),
+        chirp=np.ascontiguousarray(chirp),
+        chirp_filter_fft=chirp_filter_fft,
+        power_is_2=cfg.power == 2.0,
+        mel_start=mel_start,
+        mel_offset=mel_offset,
+        mel_weights=mel_weights,
+        log_db=cfg.log_type == "db",
+        log_floor=float(cfg.log_floor),
         dct=np.ascontiguousarray(filters.dct_matrix(cfg)),
         lifter=np.ascontiguousarray(filters.lifter_coeffs(cfg)),
     )
@@ -97,8 +118,9 @@ def static_features(x: np.ndarray, cfg: FrontendConfig, kind: str) -> np.ndarray
     check_kind(kind)
     samples = np.ascontiguousarray(x, dtype=np.float64)
     n_frames = cfg.num_frames(samples.shape[0])
-    return _static_kernel(samples, n_frames, build_plan(cfg), KIND_CODES[kind],
-                          cfg.static_dim(kind))
+    return _static_kernel(
+        samples, n_frames, build_plan(cfg), KIND_CODES[kind], cfg.static_dim(kind)
+    )
 
 
 def compute(x: np.ndarray, cfg: FrontendConfig, kind: str) -> np.ndarray:
@@ -116,5 +138,4 @@ def compute_batch(signals, cfg: FrontendConfig, kind: str, num_threads: int = 1)
 
 def make_stream(cfg: FrontendConfig, kind: str) -> reference.SampleStream:
     check_kind(kind)
-    return reference.SampleStream(cfg, kind,
-                                  static_fn=lambda s: static_features(s, cfg, kind))
+    return reference.SampleStream(cfg, kind, static_fn=lambda s: static_features(s, cfg, kind))

@@ -29,8 +29,9 @@ def jit_kernel(fn):
     try:
         return numba.njit(cache=True, nogil=True)(fn)
     except RuntimeError as exc:
-        warnings.warn(f"edgeser numba kernels will not be cached on disk: {exc}", RuntimeWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"edgeser numba kernels will not be cached on disk: {exc}", RuntimeWarning, stacklevel=2
+        )
         return numba.njit(cache=False, nogil=True)(fn)
 
 
@@ -51,7 +52,9 @@ class FramePlan(NamedTuple):
     chirp_filter_fft: np.ndarray  # Bluestein: FFT of the conjugate chirp filter
     power_is_2: bool
     mel_start: np.ndarray  # int64 [n_mels]: first nonzero bin of each filter
-    mel_offset: np.ndarray  # int64 [n_mels + 1]: filter m's weights are weights[offset[m]:offset[m+1]]
+    mel_offset: (
+        np.ndarray
+    )  # int64 [n_mels + 1]: filter m's weights are weights[offset[m]:offset[m+1]]
     mel_weights: np.ndarray  # float64, the nonzero span of every filter, concatenated
     log_db: bool
     log_floor: float

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 WINDOWS = ("hamming", "hann", "povey", "rectangular")
 MEL_SCALES = ("htk", "slaney")
@@ -104,8 +105,10 @@ class FrontendConfig:
     def require_streamable(self) -> None:
         """ValueError unless `streamable`: the one message every streaming backend gives."""
         if not self.streamable:
-            raise ValueError("streaming cannot apply per-utterance CMVN (cmvn must be 'none'); "
-                             "normalise with fixed statistics after streaming instead")
+            raise ValueError(
+                "streaming cannot apply per-utterance CMVN (cmvn must be 'none'); "
+                "normalise with fixed statistics after streaming instead"
+            )
 
     def feature_dim(self, kind: str) -> int:
         return self.static_dim(kind) * (1 + self.deltas)
@@ -115,8 +118,18 @@ class FrontendConfig:
         def bad(field: str, why: str) -> ValueError:
             return ValueError(f"FrontendConfig.{field}={getattr(self, field)!r}: {why}")
 
-        for name in ("frame_length_ms", "frame_shift_ms", "fmin", "fmax", "preemphasis",
-                     "power", "log_floor", "lifter", "vtlp_alpha", "vtlp_high_hz"):
+        for name in (
+            "frame_length_ms",
+            "frame_shift_ms",
+            "fmin",
+            "fmax",
+            "preemphasis",
+            "power",
+            "log_floor",
+            "lifter",
+            "vtlp_alpha",
+            "vtlp_high_hz",
+        ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise bad(name, "must be a finite number")
@@ -189,19 +202,19 @@ class FrontendConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "FrontendConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> FrontendConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown FrontendConfig fields: {unknown}")
         return cls(**dict(data))
 
-    def replace(self, **changes: Any) -> "FrontendConfig":
+    def replace(self, **changes: Any) -> FrontendConfig:
         return dataclasses.replace(self, **changes)
 
     # ---- presets -------------------------------------------------------------------------------
     @classmethod
-    def preset(cls, name: str, **overrides: Any) -> "FrontendConfig":
+    def preset(cls, name: str, **overrides: Any) -> FrontendConfig:
         """Named settings from the papers behind edgeser; see `PRESETS`."""
         try:
             base = PRESETS[name]
@@ -213,18 +226,34 @@ class FrontendConfig:
 PRESETS: dict[str, dict[str, Any]] = {
     # Kaldi/HTK-like defaults.
     "default": {},
-    # DyCNN+BiLSTM paper: 39-dim MFCC + delta + delta-delta, 30 ms / 15 ms Hamming, pre-emphasis 0.97.
-    "dycnn_mfcc39": dict(frame_length_ms=30.0, frame_shift_ms=15.0, window="hamming",
-                         preemphasis=0.97, n_mels=40, n_mfcc=13, deltas=2),
+    # DyCNN+BiLSTM paper: 39-dim MFCC + delta + delta-delta, 30 ms / 15 ms Hamming,
+    # pre-emphasis 0.97.
+    "dycnn_mfcc39": dict(
+        frame_length_ms=30.0,
+        frame_shift_ms=15.0,
+        window="hamming",
+        preemphasis=0.97,
+        n_mels=40,
+        n_mfcc=13,
+        deltas=2,
+    ),
     # 1D/2D CNN-LSTM paper: log-mel spectrogram.
-    "cnn_lstm_logmel": dict(frame_length_ms=25.0, frame_shift_ms=10.0, window="hamming",
-                            preemphasis=0.97, n_mels=64),
+    "cnn_lstm_logmel": dict(
+        frame_length_ms=25.0, frame_shift_ms=10.0, window="hamming", preemphasis=0.97, n_mels=64
+    ),
     # librosa-compatible slaney mel (use with window="hann" and frame = n_fft for parity).
-    "librosa_slaney": dict(mel_scale="slaney", mel_norm="slaney", preemphasis=0.0, fmin=0.0,
-                           log_type="db"),
+    "librosa_slaney": dict(
+        mel_scale="slaney", mel_norm="slaney", preemphasis=0.0, fmin=0.0, log_type="db"
+    ),
     # Kaldi fbank/MFCC settings (povey window, mel-domain triangles, lifter 22).
-    "kaldi": dict(window="povey", remove_dc=True, triangle_domain="mel", n_mels=23,
-                  lifter=22.0, log_floor=1.1920928955078125e-07),
+    "kaldi": dict(
+        window="povey",
+        remove_dc=True,
+        triangle_domain="mel",
+        n_mels=23,
+        lifter=22.0,
+        log_floor=1.1920928955078125e-07,
+    ),
 }
 
 

@@ -66,8 +66,9 @@ def vtlp_warp(f_hz: np.ndarray, cfg: FrontendConfig) -> np.ndarray:
 
 def mel_edges_hz(cfg: FrontendConfig) -> np.ndarray:
     """The n_mels + 2 filter edge frequencies in Hz (after the VTLP warp)."""
-    m = np.linspace(hz_to_mel(cfg.fmin, cfg.mel_scale), hz_to_mel(cfg.fmax_hz, cfg.mel_scale),
-                    cfg.n_mels + 2)
+    m = np.linspace(
+        hz_to_mel(cfg.fmin, cfg.mel_scale), hz_to_mel(cfg.fmax_hz, cfg.mel_scale), cfg.n_mels + 2
+    )
     return vtlp_warp(mel_to_hz(m, cfg.mel_scale), cfg)
 
 

@@ -151,12 +151,12 @@ class SampleStream:
         if last <= self._emitted:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self.cfg.deltas == 0:
-            out = self._history[self._emitted - self._hist_start:last - self._hist_start]
+            out = self._history[self._emitted - self._hist_start : last - self._hist_start]
         else:
             # Deltas over the kept history, treating its ends as edges only where they are
             # the true utterance edges; interior context is always present in the history.
             full = add_deltas(self._history, self.cfg)
-            out = full[self._emitted - self._hist_start:last - self._hist_start]
+            out = full[self._emitted - self._hist_start : last - self._hist_start]
         self._emitted = last
         keep_from = max(0, self._emitted - self._lookahead)
         drop = keep_from - self._hist_start

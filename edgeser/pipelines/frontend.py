@@ -9,6 +9,7 @@ probabilities are averaged over the kept windows. `edgeser.stream` reuses these 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +27,7 @@ FEATURE_BLOCK_S = 30.0  # recordings longer than this get their features block b
 class FrontendPipeline:
     """Front-end features in fixed windows (`FrontendFeatures`): whole clips and timelines."""
 
-    def __init__(self, model: LoadedModel, features: FrontendFeatures,
-                 backend: str | None = None):
+    def __init__(self, model: LoadedModel, features: FrontendFeatures, backend: str | None = None):
         self.model = model
         self.features = features
         self.backend = backend
@@ -40,8 +40,9 @@ class FrontendPipeline:
             return Prediction.no_speech(reason=self._too_short(clip), **common)
         if probs.shape[0] == 0:
             return Prediction.no_speech(reason=NO_SPEECH, **common)
-        return Prediction.from_scores(self.model.labels, probs.mean(axis=0),
-                                      windows=probs.shape[0], **common)
+        return Prediction.from_scores(
+            self.model.labels, probs.mean(axis=0), windows=probs.shape[0], **common
+        )
 
     def timeline(self, clip: Audio) -> list[Prediction]:
         """One Prediction per window (label None where the gate found no speech)."""
@@ -50,8 +51,14 @@ class FrontendPipeline:
         m, out, k = self.model, [], 0
         for start, is_speech in zip(starts, speech):
             a, b = self.span(start, frames)
-            kw = dict(source=clip.source, model=m.name, duration_s=b - a, start_s=a, end_s=b,
-                      warnings=clip.warnings)
+            kw: dict[str, Any] = dict(
+                source=clip.source,
+                model=m.name,
+                duration_s=b - a,
+                start_s=a,
+                end_s=b,
+                warnings=clip.warnings,
+            )
             if is_speech:
                 out.append(Prediction.from_scores(m.labels, probs[k], windows=1, **kw))
                 k += 1
@@ -64,8 +71,7 @@ class FrontendPipeline:
         """Seconds covered by the real (unpadded) frames of the window starting at `start`."""
         cfg, rate = self.features.frontend, self.model.sample_rate
         last = min(start + self.features.window_frames, total_frames) - 1
-        return (start * cfg.frame_shift / rate,
-                (last * cfg.frame_shift + cfg.frame_length) / rate)
+        return (start * cfg.frame_shift / rate, (last * cfg.frame_shift + cfg.frame_length) / rate)
 
     def frame_features(self, samples: np.ndarray) -> np.ndarray:
         """Normalised front-end features [frames, dim] of samples at the model rate.
@@ -78,18 +84,19 @@ class FrontendPipeline:
         f = self.features
         block = int(FEATURE_BLOCK_S * self.model.sample_rate)
         if len(samples) <= block or not f.frontend.streamable:  # CMVN needs the whole clip
-            return self.model.normalise(frontend.features(samples, f.frontend, f.kind,
-                                                          backend=self.backend))
+            return self.model.normalise(
+                frontend.features(samples, f.frontend, f.kind, backend=self.backend)
+            )
         stream = frontend.FrameStream(f.frontend, f.kind, backend=self.backend)
-        parts = [stream.push(samples[i:i + block]) for i in range(0, len(samples), block)]
+        parts = [stream.push(samples[i : i + block]) for i in range(0, len(samples), block)]
         parts.append(stream.flush())
         return self.model.normalise(np.concatenate(parts))
 
-    def is_speech(self, gate: VoiceGate | None, energies_db: np.ndarray, start: int) -> bool:
+    def is_speech(self, gate: VoiceGate | None, energies_db: np.ndarray | None, start: int) -> bool:
         """The gate's decision on the window starting at `start` (True when the gate is off)."""
-        if gate is None:
+        if gate is None or energies_db is None:
             return True
-        return gate.is_speech(energies_db[start:start + self.features.window_frames])
+        return gate.is_speech(energies_db[start : start + self.features.window_frames])
 
     def score_starts(self, feats: np.ndarray, starts: list[int]) -> np.ndarray:
         """Probabilities of the windows of `feats` starting at `starts`, [len(starts), classes].
@@ -101,9 +108,10 @@ class FrontendPipeline:
         w = f.window_frames
         out = [np.zeros((0, len(self.model.labels)))]
         for b in range(0, len(starts), WINDOWS_PER_BLOCK):
-            block = starts[b:b + WINDOWS_PER_BLOCK]
-            windows = np.concatenate([feature_windows(feats[s:s + w], w, w, f.window_norm)
-                                      for s in block])
+            block = starts[b : b + WINDOWS_PER_BLOCK]
+            windows = np.concatenate(
+                [feature_windows(feats[s : s + w], w, w, f.window_norm) for s in block]
+            )
             out.append(self.model.score(windows))
         return np.concatenate(out)
 
@@ -118,10 +126,14 @@ class FrontendPipeline:
         feats = self.frame_features(clip.samples)
         t1 = time.perf_counter()
         gate = self.new_gate()
-        energies = (None if gate is None else
-                    frame_energy_db(clip.samples, cfg.frame_length, cfg.frame_shift))
-        starts = window_starts(feats.shape[0], self.features.window_frames,
-                               self.features.hop_frames)
+        energies = (
+            None
+            if gate is None
+            else frame_energy_db(clip.samples, cfg.frame_length, cfg.frame_shift)
+        )
+        starts = window_starts(
+            feats.shape[0], self.features.window_frames, self.features.hop_frames
+        )
         speech = [self.is_speech(gate, energies, s) for s in starts]
         t2 = time.perf_counter()
         probs = self.score_starts(feats, [s for s, sp in zip(starts, speech) if sp])
@@ -131,5 +143,7 @@ class FrontendPipeline:
 
     def _too_short(self, clip: Audio) -> str:
         cfg = self.features.frontend
-        return (f"audio too short to analyse ({clip.duration_s:.3f} s, less than one "
-                f"{cfg.frame_length_ms:g} ms frame)")
+        return (
+            f"audio too short to analyse ({clip.duration_s:.3f} s, less than one "
+            f"{cfg.frame_length_ms:g} ms frame)"
+        )

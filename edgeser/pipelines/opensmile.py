@@ -29,17 +29,22 @@ class OpenSmilePipeline:
     def __init__(self, model: LoadedModel, features: OpenSmileFeatures):
         self.model = model
         self.features = features
-        self._smile = make_smile(features.opensmile_set,
-                                 needed_by=f"{model.source}: model {model.name!r}")
+        self._smile = make_smile(
+            features.opensmile_set, needed_by=f"{model.source}: model {model.name!r}"
+        )
         self._smile_lock = threading.Lock()
-        self._select = None if features.select is None else \
-            np.asarray(features.select, dtype=np.intp)
+        self._select = (
+            None if features.select is None else np.asarray(features.select, dtype=np.intp)
+        )
 
     def predict(self, clip: Audio) -> Prediction:
         m, f = self.model, self.features
         t0 = time.perf_counter()
-        energies = frame_energy_db(clip.samples, int(round(GATE_FRAME_S * m.sample_rate)),
-                                   int(round(GATE_SHIFT_S * m.sample_rate)))
+        energies = frame_energy_db(
+            clip.samples,
+            int(round(GATE_FRAME_S * m.sample_rate)),
+            int(round(GATE_SHIFT_S * m.sample_rate)),
+        )
         speech = m.vad is None or VoiceGate(m.vad).is_speech(energies)
         t1 = time.perf_counter()
         timings = {**clip.timings, "vad": t1 - t0}
@@ -50,8 +55,10 @@ class OpenSmilePipeline:
             table = self._smile.process_signal(clip.samples, m.sample_rate)
         vec = np.asarray(table, dtype=np.float32).reshape(-1)
         if vec.size != f.source_dim:
-            raise BundleError(f"{m.source}: openSMILE {f.opensmile_set} gave {vec.size} "
-                              f"values, the bundle describes {f.source_dim}")
+            raise BundleError(
+                f"{m.source}: openSMILE {f.opensmile_set} gave {vec.size} "
+                f"values, the bundle describes {f.source_dim}"
+            )
         if self._select is not None:
             vec = vec[self._select]
         t2 = time.perf_counter()

@@ -18,8 +18,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "frontend.json"
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.frontend", "--quick", "--json", str(out)],
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.frontend", "--quick", "--json", str(out)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(out.read_text()), proc.stdout
 
@@ -70,8 +75,13 @@ def _fake(impl, workload, us, task="mfcc"):
 
 def test_target_logic():
     s = fb.FrontendBenchSettings.quick()
-    results = [_fake("cpp", "1s", 50.0), _fake("librosa", "1s", 450.0), _fake("knf", "1s", 700.0),
-               _fake("scipy_rfft", "1s", 40.0), _fake("cpp", "stream10ms", 12.0)]
+    results = [
+        _fake("cpp", "1s", 50.0),
+        _fake("librosa", "1s", 450.0),
+        _fake("knf", "1s", 700.0),
+        _fake("scipy_rfft", "1s", 40.0),
+        _fake("cpp", "stream10ms", 12.0),
+    ]
     by_name = {t["target"].split(": ", 1)[1]: t for t in fb.evaluate_targets(results, s)}
     met = [t["met"] for t in fb.evaluate_targets(results, s)]
     assert met == [True, False, True, False]  # 9x, 14x (< 15), 1.25x, 12 us (>= 10)

@@ -69,8 +69,9 @@ def test_program_crash_is_reported():
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU pinning needs Linux")
 def test_limits_pin_one_cpu_and_cap_memory():
     limits = h.Limits.constrained(address_space_mb=256)
-    pinned = h.run_program("import os\nresult = {'cpus': sorted(os.sched_getaffinity(0))}",
-                           limits=limits)
+    pinned = h.run_program(
+        "import os\nresult = {'cpus': sorted(os.sched_getaffinity(0))}", limits=limits
+    )
     assert pinned.ok and pinned.value["cpus"] == [limits.cpu]
     big = h.run_program("x = bytearray(400 * 1024 * 1024)\nresult = {}", limits=limits)
     assert not big.ok and "MemoryError" in big.error
@@ -114,8 +115,10 @@ def test_settings_validate():
 def bench_model() -> str:
     model = os.environ.get("EDGESER_BENCH_MODEL") or h.bundled_model()
     if not model:
-        pytest.skip("no model to benchmark: edgeser has no bundled model yet "
-                    "(or set EDGESER_BENCH_MODEL to a .edgeser bundle)")
+        pytest.skip(
+            "no model to benchmark: edgeser has no bundled model yet "
+            "(or set EDGESER_BENCH_MODEL to a .edgeser bundle)"
+        )
     return model
 
 
@@ -124,9 +127,23 @@ def quick_run(tmp_path_factory):
     model = bench_model()
     out = tmp_path_factory.mktemp("latency") / "latency.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.latency", "--quick", "--no-bundled", "--model", model,
-         "--json", str(out)], cwd=h.PROJECT_ROOT, env=h.child_env(1), capture_output=True,
-        text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.latency",
+            "--quick",
+            "--no-bundled",
+            "--model",
+            model,
+            "--json",
+            str(out),
+        ],
+        cwd=h.PROJECT_ROOT,
+        env=h.child_env(1),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(out.read_text()), out, proc
 
@@ -149,8 +166,7 @@ def test_quick_run_warm_stages(quick_run):
     assert warm["ok"], warm.get("error")
     seen = {(c["duration_s"], c["sample_rate"], c["input"]) for c in warm["clips"]}
     assert seen >= {(d, r, "file") for d in quick.durations for r in quick.rates}
-    assert seen >= {(d, 16000, kind) for d in quick.durations for kind in ("array",
-                                                                          "file, no VAD")}
+    assert seen >= {(d, 16000, kind) for d in quick.durations for kind in ("array", "file, no VAD")}
     for clip in warm["clips"]:
         stages = clip["stages"]
         assert set(stages) >= {"decode", "resample", "features", "inference", "other", "total"}
@@ -195,13 +211,16 @@ def test_quick_run_peers_and_ratios(quick_run):
         for summary in c["stages"].values():
             check_summary(summary)
     assert [r["duration_s"] for r in model["ratios"]] == sorted(
-        latency.LatencySettings.quick().durations)
+        latency.LatencySettings.quick().durations
+    )
     for r in model["ratios"]:
         if not lib.get("skipped"):
             assert r["librosa_total_x"] == pytest.approx(
-                r["librosa_total_ms"] / r["edgeser_no_vad_total_ms"])
+                r["librosa_total_ms"] / r["edgeser_no_vad_total_ms"]
+            )
             assert r["librosa_vs_gated_x"] == pytest.approx(
-                r["librosa_total_ms"] / r["edgeser_total_ms"])
+                r["librosa_total_ms"] / r["edgeser_total_ms"]
+            )
         assert r["opensmile_vs_total_x"] > 0
     assert all(v["fits"] for v in report["fits"].values())
 
@@ -214,9 +233,23 @@ def test_quick_run_chart(quick_run):
 
 def test_missing_model_is_a_clear_error(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.latency", "--quick", "--no-bundled",
-         "--model", str(tmp_path / "nope.edgeser"), "--json", str(tmp_path / "x.json")],
-        cwd=h.PROJECT_ROOT, env=h.child_env(1), capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.latency",
+            "--quick",
+            "--no-bundled",
+            "--model",
+            str(tmp_path / "nope.edgeser"),
+            "--json",
+            str(tmp_path / "x.json"),
+        ],
+        cwd=h.PROJECT_ROOT,
+        env=h.child_env(1),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "nope.edgeser" in proc.stderr and not (tmp_path / "x.json").exists()
 

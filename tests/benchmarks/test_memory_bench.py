@@ -21,13 +21,28 @@ from benchmarks import memory
 def quick_run(tmp_path_factory):
     model = os.environ.get("EDGESER_BENCH_MODEL") or h.bundled_model()
     if not model:
-        pytest.skip("no model to benchmark: edgeser has no bundled model yet "
-                    "(or set EDGESER_BENCH_MODEL to a .edgeser bundle)")
+        pytest.skip(
+            "no model to benchmark: edgeser has no bundled model yet "
+            "(or set EDGESER_BENCH_MODEL to a .edgeser bundle)"
+        )
     out = tmp_path_factory.mktemp("memory") / "memory.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.memory", "--quick", "--model", model,
-         "--json", str(out)], cwd=h.PROJECT_ROOT, env=h.child_env(1), capture_output=True,
-        text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.memory",
+            "--quick",
+            "--model",
+            model,
+            "--json",
+            str(out),
+        ],
+        cwd=h.PROJECT_ROOT,
+        env=h.child_env(1),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(out.read_text()), out, proc
 
@@ -57,7 +72,8 @@ def test_rows_are_consistent(quick_run):
             assert 0 <= row["import_ms"] <= row["first_result_ms"] <= row["process_wall_ms"]
             assert row["answer"] is not None
             assert row["rss_vs_edgeser_x"] == pytest.approx(
-                row["peak_rss_mb"] / rows["edgeser"]["peak_rss_mb"])
+                row["peak_rss_mb"] / rows["edgeser"]["peak_rss_mb"]
+            )
     assert rows["edgeser"]["rss_vs_edgeser_x"] == pytest.approx(1.0)
 
 
@@ -68,9 +84,14 @@ def test_chart_written(quick_run):
 
 def test_no_model_is_a_clear_error(tmp_path):
     env = h.child_env(1, {"EDGESER_MODELS_DIR": str(tmp_path)})
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.memory", "--quick", "--json",
-                           str(tmp_path / "m.json")], cwd=h.PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.memory", "--quick", "--json", str(tmp_path / "m.json")],
+        cwd=h.PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "no bundled model" in proc.stderr
     assert not (tmp_path / "m.json").exists()
 

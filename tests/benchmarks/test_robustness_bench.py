@@ -21,30 +21,64 @@ def test_unweighted_recall_counts_no_speech_as_wrong():
 
 def test_core_prediction_ignores_classes_outside_the_core():
     labels = ("anger", "boredom", "disgust", "happiness", "neutral", "sadness")
-    scores = {"anger": 0.1, "boredom": 0.5, "disgust": 0.2, "happiness": 0.05,
-              "neutral": 0.12, "sadness": 0.03}
+    scores = {
+        "anger": 0.1,
+        "boredom": 0.5,
+        "disgust": 0.2,
+        "happiness": 0.05,
+        "neutral": 0.12,
+        "sadness": 0.03,
+    }
     assert rb.core_prediction(labels, scores) == "neutral"
     assert rb.core_prediction(labels, None) is None
 
 
 def _rows(clean_ua, **ua):
-    rows = [{"condition": "clean", "group": "clean", "value": 0.0, "UA": clean_ua,
-             "same_as_clean": 1.0, "WA": clean_ua, "no_speech": 0.0}]
+    rows = [
+        {
+            "condition": "clean",
+            "group": "clean",
+            "value": 0.0,
+            "UA": clean_ua,
+            "same_as_clean": 1.0,
+            "WA": clean_ua,
+            "no_speech": 0.0,
+        }
+    ]
     for name, (group, value, u, same) in ua.items():
-        rows.append({"condition": name, "group": group, "value": value, "UA": u,
-                     "same_as_clean": same, "WA": u, "no_speech": 0.0})
+        rows.append(
+            {
+                "condition": name,
+                "group": group,
+                "value": value,
+                "UA": u,
+                "same_as_clean": same,
+                "WA": u,
+                "no_speech": 0.0,
+            }
+        )
     return rows
 
 
 def test_targets_pass_and_fail_where_they_should():
-    good = _rows(0.60, **{"gain -30 dB": ("gain", -30.0, 0.595, 0.97),
-                          "gain +6 dB": ("gain", 6.0, 0.60, 0.99),
-                          "real noise 10 dB SNR": ("noise:real", 10.0, 0.55, 0.8),
-                          "telephone (8 kHz round trip)": ("channel", None, 0.57, 0.9),
-                          "medium room (T30 0.6-1.5 s, 3 RIRs)": ("reverb", 1.5, 0.53, 0.8)})
+    good = _rows(
+        0.60,
+        **{
+            "gain -30 dB": ("gain", -30.0, 0.595, 0.97),
+            "gain +6 dB": ("gain", 6.0, 0.60, 0.99),
+            "real noise 10 dB SNR": ("noise:real", 10.0, 0.55, 0.8),
+            "telephone (8 kHz round trip)": ("channel", None, 0.57, 0.9),
+            "medium room (T30 0.6-1.5 s, 3 RIRs)": ("reverb", 1.5, 0.53, 0.8),
+        },
+    )
     assert all(t["met"] for t in rb.targets(good))
-    bad = _rows(0.60, **{"gain -30 dB": ("gain", -30.0, 0.50, 0.90),
-                         "real noise 10 dB SNR": ("noise:real", 10.0, 0.40, 0.6)})
+    bad = _rows(
+        0.60,
+        **{
+            "gain -30 dB": ("gain", -30.0, 0.50, 0.90),
+            "real noise 10 dB SNR": ("noise:real", 10.0, 0.40, 0.6),
+        },
+    )
     assert not any(t["met"] for t in rb.targets(bad))
 
 
@@ -78,11 +112,16 @@ def test_quick_run_on_unseen_corpora(datasets_dir, tmp_path):
 
     if not any(set(rb.CORE) <= set(m.labels) and m.corpus == "emodb" for m in edgeser.models()):
         pytest.skip("no bundled EmoDB model with the core classes")
-    name = next(m.name for m in edgeser.models() if m.corpus == "emodb" and
-                "opensmile" not in m.features.lower())
+    name = next(
+        m.name
+        for m in edgeser.models()
+        if m.corpus == "emodb" and "opensmile" not in m.features.lower()
+    )
     out = tmp_path / "r.json"
-    assert rb.main(["--model", name, "--quick", "--json", str(out),
-                    "--png", str(tmp_path / "r.png")]) == 0
+    assert (
+        rb.main(["--model", name, "--quick", "--json", str(out), "--png", str(tmp_path / "r.png")])
+        == 0
+    )
     r = json.loads(out.read_text())
     (m,) = r["models"]
     assert "emodb" not in m["corpora"] and len(m["corpora"]) == 5

@@ -9,17 +9,38 @@ import pytest
 
 from edgeser.frontend import PRESETS, FrontendConfig
 
-CUSTOM = FrontendConfig(sample_rate=22050, frame_length_ms=30.0, frame_shift_ms=12.5,
-                        n_fft=1000, window="povey", preemphasis=0.0, remove_dc=True, n_mels=64,
-                        fmin=50.0, fmax=-300.0, mel_scale="slaney", mel_norm="slaney",
-                        triangle_domain="mel", power=1.0, log_type="db", log_floor=1e-6,
-                        n_mfcc=20, lifter=22.0, deltas=2, delta_window=3, cmvn="meanvar",
-                        vtlp_alpha=0.9, vtlp_high_hz=5000.0)
+CUSTOM = FrontendConfig(
+    sample_rate=22050,
+    frame_length_ms=30.0,
+    frame_shift_ms=12.5,
+    n_fft=1000,
+    window="povey",
+    preemphasis=0.0,
+    remove_dc=True,
+    n_mels=64,
+    fmin=50.0,
+    fmax=-300.0,
+    mel_scale="slaney",
+    mel_norm="slaney",
+    triangle_domain="mel",
+    power=1.0,
+    log_type="db",
+    log_floor=1e-6,
+    n_mfcc=20,
+    lifter=22.0,
+    deltas=2,
+    delta_window=3,
+    cmvn="meanvar",
+    vtlp_alpha=0.9,
+    vtlp_high_hz=5000.0,
+)
 
 
-@pytest.mark.parametrize("cfg", [FrontendConfig(), CUSTOM,
-                                 *(FrontendConfig.preset(name) for name in sorted(PRESETS))],
-                         ids=["default", "custom", *sorted(PRESETS)])
+@pytest.mark.parametrize(
+    "cfg",
+    [FrontendConfig(), CUSTOM, *(FrontendConfig.preset(name) for name in sorted(PRESETS))],
+    ids=["default", "custom", *sorted(PRESETS)],
+)
 def test_dict_and_json_round_trip(cfg):
     data = cfg.to_dict()
     assert set(data) == {f.name for f in dataclasses.fields(FrontendConfig)}
@@ -63,17 +84,25 @@ def test_config_is_frozen_and_replace_validates():
     assert len({FrontendConfig(), FrontendConfig(), bigger}) == 2
 
 
-@pytest.mark.parametrize("rate, length_ms, shift_ms, n_fft, frame, shift, fft", [
-    (16000, 25.0, 10.0, 0, 400, 160, 512),
-    (16000, 32.0, 16.0, 0, 512, 256, 512),
-    (8000, 25.0, 10.0, 0, 200, 80, 256),
-    (22050, 25.0, 10.0, 0, 551, 220, 1024),
-    (48000, 25.0, 10.0, 1200, 1200, 480, 1200),
-    (16000, 25.0625, 10.0625, 401, 401, 161, 401),
-])
+@pytest.mark.parametrize(
+    "rate, length_ms, shift_ms, n_fft, frame, shift, fft",
+    [
+        (16000, 25.0, 10.0, 0, 400, 160, 512),
+        (16000, 32.0, 16.0, 0, 512, 256, 512),
+        (8000, 25.0, 10.0, 0, 200, 80, 256),
+        (22050, 25.0, 10.0, 0, 551, 220, 1024),
+        (48000, 25.0, 10.0, 1200, 1200, 480, 1200),
+        (16000, 25.0625, 10.0625, 401, 401, 161, 401),
+    ],
+)
 def test_derived_sizes(rate, length_ms, shift_ms, n_fft, frame, shift, fft):
-    cfg = FrontendConfig(sample_rate=rate, frame_length_ms=length_ms, frame_shift_ms=shift_ms,
-                         n_fft=n_fft, vtlp_high_hz=rate / 4)
+    cfg = FrontendConfig(
+        sample_rate=rate,
+        frame_length_ms=length_ms,
+        frame_shift_ms=shift_ms,
+        n_fft=n_fft,
+        vtlp_high_hz=rate / 4,
+    )
     assert (cfg.frame_length, cfg.frame_shift, cfg.fft_size) == (frame, shift, fft)
     assert cfg.n_bins == fft // 2 + 1
     assert cfg.static_dim("spectrogram") == fft // 2 + 1

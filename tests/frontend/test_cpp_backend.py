@@ -62,8 +62,29 @@ def test_rfft_matches_numpy_for_every_size_up_to_4096(ext):
     assert worst <= 1e-13, f"size {worst_n}: relative error {worst:.3g}"
 
 
-FFT_SIZES = sorted(set(range(1, 40)) | {255, 256, 400, 401, 511, 512, 513, 1000, 1023, 1024,
-                                         1200, 2047, 2048, 3001, 4093, 4096, 65536, 131072})
+FFT_SIZES = sorted(
+    set(range(1, 40))
+    | {
+        255,
+        256,
+        400,
+        401,
+        511,
+        512,
+        513,
+        1000,
+        1023,
+        1024,
+        1200,
+        2047,
+        2048,
+        3001,
+        4093,
+        4096,
+        65536,
+        131072,
+    }
+)
 
 
 @pytest.mark.parametrize("n", FFT_SIZES)
@@ -82,8 +103,9 @@ def test_rfft_of_structured_inputs(ext):
     n = 512
     impulse = np.zeros(n)
     impulse[3] = 1.0
-    np.testing.assert_allclose(ext.rfft(impulse, n)[0], np.exp(-2j * np.pi * 3 * np.arange(257) / n),
-                               atol=1e-14)
+    np.testing.assert_allclose(
+        ext.rfft(impulse, n)[0], np.exp(-2j * np.pi * 3 * np.arange(257) / n), atol=1e-14
+    )
     dc = ext.rfft(np.ones(n), n)[0]
     assert abs(dc[0] - n) < 1e-12 and np.abs(dc[1:]).max() < 1e-12
 
@@ -95,18 +117,28 @@ def options_of(ext, cfg: FrontendConfig):
 
 
 FILTER_CONFIGS = [
-    {}, dict(mel_scale="slaney"), dict(mel_scale="slaney", mel_norm="slaney"),
-    dict(mel_norm="slaney"), dict(triangle_domain="mel"),
+    {},
+    dict(mel_scale="slaney"),
+    dict(mel_scale="slaney", mel_norm="slaney"),
+    dict(mel_norm="slaney"),
+    dict(triangle_domain="mel"),
     dict(triangle_domain="mel", mel_scale="slaney", mel_norm="slaney"),
-    dict(vtlp_alpha=0.9), dict(vtlp_alpha=1.1, vtlp_high_hz=6000.0),
-    dict(fmin=300.0, fmax=-1000.0), dict(n_mels=128, frame_length_ms=16.0),
-    dict(sample_rate=8000, n_mels=23, n_fft=401), dict(sample_rate=48000, n_mels=64, n_fft=1200),
-    dict(window="hann"), dict(window="povey"), dict(window="rectangular"),
+    dict(vtlp_alpha=0.9),
+    dict(vtlp_alpha=1.1, vtlp_high_hz=6000.0),
+    dict(fmin=300.0, fmax=-1000.0),
+    dict(n_mels=128, frame_length_ms=16.0),
+    dict(sample_rate=8000, n_mels=23, n_fft=401),
+    dict(sample_rate=48000, n_mels=64, n_fft=1200),
+    dict(window="hann"),
+    dict(window="povey"),
+    dict(window="rectangular"),
     dict(frame_length_ms=25.0625, lifter=22.0, n_mfcc=20),
 ]
 
 
-@pytest.mark.parametrize("overrides", FILTER_CONFIGS, ids=lambda d: ",".join(map(str, d.items())) or "default")
+@pytest.mark.parametrize(
+    "overrides", FILTER_CONFIGS, ids=lambda d: ",".join(map(str, d.items())) or "default"
+)
 def test_filters_match_the_python_spec(ext, overrides):
     cfg = FrontendConfig(**overrides)
     opts = options_of(ext, cfg)
@@ -124,17 +156,22 @@ def test_filters_match_the_python_spec(ext, overrides):
         else:
             assert (first, count) == (nz[0], nz[-1] - nz[0] + 1)
     np.testing.assert_allclose(ext.window(opts), filters.window(cfg), rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(ext.dct_matrix(opts), filters.dct_matrix(cfg), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(
+        ext.dct_matrix(opts), filters.dct_matrix(cfg), rtol=1e-13, atol=1e-15
+    )
     np.testing.assert_allclose(ext.lifter_coeffs(opts), filters.lifter_coeffs(cfg), rtol=1e-13)
 
 
 def test_mel_scales_match(ext):
     for scale in ("htk", "slaney"):
         for hz in (0.0, 1e-3, 440.0, 999.9, 1000.0, 1000.1, 7999.0, 24000.0):
-            assert ext.hz_to_mel(hz, scale) == pytest.approx(float(filters.hz_to_mel(hz, scale)), rel=1e-14)
+            assert ext.hz_to_mel(hz, scale) == pytest.approx(
+                float(filters.hz_to_mel(hz, scale)), rel=1e-14
+            )
             mel = float(filters.hz_to_mel(hz, scale))
-            assert ext.mel_to_hz(mel, scale) == pytest.approx(float(filters.mel_to_hz(mel, scale)),
-                                                              rel=1e-13, abs=1e-9)
+            assert ext.mel_to_hz(mel, scale) == pytest.approx(
+                float(filters.mel_to_hz(mel, scale)), rel=1e-13, abs=1e-9
+            )
 
 
 @pytest.mark.parametrize("deltas,window", [(1, 1), (1, 2), (2, 2), (2, 3)])
@@ -142,8 +179,12 @@ def test_mel_scales_match(ext):
 def test_deltas_and_cmvn_match_the_reference(ext, deltas, window, frames):
     statics = np.random.default_rng(frames).standard_normal((frames, 6))
     cfg = FrontendConfig(deltas=deltas, delta_window=window)
-    np.testing.assert_allclose(ext.add_deltas(statics, deltas, window),
-                               reference.add_deltas(statics, cfg), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        ext.add_deltas(statics, deltas, window),
+        reference.add_deltas(statics, cfg),
+        rtol=1e-12,
+        atol=1e-12,
+    )
     for mode in ("mean", "meanvar"):
         want = reference.apply_cmvn(statics, FrontendConfig(cmvn=mode))
         np.testing.assert_allclose(ext.apply_cmvn(statics, mode), want, rtol=1e-10, atol=1e-10)
@@ -156,12 +197,19 @@ def test_options_defaults_mirror_the_dataclass(ext):
         assert getattr(opts, field.name) == field.default, field.name
 
 
-@pytest.mark.parametrize("overrides", [
-    {}, dict(sample_rate=1000, frame_length_ms=2.5, frame_shift_ms=1.5),  # 2.5 -> 2, 1.5 -> 2
-    dict(sample_rate=1000, frame_length_ms=3.5, frame_shift_ms=0.5),  # 3.5 -> 4, 0.5 -> 0 rejected
-    dict(sample_rate=22050, frame_length_ms=23.2, frame_shift_ms=11.61, n_fft=0),
-    dict(sample_rate=44100, frame_length_ms=25.0, n_fft=1500), dict(fmax=-400.0),
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        dict(sample_rate=1000, frame_length_ms=2.5, frame_shift_ms=1.5),  # 2.5 -> 2, 1.5 -> 2
+        dict(
+            sample_rate=1000, frame_length_ms=3.5, frame_shift_ms=0.5
+        ),  # 3.5 -> 4, 0.5 -> 0 rejected
+        dict(sample_rate=22050, frame_length_ms=23.2, frame_shift_ms=11.61, n_fft=0),
+        dict(sample_rate=44100, frame_length_ms=25.0, n_fft=1500),
+        dict(fmax=-400.0),
+    ],
+)
 def test_derived_sizes_match_the_dataclass(ext, overrides):
     try:
         cfg = FrontendConfig(**overrides)
@@ -175,7 +223,11 @@ def test_derived_sizes_match_the_dataclass(ext, overrides):
     opts = options_of(ext, cfg)
     opts.validate()
     assert (opts.frame_length, opts.frame_shift, opts.fft_size, opts.n_bins) == (
-        cfg.frame_length, cfg.frame_shift, cfg.fft_size, cfg.n_bins)
+        cfg.frame_length,
+        cfg.frame_shift,
+        cfg.fft_size,
+        cfg.n_bins,
+    )
     assert opts.fmax_hz == cfg.fmax_hz
     for n in (0, cfg.frame_length - 1, cfg.frame_length, 12345):
         assert opts.num_frames(n) == cfg.num_frames(n)
@@ -183,10 +235,20 @@ def test_derived_sizes_match_the_dataclass(ext, overrides):
         assert opts.feature_dim(kind) == cfg.feature_dim(kind)
 
 
-@pytest.mark.parametrize("field,value", [("n_mels", 0), ("power", 3.0), ("n_mfcc", 99),
-                                         ("preemphasis", 1.0), ("lifter", 0.5),
-                                         ("delta_window", 0), ("log_floor", 0.0),
-                                         ("n_fft", 100), ("frame_length_ms", 0.01)])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("n_mels", 0),
+        ("power", 3.0),
+        ("n_mfcc", 99),
+        ("preemphasis", 1.0),
+        ("lifter", 0.5),
+        ("delta_window", 0),
+        ("log_floor", 0.0),
+        ("n_fft", 100),
+        ("frame_length_ms", 0.01),
+    ],
+)
 def test_invalid_options_raise_value_error(ext, field, value):
     opts = ext.FrontendOptions()
     setattr(opts, field, value)
@@ -336,14 +398,19 @@ def test_batch_rejects_bad_items_and_thread_counts(cpp):
 
 # ---- streaming --------------------------------------------------------------------------------
 STREAM_CONFIGS = [
-    dict(), dict(deltas=1), dict(deltas=2), dict(deltas=2, delta_window=1),
+    dict(),
+    dict(deltas=1),
+    dict(deltas=2),
+    dict(deltas=2, delta_window=1),
     dict(deltas=2, delta_window=4, window="povey", remove_dc=True),
     dict(frame_length_ms=10.0, frame_shift_ms=25.0, deltas=1),  # gaps between frames
     dict(n_fft=401, frame_length_ms=25.0625, deltas=2),
 ]
 
 
-@pytest.mark.parametrize("overrides", STREAM_CONFIGS, ids=lambda d: ",".join(map(str, d.items())) or "default")
+@pytest.mark.parametrize(
+    "overrides", STREAM_CONFIGS, ids=lambda d: ",".join(map(str, d.items())) or "default"
+)
 @pytest.mark.parametrize("kind", KINDS)
 def test_stream_equals_offline_for_random_chunkings(cpp, overrides, kind):
     cfg = FrontendConfig(**overrides)
@@ -356,7 +423,7 @@ def test_stream_equals_offline_for_random_chunkings(cpp, overrides, kind):
         pieces, pos = [], 0
         while pos < n:
             size = int(rng.choice([0, 1, 7, 159, 160, 161, 400, 1000, 5000]))
-            pieces.append(stream.push(x[pos:pos + size]))
+            pieces.append(stream.push(x[pos : pos + size]))
             pos += size
         pieces.append(stream.flush())
         got = np.concatenate(pieces) if pieces else np.zeros((0, cfg.feature_dim(kind)), np.float32)
@@ -379,7 +446,9 @@ def test_stream_rejects_cmvn(cpp, ext):
     with pytest.raises(ValueError, match="CMVN"):
         cpp.make_stream(FrontendConfig(cmvn="mean"), "mfcc")
     with pytest.raises(ValueError, match="CMVN"):
-        ext.FrameStream(ext.FeatureComputer(options_of(ext, FrontendConfig(cmvn="meanvar")), "mfcc"))
+        ext.FrameStream(
+            ext.FeatureComputer(options_of(ext, FrontendConfig(cmvn="meanvar")), "mfcc")
+        )
 
 
 def test_public_frame_stream_uses_cpp(cpp):
@@ -387,7 +456,7 @@ def test_public_frame_stream_uses_cpp(cpp):
     x = noise(10000, 3)
     s = frontend.FrameStream(cfg, "log_mel", backend="cpp")
     assert s.backend == "cpp"
-    got = np.concatenate([s.push(x[i:i + 333]) for i in range(0, len(x), 333)] + [s.flush()])
+    got = np.concatenate([s.push(x[i : i + 333]) for i in range(0, len(x), 333)] + [s.flush()])
     assert np.array_equal(got, frontend.log_mel(x, cfg, backend="cpp"))
 
 
@@ -425,7 +494,8 @@ for name, cfg in {"default": FrontendConfig(), "kaldi": FrontendConfig.preset("k
     for kind in ("spectrogram", "log_mel", "mfcc"):
         got = cpp.compute(x, cfg, kind).astype(np.float64)
         want = reference.compute(x, cfg, kind).astype(np.float64)
-        out["err"][f"{name}/{kind}"] = float(np.abs(got - want).max() / max(1.0, np.abs(want).max()))
+        scale = max(1.0, np.abs(want).max())
+        out["err"][f"{name}/{kind}"] = float(np.abs(got - want).max() / scale)
 print(json.dumps(out))
 """
 
@@ -433,8 +503,9 @@ print(json.dumps(out))
 @pytest.mark.parametrize("isa", ["generic", "avx2", "avx512"])
 def test_every_instruction_set_path_matches_the_reference(ext, isa):
     env = dict(os.environ, EDGESER_SIMD=isa)
-    proc = subprocess.run([sys.executable, "-c", _ISA_PROBE], env=env, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", _ISA_PROBE], env=env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     if res["isa"] != isa:
@@ -454,21 +525,28 @@ def configs(draw):
     n_fft = draw(st.one_of(st.just(0), st.integers(length, length + 700)))
     n_mels = draw(st.integers(1, 64))
     fields = dict(
-        sample_rate=sample_rate, frame_length_ms=frame_ms,
-        frame_shift_ms=draw(st.floats(0.2, 30.0)), n_fft=n_fft,
+        sample_rate=sample_rate,
+        frame_length_ms=frame_ms,
+        frame_shift_ms=draw(st.floats(0.2, 30.0)),
+        n_fft=n_fft,
         window=draw(st.sampled_from(["hamming", "hann", "povey", "rectangular"])),
         preemphasis=draw(st.sampled_from([0.0, 0.5, 0.97, 0.999])),
-        remove_dc=draw(st.booleans()), n_mels=n_mels,
+        remove_dc=draw(st.booleans()),
+        n_mels=n_mels,
         n_mfcc=draw(st.integers(1, n_mels)),
         mel_scale=draw(st.sampled_from(["htk", "slaney"])),
         mel_norm=draw(st.sampled_from(["none", "slaney"])),
         triangle_domain=draw(st.sampled_from(["hz", "mel"])),
-        power=draw(st.sampled_from([1.0, 2.0])), log_type=draw(st.sampled_from(["natural", "db"])),
+        power=draw(st.sampled_from([1.0, 2.0])),
+        log_type=draw(st.sampled_from(["natural", "db"])),
         log_floor=draw(st.sampled_from([1e-10, 1.1920928955078125e-07, 1e-3, 1e-300, 5e-324])),
-        lifter=draw(st.sampled_from([0.0, 1.0, 22.0])), deltas=draw(st.integers(0, 2)),
-        delta_window=draw(st.integers(1, 3)), cmvn=draw(st.sampled_from(["none", "mean"])),
+        lifter=draw(st.sampled_from([0.0, 1.0, 22.0])),
+        deltas=draw(st.integers(0, 2)),
+        delta_window=draw(st.integers(1, 3)),
+        cmvn=draw(st.sampled_from(["none", "mean"])),
         vtlp_alpha=draw(st.sampled_from([1.0, 0.9, 1.1])),
-        vtlp_high_hz=draw(st.sampled_from([2000.0, 3000.0])))
+        vtlp_high_hz=draw(st.sampled_from([2000.0, 3000.0])),
+    )
     try:
         return FrontendConfig(**fields)
     except ValueError:
@@ -511,7 +589,9 @@ def _check_against_reference(got: dict, x: np.ndarray, cfg: FrontendConfig) -> N
         # Roundoff in a band is relative to the frame's whole spectrum, not just the mel bands:
         # a DC-only frame has silent bands whose FFT noise (~1e-16 of the DC bin) is real.
         strongest = e_want.max(axis=1, keepdims=True)
-        spectrum_peak = want_spec.max(axis=1, keepdims=True) * filters.mel_filterbank(cfg).sum(1).max()
+        spectrum_peak = (
+            want_spec.max(axis=1, keepdims=True) * filters.mel_filterbank(cfg).sum(1).max()
+        )
         allowed = 1e-4 * e_want + 1e-9 * np.maximum(strongest, spectrum_peak)
         assert np.all(np.abs(e_got - e_want) <= allowed)
     # MFCC = lifted DCT of the log-mel the C++ code produced (checked just above).
@@ -522,8 +602,11 @@ def _check_against_reference(got: dict, x: np.ndarray, cfg: FrontendConfig) -> N
 
 
 # EDGESER_FUZZ_EXAMPLES raises the number of cases for a longer campaign (default: quick).
-@settings(max_examples=int(os.environ.get("EDGESER_FUZZ_EXAMPLES", "60")), deadline=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=int(os.environ.get("EDGESER_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(x=SIGNALS, cfg=configs())
 def test_fuzz_no_crash_and_agreement(cpp, x, cfg):
     static_cfg = cfg.replace(deltas=0, cmvn="none")

@@ -27,11 +27,21 @@ INT16_GAIN = {"int16_scale": 1.0}  # others are in [-1, 1]; scale them to the in
 def librosa_db_mel(x: np.ndarray, cfg: FrontendConfig) -> np.ndarray:
     """librosa dB mel spectrogram [frames, n_mels] for a config with frame_length == n_fft."""
     mel = librosa.feature.melspectrogram(
-        y=x.astype(np.float64), sr=cfg.sample_rate, n_fft=cfg.fft_size,
-        hop_length=cfg.frame_shift, win_length=cfg.frame_length, window=filters.window(cfg),
-        center=False, power=cfg.power, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax_hz,
-        htk=cfg.mel_scale == "htk", norm="slaney" if cfg.mel_norm == "slaney" else None,
-        dtype=np.float64)
+        y=x.astype(np.float64),
+        sr=cfg.sample_rate,
+        n_fft=cfg.fft_size,
+        hop_length=cfg.frame_shift,
+        win_length=cfg.frame_length,
+        window=filters.window(cfg),
+        center=False,
+        power=cfg.power,
+        n_mels=cfg.n_mels,
+        fmin=cfg.fmin,
+        fmax=cfg.fmax_hz,
+        htk=cfg.mel_scale == "htk",
+        norm="slaney" if cfg.mel_norm == "slaney" else None,
+        dtype=np.float64,
+    )
     return librosa.power_to_db(mel, ref=1.0, amin=cfg.log_floor, top_db=None).T
 
 
@@ -56,8 +66,9 @@ def test_log_mel_and_mfcc_match_librosa(backend_name, over, signal_factory, feat
         want = librosa_db_mel(x, cfg)
         got = frontend.log_mel(x, cfg, backend=backend_name)
         features_match(got, want, "log_mel", f"{backend_name}, {name}")
-        want_mfcc = librosa.feature.mfcc(S=want.T, n_mfcc=cfg.n_mfcc, dct_type=2, norm="ortho",
-                                         lifter=0).T
+        want_mfcc = librosa.feature.mfcc(
+            S=want.T, n_mfcc=cfg.n_mfcc, dct_type=2, norm="ortho", lifter=0
+        ).T
         got_mfcc = frontend.mfcc(x, cfg, backend=backend_name)
         features_match(got_mfcc, want_mfcc, "mfcc", f"{backend_name}, {name}")
 
@@ -130,12 +141,23 @@ def psf_features(x: np.ndarray, cfg: FrontendConfig, kind: str, monkeypatch) -> 
     monkeypatch.setattr(psf_base, "get_filterbanks", lambda *args, **kw: bank)
     winfunc = (lambda n: np.ones(n)) if cfg.window == "rectangular" else np.hamming
     scaled = x.astype(np.float64) * np.sqrt(cfg.fft_size)
-    common = dict(samplerate=cfg.sample_rate, winlen=cfg.frame_length_ms / 1000.0,
-                  winstep=cfg.frame_shift_ms / 1000.0, nfilt=cfg.n_mels, nfft=cfg.fft_size,
-                  preemph=0.0)
+    common = dict(
+        samplerate=cfg.sample_rate,
+        winlen=cfg.frame_length_ms / 1000.0,
+        winstep=cfg.frame_shift_ms / 1000.0,
+        nfilt=cfg.n_mels,
+        nfft=cfg.fft_size,
+        preemph=0.0,
+    )
     if kind == "mfcc":
-        return psf.mfcc(scaled, numcep=cfg.n_mfcc, ceplifter=cfg.lifter, appendEnergy=False,
-                        winfunc=winfunc, **common)
+        return psf.mfcc(
+            scaled,
+            numcep=cfg.n_mfcc,
+            ceplifter=cfg.lifter,
+            appendEnergy=False,
+            winfunc=winfunc,
+            **common,
+        )
     if cfg.window == "rectangular":
         return psf.logfbank(scaled, **common)
     return np.log(psf_base.fbank(scaled, winfunc=winfunc, **common)[0])
@@ -143,15 +165,16 @@ def psf_features(x: np.ndarray, cfg: FrontendConfig, kind: str, monkeypatch) -> 
 
 @pytest.mark.parametrize("kind", ("log_mel", "mfcc"))
 @pytest.mark.parametrize("window", ("rectangular", "hamming"))
-def test_logfbank_and_mfcc_match_python_speech_features(backend_name, window, kind,
-                                                        signal_factory, features_match,
-                                                        monkeypatch):
+def test_logfbank_and_mfcc_match_python_speech_features(
+    backend_name, window, kind, signal_factory, features_match, monkeypatch
+):
     """Alignment: no pre-emphasis (psf pre-emphasises the whole signal, we do it per frame),
     psf winfunc = our window (numpy's symmetric hamming, or ones), 26 filters from 0 Hz, lifter
     22, appendEnergy=False; the signal length leaves no partial last frame (psf zero-pads one)."""
     cfg = FrontendConfig(window=window, preemphasis=0.0, n_mels=26, fmin=0.0, lifter=22.0)
-    np.testing.assert_allclose(np.hamming(cfg.frame_length),
-                               filters.window(cfg.replace(window="hamming")), atol=1e-12)
+    np.testing.assert_allclose(
+        np.hamming(cfg.frame_length), filters.window(cfg.replace(window="hamming")), atol=1e-12
+    )
     n = cfg.frame_length + 30 * cfg.frame_shift
     for name in ("sine", "chirp", "noise", "clipped", "int16_scale"):
         x = signal_factory(name)[:n]
@@ -173,5 +196,5 @@ def test_deltas_match_python_speech_features(backend_name, window, signal_factor
     got = frontend.mfcc(x, cfg, backend=backend_name)
     k = cfg.n_mfcc
     assert np.abs(d1).max() > 0.1  # the comparison below is not trivially zero
-    np.testing.assert_allclose(got[:, k:2 * k], d1, atol=1e-3)
-    np.testing.assert_allclose(got[:, 2 * k:], d2, atol=1e-3)
+    np.testing.assert_allclose(got[:, k : 2 * k], d1, atol=1e-3)
+    np.testing.assert_allclose(got[:, 2 * k :], d2, atol=1e-3)

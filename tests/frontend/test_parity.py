@@ -74,8 +74,9 @@ def signals_for(cfg: FrontendConfig, signal_factory, kinds) -> dict[str, np.ndar
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("spec", list(CONFIGS.values()), ids=list(CONFIGS))
-def test_backend_matches_reference(fast_backend_name, spec, kind, signal_factory, signal_kinds,
-                                   features_match):
+def test_backend_matches_reference(
+    fast_backend_name, spec, kind, signal_factory, signal_kinds, features_match
+):
     cfg = make_config(spec)
     for name, x in signals_for(cfg, signal_factory, signal_kinds).items():
         got = frontend.features(x, cfg, kind, backend=fast_backend_name)
@@ -100,12 +101,13 @@ def test_reference_is_not_trivially_constant(signal_factory):
 @pytest.mark.parametrize("kind", KINDS)
 def test_batch_equals_single_calls(backend_name, kind, signal_factory):
     cfg = FrontendConfig(deltas=1)
-    sigs = [signal_factory(k, seconds=s) for k, s in
-            [("noise", 0.3), ("sine", 0.02), ("chirp", 0.5), ("impulses", 0.2)]]
+    sigs = [
+        signal_factory(k, seconds=s)
+        for k, s in [("noise", 0.3), ("sine", 0.02), ("chirp", 0.5), ("impulses", 0.2)]
+    ]
     single = [frontend.features(x, cfg, kind, backend=backend_name) for x in sigs]
     for threads in (1, 2, 3):
-        batch = frontend.features_batch(sigs, cfg, kind, num_threads=threads,
-                                        backend=backend_name)
+        batch = frontend.features_batch(sigs, cfg, kind, num_threads=threads, backend=backend_name)
         assert len(batch) == len(sigs)
         for b, s in zip(batch, single):
             np.testing.assert_array_equal(b, s)
@@ -115,15 +117,26 @@ def test_required_cpp_backend_is_available(cpp_required, available_backends):
     """With EDGESER_REQUIRE_CPP=1 (CI after building the extension) a missing cpp must fail."""
     if not cpp_required:
         pytest.skip("EDGESER_REQUIRE_CPP is not 1")
-    assert "cpp" in available_backends, "EDGESER_REQUIRE_CPP=1 but edgeser's cpp backend does not import"
+    assert "cpp" in available_backends, (
+        "EDGESER_REQUIRE_CPP=1 but edgeser's cpp backend does not import"
+    )
 
 
 def test_importing_frontend_does_not_import_numba():
     """numba is a fallback: loading the front end (the predict path) must not pay for it."""
-    code = ("import sys, edgeser.frontend as f; f.FrontendConfig(); "
-            "assert 'numba' not in sys.modules, 'numba imported'")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
-        os.path.dirname(os.path.dirname(frontend.__file__)), os.environ.get("PYTHONPATH")]))}
+    code = (
+        "import sys, edgeser.frontend as f; f.FrontendConfig(); "
+        "assert 'numba' not in sys.modules, 'numba imported'"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(
+                None,
+                [os.path.dirname(os.path.dirname(frontend.__file__)), os.environ.get("PYTHONPATH")],
+            )
+        ),
+    }
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
 

@@ -11,8 +11,11 @@ from edgeser.frontend import FrontendConfig, reference
 
 KINDS = ("spectrogram", "log_mel", "mfcc")
 RATES = (8000, 11025, 16000, 22050, 44100, 48000)
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 @st.composite
@@ -106,13 +109,17 @@ def test_dropping_one_shift_of_samples_drops_one_frame(backend_name, cfg, x, kin
     cfg = cfg.replace(deltas=0, cmvn="none")
     assume(cfg.num_frames(len(x)) >= 2)
     full = frontend.features(x, cfg, kind, backend=backend_name)
-    tail = frontend.features(x[cfg.frame_shift:], cfg, kind, backend=backend_name)
+    tail = frontend.features(x[cfg.frame_shift :], cfg, kind, backend=backend_name)
     np.testing.assert_allclose(tail, full[1:], rtol=1e-6, atol=1e-6 * np.abs(full).max())
 
 
 @SETTINGS
-@given(cfg=configs(streamable=True), x=signals(min_len=0, max_len=3000), kind=st.sampled_from(KINDS),
-       cuts=st.lists(st.integers(0, 3000), max_size=12))
+@given(
+    cfg=configs(streamable=True),
+    x=signals(min_len=0, max_len=3000),
+    kind=st.sampled_from(KINDS),
+    cuts=st.lists(st.integers(0, 3000), max_size=12),
+)
 def test_streaming_equals_offline_for_any_split(backend_name, cfg, x, kind, cuts):
     bounds = [0, *sorted(c for c in cuts if c <= len(x)), len(x)]
     stream = frontend.FrameStream(cfg, kind, backend=backend_name)

@@ -119,7 +119,7 @@ def test_empty_chunks_and_short_streams(backend_name, signal_factory):
     stream = frontend.FrameStream(cfg, "mfcc", backend=backend_name)
     outs = []
     for a in range(0, len(x), 500):
-        outs += [stream.push(x[a:a + 500]), stream.push(np.zeros(0, np.float32))]
+        outs += [stream.push(x[a : a + 500]), stream.push(np.zeros(0, np.float32))]
     outs.append(stream.flush())
     assert_same_as_offline(np.concatenate(outs), frontend.mfcc(x, cfg, backend=backend_name))
 

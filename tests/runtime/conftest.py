@@ -22,10 +22,13 @@ from .support import RATE, ROOT, speechlike, subprocess_env
 
 HERE = Path(__file__).resolve().parent
 BUILDER = HERE / "make_tiny_bundles.py"
-_KEY_SOURCES = [BUILDER, HERE / "support.py", ROOT / "edgeser" / "bundle.py",
-                ROOT / "edgeser" / "windows.py",
-                *(ROOT / "edgeser" / "frontend" / f for f in ("config.py", "filters.py",
-                                                               "reference.py"))]
+_KEY_SOURCES = [
+    BUILDER,
+    HERE / "support.py",
+    ROOT / "edgeser" / "bundle.py",
+    ROOT / "edgeser" / "windows.py",
+    *(ROOT / "edgeser" / "frontend" / f for f in ("config.py", "filters.py", "reference.py")),
+]
 
 
 def _cache_key() -> str:
@@ -38,8 +41,13 @@ def _cache_key() -> str:
 def _build(target: Path) -> None:
     tmp = target.with_name(target.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
-    proc = subprocess.run([sys.executable, str(BUILDER), str(tmp)], env=subprocess_env(),
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(BUILDER), str(tmp)],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"building the tiny test bundles failed:\n{proc.stderr[-3000:]}")
     os.replace(tmp, target)
@@ -98,5 +106,6 @@ def speech() -> np.ndarray:
 @pytest.fixture(scope="session")
 def long_audio() -> np.ndarray:
     """Speech 3 s, digital silence 1.5 s, speech 2.3 s: a recording with a pause."""
-    return np.concatenate([speechlike(3.0, 1), np.zeros(int(1.5 * RATE), np.float32),
-                           speechlike(2.3, 2)])
+    return np.concatenate(
+        [speechlike(3.0, 1), np.zeros(int(1.5 * RATE), np.float32), speechlike(2.3, 2)]
+    )

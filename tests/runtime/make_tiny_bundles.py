@@ -3,8 +3,8 @@
 Run as a subprocess (it imports TensorFlow, which the tests themselves must not):
     python tests/runtime/make_tiny_bundles.py OUT_DIR
 Writes tiny_float, tiny_int8 (full-integer), tiny_fixed (batch fixed to 1), tiny_logits
-(no softmax), tiny_wnorm (windows mean-normalised: format 3) and, when openSMILE is importable, tiny_smile. The weights are random but
-seeded; the test-side stand-in for a trained model until one is bundled.
+(no softmax), tiny_wnorm (windows mean-normalised: format 3) and, when openSMILE is importable,
+tiny_smile. The weights are random but seeded; the test-side stand-in for a trained model.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import numpy as np  # noqa: E402
+from support import speechlike  # noqa: E402  (this folder is sys.path[0])
 
 from edgeser import frontend  # noqa: E402
 from edgeser.bundle import BundleMeta, ModelBundle  # noqa: E402
 from edgeser.feature_configs import FeatureSpec, FrontendFeatures, OpenSmileFeatures  # noqa: E402
 from edgeser.windows import feature_windows  # noqa: E402
-from support import speechlike  # noqa: E402  (this folder is sys.path[0])
 
 LABELS = ("anger", "happiness", "neutral", "sadness")
 SAMPLE_RATE = 16000
@@ -36,8 +36,9 @@ SMILE_SELECT = (1, 5, 10, 23, 40, 61, 87)  # functionals read by tiny_smile_sele
 
 
 def training_windows() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    feats = [frontend.features(speechlike(2.0, s), FRONTEND, KIND, backend="numpy")
-             for s in range(6)]
+    feats = [
+        frontend.features(speechlike(2.0, s), FRONTEND, KIND, backend="numpy") for s in range(6)
+    ]
     allf = np.concatenate(feats)
     mean, std = allf.mean(axis=0), allf.std(axis=0) + 1e-3
     wins = np.concatenate([feature_windows((f - mean) / std, WINDOW, HOP) for f in feats])
@@ -66,13 +67,22 @@ def convert(tf, model, representative=None) -> bytes:
 
 
 def write(out: Path, name: str, model: bytes, features: FeatureSpec, mean, std, quant: str):
-    meta = BundleMeta(name=name, labels=LABELS, sample_rate=SAMPLE_RATE, features=features,
-                      norm_mean=tuple(float(v) for v in mean),
-                      norm_std=tuple(float(v) for v in std), quantization=quant,
-                      training={"corpus": "synthetic", "protocol": "none (random weights)",
-                                "metrics": {"WA": 0.25, "UA": 0.25}},
-                      description="tiny random test model",
-                      format_version=features.min_format_version)
+    meta = BundleMeta(
+        name=name,
+        labels=LABELS,
+        sample_rate=SAMPLE_RATE,
+        features=features,
+        norm_mean=tuple(float(v) for v in mean),
+        norm_std=tuple(float(v) for v in std),
+        quantization=quant,
+        training={
+            "corpus": "synthetic",
+            "protocol": "none (random weights)",
+            "metrics": {"WA": 0.25, "UA": 0.25},
+        },
+        description="tiny random test model",
+        format_version=features.min_format_version,
+    )
     ModelBundle(meta=meta, model=model).save(out / f"{name}.edgeser")
 
 
@@ -82,14 +92,16 @@ def opensmile_stats() -> tuple[np.ndarray, np.ndarray] | None:
     Runs before TensorFlow is imported: openSMILE corrupts the heap when TF is loaded in the
     same process (observed with tensorflow-cpu 2.21 + opensmile 2.6).
     """
+    from edgeser.errors import MissingDependencyError
+    from edgeser.opensmile_sets import make_smile
+
     try:
-        import opensmile
-    except ImportError:
+        smile = make_smile(SMILE_SET, needed_by="the tiny_smile test bundles")
+    except MissingDependencyError:
         return None
-    smile = opensmile.Smile(feature_set=opensmile.FeatureSet[SMILE_SET],
-                            feature_level=opensmile.FeatureLevel.Functionals)
-    vecs = np.concatenate([np.asarray(smile.process_signal(speechlike(1.5, s), SAMPLE_RATE))
-                           for s in range(8)])
+    vecs = np.concatenate(
+        [np.asarray(smile.process_signal(speechlike(1.5, s), SAMPLE_RATE)) for s in range(8)]
+    )
     return vecs.mean(axis=0), vecs.std(axis=0) + 1e-3
 
 
@@ -99,20 +111,34 @@ def main(out: Path) -> None:
     import tensorflow as tf
 
     wins, mean, std = training_windows()
-    spec = FrontendFeatures(kind=KIND, frontend=FRONTEND, window_frames=WINDOW,
-                            hop_frames=HOP)
+    spec = FrontendFeatures(kind=KIND, frontend=FRONTEND, window_frames=WINDOW, hop_frames=HOP)
     model = window_model(tf, None, softmax=True, seed=1)
     write(out, "tiny_float", convert(tf, model), spec, mean, std, "float32")
     write(out, "tiny_int8", convert(tf, model, representative=wins[:64]), spec, mean, std, "int8")
     fixed = window_model(tf, 1, softmax=True, seed=1)
     fixed.set_weights(model.get_weights())
     write(out, "tiny_fixed", convert(tf, fixed), spec, mean, std, "float32")
-    write(out, "tiny_logits", convert(tf, window_model(tf, None, softmax=False, seed=2)), spec,
-          mean, std, "float32")
-    wspec = FrontendFeatures(kind=KIND, frontend=FRONTEND, window_frames=WINDOW,
-                             hop_frames=HOP, window_norm="mean")
-    write(out, "tiny_wnorm", convert(tf, window_model(tf, None, softmax=True, seed=4)), wspec,
-          mean, std, "float32")
+    write(
+        out,
+        "tiny_logits",
+        convert(tf, window_model(tf, None, softmax=False, seed=2)),
+        spec,
+        mean,
+        std,
+        "float32",
+    )
+    wspec = FrontendFeatures(
+        kind=KIND, frontend=FRONTEND, window_frames=WINDOW, hop_frames=HOP, window_norm="mean"
+    )
+    write(
+        out,
+        "tiny_wnorm",
+        convert(tf, window_model(tf, None, softmax=True, seed=4)),
+        wspec,
+        mean,
+        std,
+        "float32",
+    )
     if smile_stats is None:
         return
     # tiny_smile reads all functionals but has zero weights outside SMILE_SELECT; tiny_smile_select
@@ -124,16 +150,27 @@ def main(out: Path) -> None:
     unused = np.setdiff1d(np.arange(SMILE_DIM), SMILE_SELECT)
     w[unused] = 0.0
     dense.set_weights([w, b])
-    write(out, "tiny_smile", convert(tf, dense),
-          OpenSmileFeatures(opensmile_set=SMILE_SET), *smile_stats,
-          "float32")
+    write(
+        out,
+        "tiny_smile",
+        convert(tf, dense),
+        OpenSmileFeatures(opensmile_set=SMILE_SET),
+        *smile_stats,
+        "float32",
+    )
     inp = tf.keras.layers.Input((len(SMILE_SELECT),))
     chosen = tf.keras.Model(inp, tf.keras.layers.Dense(len(LABELS), activation="softmax")(inp))
     chosen.set_weights([w[list(SMILE_SELECT)], b])
     mean, std = smile_stats
-    write(out, "tiny_smile_select", convert(tf, chosen),
-          OpenSmileFeatures(opensmile_set=SMILE_SET, select=SMILE_SELECT), mean[list(SMILE_SELECT)], std[list(SMILE_SELECT)],
-          "float32")
+    write(
+        out,
+        "tiny_smile_select",
+        convert(tf, chosen),
+        OpenSmileFeatures(opensmile_set=SMILE_SET, select=SMILE_SELECT),
+        mean[list(SMILE_SELECT)],
+        std[list(SMILE_SELECT)],
+        "float32",
+    )
 
 
 if __name__ == "__main__":

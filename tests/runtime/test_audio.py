@@ -70,16 +70,19 @@ def test_any_rate_is_resampled_to_the_target(rate):
     assert 0.9 < ratio < 1.1
 
 
-@pytest.mark.parametrize("bad,match", [
-    (np.zeros(0, np.float32), "empty"),
-    (np.array([0.1, np.nan, 0.2] * 100, np.float32), "NaN"),
-    (np.array([0.1, np.inf] * 100), "NaN or infinite"),
-    (np.zeros((3, 4, 5)), "shape"),
-    (np.zeros((100, 100)), "channel axis"),
-    (np.zeros(100, np.uint8), "dtype"),
-    (np.zeros(100, bool), "dtype"),
-    ("not-an-array-but-a-missing-file.wav", None),
-])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (np.zeros(0, np.float32), "empty"),
+        (np.array([0.1, np.nan, 0.2] * 100, np.float32), "NaN"),
+        (np.array([0.1, np.inf] * 100), "NaN or infinite"),
+        (np.zeros((3, 4, 5)), "shape"),
+        (np.zeros((100, 100)), "channel axis"),
+        (np.zeros(100, np.uint8), "dtype"),
+        (np.zeros(100, bool), "dtype"),
+        ("not-an-array-but-a-missing-file.wav", None),
+    ],
+)
 def test_bad_arrays_raise_audio_error(bad, match):
     if isinstance(bad, str):
         with pytest.raises(AudioDecodeError, match="not-an-array"):
@@ -89,9 +92,18 @@ def test_bad_arrays_raise_audio_error(bad, match):
         audio.load(bad, RATE)
 
 
-@pytest.mark.parametrize("rate,match", [(None, "required"), (0, "outside"), (-16000, "outside"),
-                                        (10**9, "outside"), (16000.5, "whole"),
-                                        ("16000", "number"), (float("nan"), "whole")])
+@pytest.mark.parametrize(
+    "rate,match",
+    [
+        (None, "required"),
+        (0, "outside"),
+        (-16000, "outside"),
+        (10**9, "outside"),
+        (16000.5, "whole"),
+        ("16000", "number"),
+        (float("nan"), "whole"),
+    ],
+)
 def test_bad_sample_rates_raise_audio_error(rate, match):
     with pytest.raises(AudioError, match=match):
         audio.load(X, rate)
@@ -120,7 +132,7 @@ def test_missing_file_raises_decode_error_naming_it(tmp_path):
 @pytest.mark.parametrize("keep", [0.5, 0.02])
 def test_truncated_wav_is_detected(tmp_path, keep):
     data = encode(X16, RATE, "WAV", "PCM_16")
-    cut = data[:max(44, int(len(data) * keep))]
+    cut = data[: max(44, int(len(data) * keep))]
     path = tmp_path / "cut.wav"
     path.write_bytes(cut)
     for source in (path, cut, io.BytesIO(cut)):

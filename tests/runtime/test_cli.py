@@ -40,8 +40,9 @@ def run(args, models_dir):
 
 
 def test_predict_table(clips, models_dir):
-    code, out, err = run(["predict", str(clips["good"]), str(clips["flac"]),
-                          str(clips["silent"])], models_dir)
+    code, out, err = run(
+        ["predict", str(clips["good"]), str(clips["flac"]), str(clips["silent"])], models_dir
+    )
     assert code == 0 and err == ""
     lines = out.strip().splitlines()
     assert lines[0].split()[:3] == ["file", "label", "conf"]
@@ -56,9 +57,12 @@ def test_predict_json_lines_and_timeline(clips, models_dir, monkeypatch):
 
     decoded = []
     real_decode = audio.decode
-    monkeypatch.setattr(audio, "decode", lambda *a, **k: decoded.append(a[0]) or real_decode(*a, **k))
-    code, out, _ = run(["predict", "--json", "--timeline", str(clips["good"]),
-                        str(clips["silent"])], models_dir)
+    monkeypatch.setattr(
+        audio, "decode", lambda *a, **k: decoded.append(a[0]) or real_decode(*a, **k)
+    )
+    code, out, _ = run(
+        ["predict", "--json", "--timeline", str(clips["good"]), str(clips["silent"])], models_dir
+    )
     assert code == 0
     assert len(decoded) == 2, "each file is decoded once for the prediction and its timeline"
     rows = [json.loads(line) for line in out.strip().splitlines()]
@@ -73,11 +77,11 @@ def test_predict_json_lines_and_timeline(clips, models_dir, monkeypatch):
 
 def test_bad_files_are_named_and_the_others_still_processed(clips, models_dir, tmp_path):
     missing = tmp_path / "missing.wav"
-    code, out, err = run(["predict", "--json", str(clips["bad"]), str(clips["good"]),
-                          str(missing)], models_dir)
+    code, out, err = run(
+        ["predict", "--json", str(clips["bad"]), str(clips["good"]), str(missing)], models_dir
+    )
     assert code == 1
-    assert [json.loads(line)["source"] for line in out.strip().splitlines()] == \
-        [str(clips["good"])]
+    assert [json.loads(line)["source"] for line in out.strip().splitlines()] == [str(clips["good"])]
     errors = err.strip().splitlines()
     assert len(errors) == 2
     assert str(clips["bad"]) in errors[0] and "not readable audio" in errors[0]
@@ -86,8 +90,9 @@ def test_bad_files_are_named_and_the_others_still_processed(clips, models_dir, t
 
 def test_bad_model_exits_2(clips, tmp_path):
     out, err = io.StringIO(), io.StringIO()
-    code = main(["predict", str(clips["good"]), "--model", str(tmp_path / "nope.edgeser")],
-                out=out, err=err)
+    code = main(
+        ["predict", str(clips["good"]), "--model", str(tmp_path / "nope.edgeser")], out=out, err=err
+    )
     assert code == 2 and "nope.edgeser" in err.getvalue()
 
 
@@ -95,8 +100,13 @@ def test_info_and_models(models_dir, monkeypatch):
     monkeypatch.setenv("EDGESER_MODELS_DIR", str(models_dir))
     code, out, _ = run(["info", "tiny_int8"], models_dir)
     assert code == 0
-    fields = dict(line.split(None, 1) for line in out.replace("model size", "model_size")
-                  .replace("sample rate", "sample_rate").splitlines() if " " in line)
+    fields = dict(
+        line.split(None, 1)
+        for line in out.replace("model size", "model_size")
+        .replace("sample rate", "sample_rate")
+        .splitlines()
+        if " " in line
+    )
     assert fields["name"].strip() == "tiny_int8"
     assert fields["labels"].strip() == ", ".join(LABELS)
     assert fields["quantization"].strip() == "int8"
@@ -136,15 +146,32 @@ def test_help_documents_every_option():
 def test_python_dash_m_runs_the_cli_in_a_fresh_process(clips, models_dir):
     env = subprocess_env(EDGESER_MODELS_DIR=str(models_dir))
     (models_dir / "DEFAULT").write_text("tiny_int8\n")
-    proc = subprocess.run([sys.executable, "-m", "edgeser", "predict", "--json",
-                           str(clips["good"]), str(clips["bad"])],
-                          capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "edgeser",
+            "predict",
+            "--json",
+            str(clips["good"]),
+            str(clips["bad"]),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 1, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.strip().splitlines()]
     assert len(rows) == 1 and rows[0]["label"] in LABELS and rows[0]["model"] == "tiny_int8"
     assert str(clips["bad"]) in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "edgeser", "models"], capture_output=True,
-                          text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "edgeser", "models"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 0 and "tiny_int8 *" in proc.stdout
 
 
@@ -156,7 +183,8 @@ def test_models_table_columns_stay_aligned_for_long_names(models_dir, monkeypatc
     b = ModelBundle.load(models_dir / "tiny_int8.edgeser")
     long_name = "emodb-resse_cnn1d-compare-longer-than-the-column-int8"
     ModelBundle(dataclasses.replace(b.meta, name=long_name), b.model).save(
-        models_dir / f"{long_name}.edgeser")
+        models_dir / f"{long_name}.edgeser"
+    )
     monkeypatch.setenv("EDGESER_MODELS_DIR", str(models_dir))
     code, out, _ = run(["models"], models_dir)
     assert code == 0

@@ -10,8 +10,15 @@ from edgeser.recognizer import Recognizer
 
 from .support import ROOT
 
-LETTER_TO_LABEL = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness",
-                   "T": "sadness", "N": "neutral"}  # EmoDB: the letter at index 5 of a name
+LETTER_TO_LABEL = {
+    "W": "anger",
+    "L": "boredom",
+    "E": "disgust",
+    "A": "fear",
+    "F": "happiness",
+    "T": "sadness",
+    "N": "neutral",
+}  # EmoDB: the letter at index 5 of a name
 EMOTION_LETTERS = "".join(LETTER_TO_LABEL)
 
 
@@ -67,7 +74,7 @@ def test_emodb_through_48k_and_streaming(emodb_wavs, bundle_dir):
     x, rate = sf.read(emodb_wavs[0], dtype="float32")
     x48 = soxr.resample(x, rate, 48000)
     s = r.stream(sample_rate=48000)
-    out = [p for i in range(0, len(x48), 4800) for p in s.push(x48[i:i + 4800])] + s.flush()
+    out = [p for i in range(0, len(x48), 4800) for p in s.push(x48[i : i + 4800])] + s.flush()
     want = r.timeline(x48, sample_rate=48000)
     assert [(p.start_s, p.is_speech) for p in out] == [(p.start_s, p.is_speech) for p in want]
     assert all(p.is_speech and p.label in r.labels for p in out)
@@ -92,9 +99,13 @@ def test_bundled_models_recognise_their_own_training_speech(bundle, datasets_dir
     if not wav.is_dir():
         pytest.skip(f"EmoDB is absent from {datasets_dir}")
     files = sorted(wav.glob("*.wav"))[::15]
-    proc = subprocess.run([sys.executable, "-m", "edgeser", "predict", "--json", "-m", str(bundle),
-                           *map(str, files)], capture_output=True, text=True,
-                          env=subprocess_env(), timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "edgeser", "predict", "--json", "-m", str(bundle), *map(str, files)],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=600,
+    )
     if proc.returncode != 0 and "opensmile" in proc.stderr.lower() and "pip install" in proc.stderr:
         pytest.skip(f"{bundle.name} needs the opensmile extra")
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -34,18 +34,34 @@ def probe(tmp_path, bundle_dir, **env) -> dict:
     clip = tmp_path / "clip.wav"
     clip.write_bytes(encode(speechlike(1.5, seed=3), RATE))
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, str(clip), str(bundle_dir / "tiny_int8.edgeser"),
-         json.dumps(HEAVY)], capture_output=True, text=True, env=subprocess_env(**env),
-        timeout=300)
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            str(clip),
+            str(bundle_dir / "tiny_int8.edgeser"),
+            json.dumps(HEAVY),
+        ],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(**env),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def test_import_edgeser_is_cheap():
-    code = ("import sys, edgeser; "
-            "print(sorted(m for m in ('numpy', 'soundfile') if m in sys.modules))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=subprocess_env(), timeout=60)
+    code = (
+        "import sys, edgeser; print(sorted(m for m in ('numpy', 'soundfile') if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
 
@@ -61,8 +77,10 @@ def test_predict_path_stays_light_with_the_default_front_end(tmp_path, bundle_di
     if importlib.util.find_spec("edgeser._frontend") is None:
         if cpp_required:
             pytest.fail("EDGESER_REQUIRE_CPP=1 but the C++ extension edgeser._frontend is missing")
-        pytest.skip("the C++ front end is not built: the fallback (numba) is heavy by design; "
-                    "set EDGESER_REQUIRE_CPP=1 after building to enforce this check")
+        pytest.skip(
+            "the C++ front end is not built: the fallback (numba) is heavy by design; "
+            "set EDGESER_REQUIRE_CPP=1 after building to enforce this check"
+        )
     result = probe(tmp_path, bundle_dir)
     assert result["backend"] == "cpp"
     assert result["heavy"] == [], f"the predict path imported {result['heavy']}"

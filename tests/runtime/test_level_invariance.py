@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from edgeser.bundle import FORMAT_VERSION, ModelBundle
-from edgeser.feature_configs import FrontendFeatures, features_from_dict
 from edgeser.errors import BundleError
+from edgeser.feature_configs import FrontendFeatures, features_from_dict
 from edgeser.frontend import FrontendConfig
 from edgeser.windows import feature_windows
 
@@ -37,18 +37,34 @@ def test_short_input_is_normalised_over_its_real_frames_only():
 
 
 def test_bundle_with_window_norm_needs_format_3():
-    spec = FrontendFeatures(kind="log_mel", frontend=FrontendConfig(), window_frames=100,
-                            hop_frames=50, window_norm="mean")
+    spec = FrontendFeatures(
+        kind="log_mel",
+        frontend=FrontendConfig(),
+        window_frames=100,
+        hop_frames=50,
+        window_norm="mean",
+    )
     assert spec.min_format_version == 3 == FORMAT_VERSION
-    off = FrontendFeatures(kind="log_mel", frontend=FrontendConfig(), window_frames=100,
-                           hop_frames=50, window_norm="none")
+    off = FrontendFeatures(
+        kind="log_mel",
+        frontend=FrontendConfig(),
+        window_frames=100,
+        hop_frames=50,
+        window_norm="none",
+    )
     assert off.min_format_version == 1 and "window_norm" not in off.to_dict()
     with pytest.raises(BundleError, match="window_norm"):
-        FrontendFeatures(kind="log_mel", frontend=FrontendConfig(), window_frames=100,
-                         hop_frames=50, window_norm="peak")
+        FrontendFeatures(
+            kind="log_mel",
+            frontend=FrontendConfig(),
+            window_frames=100,
+            hop_frames=50,
+            window_norm="peak",
+        )
     with pytest.raises(BundleError, match="front-end"):
-        features_from_dict({"type": "opensmile", "dim": 88, "opensmile_set": "eGeMAPSv02",
-                            "window_norm": "mean"})
+        features_from_dict(
+            {"type": "opensmile", "dim": 88, "opensmile_set": "eGeMAPSv02", "window_norm": "mean"}
+        )
 
 
 def test_window_norm_round_trips_through_the_bundle(bundle_dir):
@@ -72,8 +88,7 @@ def test_without_window_norm_the_level_does_matter(recognizers):
     """The check above can fail: the same audio 30 dB quieter moves a plain model's scores."""
     r = recognizers("tiny_float")
     x = speechlike(3.0, seed=11)
-    a, b = r.predict(x, sample_rate=16000), r.predict(x * np.float32(10 ** -1.5),
-                                                       sample_rate=16000)
+    a, b = r.predict(x, sample_rate=16000), r.predict(x * np.float32(10**-1.5), sample_rate=16000)
     assert max(abs(a.scores[k] - b.scores[k]) for k in r.labels) > 1e-2
 
 

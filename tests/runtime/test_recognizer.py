@@ -57,8 +57,13 @@ def test_every_input_type_gives_the_same_prediction(recognizers, speech, tmp_pat
     for source in (path, str(path), data, io.BytesIO(data)):
         p = r.predict(source)
         assert p.label == ref.label and max_score_diff(p, ref) < 1e-6, source
-    for arr in (pcm.astype(np.int32) << 16, pcm / 32768.0, (pcm / 32768.0).astype(np.float32),
-                np.stack([pcm, pcm], axis=1), np.stack([pcm, pcm], axis=0)):
+    for arr in (
+        pcm.astype(np.int32) << 16,
+        pcm / 32768.0,
+        (pcm / 32768.0).astype(np.float32),
+        np.stack([pcm, pcm], axis=1),
+        np.stack([pcm, pcm], axis=0),
+    ):
         p = r.predict(arr, sample_rate=RATE)
         assert max_score_diff(p, ref) < 1e-5, (arr.dtype, arr.shape)
     assert r.predict(path).source == str(path)
@@ -141,13 +146,14 @@ def test_timeline_over_a_recording_with_a_pause(recognizers, long_audio):
 def run_stream(stream, x, chunk):
     out = []
     for i in range(0, len(x), chunk):
-        out += stream.push(x[i:i + chunk])
+        out += stream.push(x[i : i + chunk])
     return out + stream.flush()
 
 
 def assert_same_windows(got, want, tol):
-    assert [(round(p.start_s, 6), round(p.end_s, 6)) for p in got] == \
-        [(round(p.start_s, 6), round(p.end_s, 6)) for p in want]
+    assert [(round(p.start_s, 6), round(p.end_s, 6)) for p in got] == [
+        (round(p.start_s, 6), round(p.end_s, 6)) for p in want
+    ]
     assert [p.is_speech for p in got] == [p.is_speech for p in want]
     for a, b in zip(got, want):
         assert a.label == b.label or max_score_diff(a, b) < tol
@@ -256,8 +262,9 @@ def test_fixed_batch_model_runs_window_by_window(recognizers, long_audio):
 def test_logit_outputs_get_a_softmax(recognizers, speech):
     assert_valid(recognizers("tiny_logits").predict(speech, sample_rate=RATE))
     logits = np.array([[2.0, -1.0, 0.5, 3.0]])
-    np.testing.assert_allclose(as_probabilities(logits, 1e-3),
-                               np.exp(logits) / np.exp(logits).sum(), rtol=1e-12)
+    np.testing.assert_allclose(
+        as_probabilities(logits, 1e-3), np.exp(logits) / np.exp(logits).sum(), rtol=1e-12
+    )
     probs = np.array([[0.1, 0.2, 0.3, 0.4]])
     np.testing.assert_allclose(as_probabilities(probs, 1e-3), probs)
     near = np.array([[0.1, 0.2, 0.3, 0.41]])  # int8 rounding: renormalised, not softmaxed
@@ -300,8 +307,13 @@ p = r.predict(speechlike(2.5, seed=7), sample_rate=RATE)
 silent = r.predict(np.zeros(RATE, np.float32), sample_rate=RATE)
 print(json.dumps({{"p": p.to_dict(), "silent_label": silent.label}}))
 """
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=subprocess_env(), timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     p = out["p"]
@@ -329,8 +341,13 @@ for name in ("tiny_smile", "tiny_smile_select"):
     out[name] = r.predict(speechlike(2.0, seed=11), sample_rate=RATE).scores
 print(json.dumps(out))
 """
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=subprocess_env(), timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     full, chosen = out["tiny_smile"], out["tiny_smile_select"]
@@ -400,8 +417,9 @@ def test_model_refused_by_xnnpack_falls_back_to_builtin_kernels(bundle_dir, monk
                 raise RuntimeError("XNNPACK delegate failed to prepare (simulated)")
             return super().allocate_tensors()
 
-    monkeypatch.setattr(interpreter, "resolve_runtime", lambda runtime: (name, RefusingXnnpack,
-                                                                        resolver))
+    monkeypatch.setattr(
+        interpreter, "resolve_runtime", lambda runtime: (name, RefusingXnnpack, resolver)
+    )
     r = Recognizer(bundle_dir / "tiny_int8.edgeser")
     assert attempts == [False, True]
     assert r._runner.xnnpack is False

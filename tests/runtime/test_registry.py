@@ -116,8 +116,9 @@ def test_feature_selection_is_validated_and_versioned(models_dir, tmp_path):
     with pytest.raises(BundleError, match="opensmile features only"):
         features_from_dict({**front.to_dict(), "select": list(range(front.dim))})
     meta = registry.resolve("tiny_float", models_dir).meta
-    smile_meta = dataclasses.replace(meta, features=spec, norm_mean=(0.0,) * 3,
-                                     norm_std=(1.0,) * 3, format_version=2)
+    smile_meta = dataclasses.replace(
+        meta, features=spec, norm_mean=(0.0,) * 3, norm_std=(1.0,) * 3, format_version=2
+    )
     back = ModelBundle.from_bytes(ModelBundle(smile_meta, b"model").to_bytes())
     assert back.meta.features.select == (0, 4, 87) and back.meta.format_version == 2
     with pytest.raises(BundleError, match="format_version 1 cannot describe"):
@@ -128,19 +129,22 @@ def test_feature_selection_is_validated_and_versioned(models_dir, tmp_path):
 def _rewrite_header(data: bytes, **changes) -> bytes:
     (n,) = struct.unpack_from("<I", data, len(MAGIC))
     start = len(MAGIC) + 4
-    header = json.loads(data[start:start + n])
+    header = json.loads(data[start : start + n])
     header.update(changes)
     raw = json.dumps(header).encode()
-    return MAGIC + struct.pack("<I", len(raw)) + raw + data[start + n:]
+    return MAGIC + struct.pack("<I", len(raw)) + raw + data[start + n :]
 
 
-@pytest.mark.parametrize("damage,error,match", [
-    ("flip_model_byte", BundleError, "checksum mismatch"),
-    ("flip_header_byte", BundleError, "not a valid edgeser model bundle"),
-    ("wrong_magic", BundleError, "missing the EDGESER header"),
-    ("truncated", BundleError, "not a valid edgeser model bundle"),
-    ("newer_version", BundleVersionError, "newer than this edgeser reads"),
-])
+@pytest.mark.parametrize(
+    "damage,error,match",
+    [
+        ("flip_model_byte", BundleError, "checksum mismatch"),
+        ("flip_header_byte", BundleError, "not a valid edgeser model bundle"),
+        ("wrong_magic", BundleError, "missing the EDGESER header"),
+        ("truncated", BundleError, "not a valid edgeser model bundle"),
+        ("newer_version", BundleVersionError, "newer than this edgeser reads"),
+    ],
+)
 def test_broken_bundles_raise_naming_the_file(models_dir, damage, error, match):
     path = models_dir / "tiny_float.edgeser"
     data = bytearray(path.read_bytes())
@@ -149,9 +153,9 @@ def test_broken_bundles_raise_naming_the_file(models_dir, damage, error, match):
     elif damage == "flip_header_byte":
         data[len(MAGIC) + 4 + 20] ^= 0x01
     elif damage == "wrong_magic":
-        data[:len(MAGIC)] = b"NOTOURS\x00"
+        data[: len(MAGIC)] = b"NOTOURS\x00"
     elif damage == "truncated":
-        del data[len(data) // 3:]
+        del data[len(data) // 3 :]
     elif damage == "newer_version":
         data = bytearray(_rewrite_header(bytes(data), format_version=99))
     bad = models_dir / "broken.edgeser"
@@ -178,8 +182,10 @@ def test_model_that_contradicts_its_metadata_is_rejected(models_dir):
 PACKAGE_MODELS = ROOT / "edgeser" / "models"
 
 
-@pytest.mark.skipif(not (PACKAGE_MODELS / "DEFAULT").exists(),
-                    reason="no trained default model bundled yet (edgeser/models/DEFAULT absent)")
+@pytest.mark.skipif(
+    not (PACKAGE_MODELS / "DEFAULT").exists(),
+    reason="no trained default model bundled yet (edgeser/models/DEFAULT absent)",
+)
 def test_bundled_default_model_loads_and_predicts(monkeypatch):
     from .support import speechlike
 

@@ -14,9 +14,10 @@ from .support import encode, speechlike
 
 @pytest.fixture
 def server(recognizers):
-    srv = InferenceServer(recognizers("tiny_float"),
-                          ServerConfig(host="127.0.0.1", port=0, max_upload_bytes=400_000,
-                                       read_timeout_s=5.0))
+    srv = InferenceServer(
+        recognizers("tiny_float"),
+        ServerConfig(host="127.0.0.1", port=0, max_upload_bytes=400_000, read_timeout_s=5.0),
+    )
     srv.start_background()
     yield srv
     srv.shutdown()
@@ -64,11 +65,14 @@ def test_predict_timeline(server):
     assert all(w["end_s"] > w["start_s"] for w in got["timeline"])
 
 
-@pytest.mark.parametrize("body, status, words", [
-    (b"this is not audio at all" * 10, 400, "upload"),
-    (b"", 400, "empty upload"),
-    (b"x" * 500_000, 413, "exceeds the limit"),
-])
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        (b"this is not audio at all" * 10, 400, "upload"),
+        (b"", 400, "empty upload"),
+        (b"x" * 500_000, 413, "exceeds the limit"),
+    ],
+)
 def test_bad_uploads_get_clear_errors(server, body, status, words):
     got_status, _, got = _request(server, "POST", "/v1/predict", body=body)
     assert got_status == status
@@ -107,9 +111,21 @@ def test_cli_serve_runs_a_real_server_process(bundle_dir):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "edgeser", "serve", "--model",
-         str(bundle_dir / "tiny_int8.edgeser"), "--port", str(port)],
-        env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "edgeser",
+            "serve",
+            "--model",
+            str(bundle_dir / "tiny_int8.edgeser"),
+            "--port",
+            str(port),
+        ],
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert "serving model" in proc.stdout.readline()
         deadline = time.monotonic() + 30

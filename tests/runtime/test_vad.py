@@ -15,7 +15,7 @@ L, S = 400, 160  # 25 ms / 10 ms at 16 kHz
 def window_decisions(x: np.ndarray, cfg: VadConfig = VadConfig(), window: int = 100) -> list[bool]:
     e = frame_energy_db(x, L, S)
     gate = VoiceGate(cfg)
-    return [gate.is_speech(e[s:s + window]) for s in range(0, max(1, len(e) - window + 1), 50)]
+    return [gate.is_speech(e[s : s + window]) for s in range(0, max(1, len(e) - window + 1), 50)]
 
 
 def test_frame_energy_matches_a_direct_rms():
@@ -23,12 +23,12 @@ def test_frame_energy_matches_a_direct_rms():
     e = frame_energy_db(x, L, S)
     assert len(e) == 1 + (len(x) - L) // S
     for t in (0, 7, len(e) - 1):
-        fr = x[t * S:t * S + L].astype(np.float64)
+        fr = x[t * S : t * S + L].astype(np.float64)
         want = 10 * np.log10(np.mean((fr - fr.mean()) ** 2))
         assert e[t] == pytest.approx(want, abs=1e-9)
     sine = (0.5 * np.sin(2 * np.pi * 1000 * np.arange(RATE) / RATE)).astype(np.float32)
     assert np.allclose(frame_energy_db(sine, L, S), 20 * np.log10(0.5 / np.sqrt(2)), atol=0.05)
-    assert frame_energy_db(x[:L - 1], L, S).size == 0
+    assert frame_energy_db(x[: L - 1], L, S).size == 0
 
 
 def test_speech_is_kept_silence_and_steady_noise_rejected():
@@ -66,10 +66,18 @@ def test_thresholds_are_configurable():
     assert not any(window_decisions(quiet, VadConfig(floor_dbfs=-50.0)))
 
 
-@pytest.mark.parametrize("kwargs", [dict(floor_dbfs=3.0), dict(relative_db=0.0),
-                                    dict(loud_percentile=101.0), dict(min_speech_fraction=0.0),
-                                    dict(min_speech_fraction=float("nan")), dict(floor_dbfs=True),
-                                    dict(min_spread_db=-1.0)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(floor_dbfs=3.0),
+        dict(relative_db=0.0),
+        dict(loud_percentile=101.0),
+        dict(min_speech_fraction=0.0),
+        dict(min_speech_fraction=float("nan")),
+        dict(floor_dbfs=True),
+        dict(min_spread_db=-1.0),
+    ],
+)
 def test_config_is_validated(kwargs):
     with pytest.raises(ValueError, match="VadConfig"):
         VadConfig(**kwargs)
@@ -79,7 +87,7 @@ def test_config_is_validated(kwargs):
 def test_energy_stream_equals_offline(chunk):
     x = speechlike(0.4, seed=8)
     stream = EnergyStream(L, S)
-    got = np.concatenate([stream.push(x[i:i + chunk]) for i in range(0, len(x), chunk)])
+    got = np.concatenate([stream.push(x[i : i + chunk]) for i in range(0, len(x), chunk)])
     np.testing.assert_array_equal(got, frame_energy_db(x, L, S))
 
 
@@ -87,10 +95,11 @@ def test_energy_stream_equals_offline(chunk):
 def test_frame_energy_equals_direct_rms_after_dc_removal(length, shift):
     """The hop-sum shortcut against the obvious per-frame computation, DC offset included."""
     rng = np.random.default_rng(length + shift)
-    x = np.concatenate([0.1 * rng.standard_normal(6000), np.zeros(3000),
-                        0.5 + 1e-3 * rng.standard_normal(5000)]).astype(np.float32)
+    x = np.concatenate(
+        [0.1 * rng.standard_normal(6000), np.zeros(3000), 0.5 + 1e-3 * rng.standard_normal(5000)]
+    ).astype(np.float32)
     n = 1 + (len(x) - length) // shift
-    frames = np.stack([x[i * shift:i * shift + length] for i in range(n)]).astype(np.float64)
+    frames = np.stack([x[i * shift : i * shift + length] for i in range(n)]).astype(np.float64)
     frames -= frames.mean(axis=1, keepdims=True)
     with np.errstate(divide="ignore"):
         want = np.maximum(10 * np.log10(np.mean(frames * frames, axis=1)), -200.0)

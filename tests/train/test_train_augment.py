@@ -3,11 +3,10 @@ noise and impulse-response recordings split into disjoint train / test parts."""
 
 import numpy as np
 import pytest
+from train_support import tone, write_wav
 
 from train import augment as aug
 from train.corpora import Corpus, Utterance
-
-from train_support import tone, write_wav
 
 SR = 16000
 
@@ -23,8 +22,11 @@ def noise_dir(tmp_path_factory):
     for i in range(5):
         rir = np.zeros(SR // 4, np.float32)
         rir[20] = 0.9
-        rir[21:] = 0.3 * rng.standard_normal(len(rir) - 21) * np.exp(-np.arange(len(rir) - 21)
-                                                                     / (300.0 * (i + 1)))
+        rir[21:] = (
+            0.3
+            * rng.standard_normal(len(rir) - 21)
+            * np.exp(-np.arange(len(rir) - 21) / (300.0 * (i + 1)))
+        )
         write_wav(root / "rir" / f"r{i}.wav", rir, SR)
     return root
 
@@ -132,29 +134,53 @@ def test_babble_uses_other_speakers_only(corpus):
     assert len(aug.babble(lonely, "s0", 2, SR, rng)) == 0
 
 
-@pytest.mark.parametrize("bad", [dict(copies=-1), dict(noise_prob=1.5), dict(snr_db=(20, 0)),
-                                 dict(noise_kinds=("pink",)), dict(gain_db=(0, 40)),
-                                 dict(vtlp_alpha=(0.3, 1.0)), dict(babble_speakers=(0, 2))])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(copies=-1),
+        dict(noise_prob=1.5),
+        dict(snr_db=(20, 0)),
+        dict(noise_kinds=("pink",)),
+        dict(gain_db=(0, 40)),
+        dict(vtlp_alpha=(0.3, 1.0)),
+        dict(babble_speakers=(0, 2)),
+    ],
+)
 def test_augment_config_is_validated(bad):
     with pytest.raises(ValueError, match="AugmentConfig"):
         aug.AugmentConfig(**bad)
 
 
-def test_augmented_copies_only_add_training_examples_and_are_cached(synthetic_csv, noise_dir,
-                                                                     tmp_path):
+def test_augmented_copies_only_add_training_examples_and_are_cached(
+    synthetic_csv, noise_dir, tmp_path
+):
     from train.config import TrainConfig
-    from train.recipe import (Windowing, fit_normaliser, load_copies, load_table,
-                              representative, training_examples)
+    from train.recipe import (
+        Windowing,
+        fit_normaliser,
+        load_copies,
+        load_table,
+        representative,
+        training_examples,
+    )
 
-    cfg = TrainConfig(corpus="csv", data=str(synthetic_csv), model="cnn_lstm_1d",
-                      features="mfcc", cache=str(tmp_path), window_norm="mean",
-                      augment={"copies": 2, "noise_dir": str(noise_dir)})
+    cfg = TrainConfig(
+        corpus="csv",
+        data=str(synthetic_csv),
+        model="cnn_lstm_1d",
+        features="mfcc",
+        cache=str(tmp_path),
+        window_norm="mean",
+        augment={"copies": 2, "noise_dir": str(noise_dir)},
+    )
     table = load_table(cfg, progress=False)
     copies = load_copies(cfg, table, progress=False)
     assert len(copies) == 2 and all(c.keys == table.keys for c in copies)
     assert len(list(tmp_path.glob("*aug*.npz"))) == 2
-    assert load_copies(cfg, table, progress=False)[1].feats[0].tobytes() == \
-        copies[1].feats[0].tobytes()  # from the cache, same values
+    assert (
+        load_copies(cfg, table, progress=False)[1].feats[0].tobytes()
+        == copies[1].feats[0].tobytes()
+    )  # from the cache, same values
     idx = np.arange(6)
     norm = fit_normaliser(cfg, table, idx)
     win = Windowing.of(cfg, table)

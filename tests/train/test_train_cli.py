@@ -6,19 +6,47 @@ import json
 
 import numpy as np
 import pytest
+from train_support import run_cli
 
 from edgeser.bundle import ModelBundle
-from train_support import run_cli
 
 
 @pytest.fixture(scope="module")
 def run_dir(synthetic_csv, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    run_cli("run", "--corpus", "csv", "--data", str(synthetic_csv), "--model", "cnn_lstm_2d",
-            "--protocol", "random", "--test-fraction", "0.3", "--n-mels", "24", "--window-s", "0.5", "--hop-s", "0.25", "--train-hop-s", "0.25",
-            "--epochs", "2", "--cache", str(out / "cache"), "--out", str(out), "--name", "toy",
-            "--hparams", '{"filters": [4, 8], "lstm_units": 8, "dense": 8}',
-            "--install-to", str(out / "installed"))
+    run_cli(
+        "run",
+        "--corpus",
+        "csv",
+        "--data",
+        str(synthetic_csv),
+        "--model",
+        "cnn_lstm_2d",
+        "--protocol",
+        "random",
+        "--test-fraction",
+        "0.3",
+        "--n-mels",
+        "24",
+        "--window-s",
+        "0.5",
+        "--hop-s",
+        "0.25",
+        "--train-hop-s",
+        "0.25",
+        "--epochs",
+        "2",
+        "--cache",
+        str(out / "cache"),
+        "--out",
+        str(out),
+        "--name",
+        "toy",
+        "--hparams",
+        '{"filters": [4, 8], "lstm_units": 8, "dense": 8}',
+        "--install-to",
+        str(out / "installed"),
+    )
     return out
 
 
@@ -64,18 +92,19 @@ def test_runtime_reproduces_training_path(run_dir, synthetic_csv):
     """The runtime's Recognizer (no voice gate) gives the probabilities the training code
     computes for the same clip with the same bundle."""
     recognizer = pytest.importorskip("edgeser.recognizer")
+    from edgeser.frontend import features
+    from edgeser.windows import feature_windows
     from train.corpora import read_audio
     from train.data import Normaliser, utterance_probs
     from train.export import TFLiteModel
-    from edgeser.frontend import features
-    from edgeser.windows import feature_windows
 
     b = ModelBundle.load(run_dir / "toy-float32.edgeser")
     clip = synthetic_csv.parent / "s2" / "high_2.wav"
     fs = b.meta.features
     norm = Normaliser(np.array(b.meta.norm_mean, np.float32), np.array(b.meta.norm_std, np.float32))
-    w = feature_windows(norm(features(read_audio(clip), fs.frontend, fs.kind)),
-                        fs.window_frames, fs.hop_frames)
+    w = feature_windows(
+        norm(features(read_audio(clip), fs.frontend, fs.kind)), fs.window_frames, fs.hop_frames
+    )
     ours = utterance_probs(TFLiteModel(b.model).predict(w), np.zeros(len(w), int), 1)[0]
     pred = recognizer.Recognizer(b, vad=None).predict(str(clip))
     theirs = np.array([pred.scores[label] for label in b.meta.labels])
@@ -89,11 +118,38 @@ def test_opensmile_features_train_in_one_cli_process(synthetic_csv, tmp_path):
     two-member ensemble as one model."""
     pytest.importorskip("opensmile")
     out = tmp_path / "smile"
-    run_cli("run", "--corpus", "csv", "--data", str(synthetic_csv), "--model", "resse_cnn1d",
-            "--features", "egemaps", "--protocol", "random", "--test-fraction", "0.3",
-            "--selection", "fixed", "--epochs", "2", "--no-int8-eval", "--cache",
-            str(out / "cache"), "--hparams", '{"project": 8, "input_dropout": 0.5, "filters": 4}',
-            "--select-features", "20", "--members", "2", "--out", str(out), "--name", "smile")
+    run_cli(
+        "run",
+        "--corpus",
+        "csv",
+        "--data",
+        str(synthetic_csv),
+        "--model",
+        "resse_cnn1d",
+        "--features",
+        "egemaps",
+        "--protocol",
+        "random",
+        "--test-fraction",
+        "0.3",
+        "--selection",
+        "fixed",
+        "--epochs",
+        "2",
+        "--no-int8-eval",
+        "--cache",
+        str(out / "cache"),
+        "--hparams",
+        '{"project": 8, "input_dropout": 0.5, "filters": 4}',
+        "--select-features",
+        "20",
+        "--members",
+        "2",
+        "--out",
+        str(out),
+        "--name",
+        "smile",
+    )
     report = json.loads((out / "evaluation" / "report.json").read_text())
     assert report["features"]["opensmile_set"] == "eGeMAPSv02"
     assert report["model_spec"]["members"] == 2 and report["model_spec"]["input_shape"] == [20]
@@ -117,8 +173,17 @@ def test_every_opensmile_set_extracts(synthetic_csv, tmp_path, features, dim):
     """Each openSMILE set the CLI offers maps to a real opensmile.FeatureSet member (IS09 is
     `IS09` there) and gives the documented number of functionals."""
     pytest.importorskip("opensmile")
-    proc = run_cli("extract", "--corpus", "csv", "--data", str(synthetic_csv), "--features",
-                   features, "--cache", str(tmp_path))
+    proc = run_cli(
+        "extract",
+        "--corpus",
+        "csv",
+        "--data",
+        str(synthetic_csv),
+        "--features",
+        features,
+        "--cache",
+        str(tmp_path),
+    )
     assert f"{dim}-dim" in proc.stdout, proc.stdout
 
 
@@ -128,16 +193,45 @@ def test_baseline_classifier_on_the_same_folds(synthetic_csv, tmp_path):
     pytest.importorskip("sklearn")
     for extra, protocol in (([], "loso"), (["--speaker-norm"], "loso+speaker_norm")):
         out = tmp_path / f"{protocol}.json"
-        run_cli("baseline", "--corpus", "csv", "--data", str(synthetic_csv), "--features",
-                "mfcc", "--classifier", "logreg", "--cache", "", "--out", str(out), *extra)
+        run_cli(
+            "baseline",
+            "--corpus",
+            "csv",
+            "--data",
+            str(synthetic_csv),
+            "--features",
+            "mfcc",
+            "--classifier",
+            "logreg",
+            "--cache",
+            "",
+            "--out",
+            str(out),
+            *extra,
+        )
         r = json.loads(out.read_text())
         assert r["protocol"] == protocol and r["n_folds"] == 3
         assert r["input_dim"] == 4 * 39  # mean, std, p10, p90 of 39 MFCC+deltas
         assert r["float"]["UA"] >= 0.9, r["float"]
     # feature selection inside each fold (the statistics vectors of frame features too)
     out = tmp_path / "selected.json"
-    run_cli("baseline", "--corpus", "csv", "--data", str(synthetic_csv), "--features", "mfcc",
-            "--classifier", "logreg", "--cache", "", "--select-features", "12", "--out", str(out))
+    run_cli(
+        "baseline",
+        "--corpus",
+        "csv",
+        "--data",
+        str(synthetic_csv),
+        "--features",
+        "mfcc",
+        "--classifier",
+        "logreg",
+        "--cache",
+        "",
+        "--select-features",
+        "12",
+        "--out",
+        str(out),
+    )
     r = json.loads(out.read_text())
     assert r["input_dim"] == 12 and r["float"]["UA"] >= 0.9, r
 
@@ -147,5 +241,7 @@ def test_summary_row_of_a_real_run(run_dir):
     out = run_cli("summary", str(run_dir)).stdout
     f, i = r["float"], r["int8"]
     assert "| csv, random |" in out
-    assert f"| {100 * f['WA']:.1f} / {100 * f['UA']:.1f} | {100 * i['WA']:.1f} / " \
-           f"{100 * i['UA']:.1f} | {r['int8_bytes_max']:,} B |" in out
+    assert (
+        f"| {100 * f['WA']:.1f} / {100 * f['UA']:.1f} | {100 * i['WA']:.1f} / "
+        f"{100 * i['UA']:.1f} | {r['int8_bytes_max']:,} B |" in out
+    )

@@ -28,7 +28,9 @@ def test_config_round_trip_and_defaults():
     assert c.frames(1.5) == 100
 
 
-@pytest.mark.parametrize("command", ["extract", "fit", "evaluate", "export", "run", "baseline", "fuse"])
+@pytest.mark.parametrize(
+    "command", ["extract", "fit", "evaluate", "export", "run", "baseline", "fuse"]
+)
 def test_every_option_is_documented(command):
     parser = build_parser()
     sub = parser._subparsers._group_actions[0].choices[command]

@@ -2,11 +2,16 @@ import csv
 
 import numpy as np
 import pytest
-
-from train.corpora import (EMODB_EMOTIONS, load_casia, load_csv_manifest, load_emodb,
-                           parse_emodb_name, read_audio)
-
 from train_support import corpus_or_skip, tone, write_wav
+
+from train.corpora import (
+    EMODB_EMOTIONS,
+    load_casia,
+    load_csv_manifest,
+    load_emodb,
+    parse_emodb_name,
+    read_audio,
+)
 
 
 def test_parse_emodb_name():

@@ -48,7 +48,7 @@ def test_examples_use_runtime_windows_and_training_stats(synthetic_csv):
     ex = make_examples(t, idx, norm, window=40, hop=20)
     assert ex.x.shape[1:] == (40, 13) and ex.n_utterances == len(t)
     first = feature_windows(norm(t.feats[0]), 40, 20)
-    assert np.array_equal(ex.x[:len(first)], first)
+    assert np.array_equal(ex.x[: len(first)], first)
     assert np.array_equal(ex.y, t.y[ex.owner])
     probs = np.eye(2)[ex.y]
     assert np.array_equal(utterance_probs(probs, ex.owner, len(t)).argmax(1), t.y)
@@ -88,8 +88,9 @@ def test_normaliser_selects_then_normalises_with_training_statistics():
     assert norm.keep.tolist() == [3, 7] and norm.mean.shape == (2,)
     out = norm(x[50])
     assert out.shape == (2,) and out.dtype == np.float32
-    np.testing.assert_allclose(out, (x[50, [3, 7]] - x[:45, [3, 7]].mean(0))
-                               / x[:45, [3, 7]].std(0), rtol=1e-5)
+    np.testing.assert_allclose(
+        out, (x[50, [3, 7]] - x[:45, [3, 7]].mean(0)) / x[:45, [3, 7]].std(0), rtol=1e-5
+    )
     assert Normaliser.fit(list(x), y).keep is None  # select=0 keeps every dimension
     with pytest.raises(ValueError, match="cannot select 13 of 12"):
         Normaliser.fit(list(x), y, select=13)
@@ -102,8 +103,7 @@ def test_selecting_frame_features_for_a_frame_model_is_refused(synthetic_csv):
     from train.recipe import Windowing, model_spec
 
     t = extract(load_csv_manifest(synthetic_csv), FeatureChoice.parse("mfcc"), progress=False)
-    cfg = TrainConfig(corpus="csv", data=str(synthetic_csv), model="cnn_lstm_1d",
-                      select_features=5)
+    cfg = TrainConfig(corpus="csv", data=str(synthetic_csv), model="cnn_lstm_1d", select_features=5)
     with pytest.raises(ValueError, match="picks functionals.*frame features"):
         model_spec(cfg, t, Windowing.of(cfg, t))
 
@@ -123,14 +123,19 @@ def test_speed_perturbation_scales_tempo_and_pitch_together():
         assert peak_hz == pytest.approx(1000.0 * speed, rel=0.01)
 
 
-def test_speed_copies_align_with_the_table_and_only_add_training_windows(synthetic_csv,
-                                                                        tmp_path):
-    from train.config import TrainConfig
+def test_speed_copies_align_with_the_table_and_only_add_training_windows(synthetic_csv, tmp_path):
     from train.augment import Perturbation
+    from train.config import TrainConfig
     from train.recipe import Windowing, load_copies, training_examples
 
-    cfg = TrainConfig(corpus="csv", data=str(synthetic_csv), model="cnn_lstm_1d",
-                      features="mfcc", speed_perturb=[0.9, 1.1], cache=str(tmp_path))
+    cfg = TrainConfig(
+        corpus="csv",
+        data=str(synthetic_csv),
+        model="cnn_lstm_1d",
+        features="mfcc",
+        speed_perturb=[0.9, 1.1],
+        cache=str(tmp_path),
+    )
     assert cfg.speed_perturb == (0.9, 1.1)  # JSON lists become a tuple
     corpus = load_csv_manifest(synthetic_csv)
     table = extract(corpus, FeatureChoice.parse("mfcc", cfg.frontend_config()), progress=False)
@@ -139,15 +144,16 @@ def test_speed_copies_align_with_the_table_and_only_add_training_windows(synthet
     assert np.array_equal(fast.y, table.y) and np.array_equal(fast.speakers, table.speakers)
     for base, s, f in zip(table.feats, slow.feats, fast.feats):
         assert len(s) > len(base) > len(f)  # 0.9x is longer, 1.1x shorter
-    assert cache_key(corpus, table.choice, Perturbation(speed=1.1).settings()) != \
-        cache_key(corpus, table.choice)
+    assert cache_key(corpus, table.choice, Perturbation(speed=1.1).settings()) != cache_key(
+        corpus, table.choice
+    )
     assert len(list(tmp_path.glob("*speed1.1*.npz"))) == 1
     idx = np.arange(4)
     norm = Normaliser.fit([table.feats[i] for i in idx])
     win = Windowing.of(cfg, table)
     alone = training_examples(cfg, table, [], idx, norm, win)
     both = training_examples(cfg, table, [slow, fast], idx, norm, win)
-    assert np.array_equal(both.x[:len(alone.x)], alone.x)
+    assert np.array_equal(both.x[: len(alone.x)], alone.x)
     assert len(both.x) > 2.5 * len(alone.x) and both.n_utterances == 3 * len(idx)
     assert np.array_equal(both.y, both.utt_y[both.owner])
 

@@ -4,20 +4,26 @@ import json
 
 import numpy as np
 import pytest
+from train_support import run_cli
 
 from train.fusion import fuse
-from train_support import run_cli
 
 LABELS = ["high", "low"]
 
 
 def fake_run(path, keys, y, probs, protocol="loso", labels=LABELS):
     path.mkdir(parents=True)
-    np.savez(path / "predictions.npz", keys=np.array(keys), y=np.array(y),
-             speakers=np.array(["s"] * len(keys)), labels=np.array(labels),
-             probs=np.array(probs, np.float32))
-    (path / "report.json").write_text(json.dumps({"protocol": protocol, "corpus": "csv",
-                                                  "model": path.name}))
+    np.savez(
+        path / "predictions.npz",
+        keys=np.array(keys),
+        y=np.array(y),
+        speakers=np.array(["s"] * len(keys)),
+        labels=np.array(labels),
+        probs=np.array(probs, np.float32),
+    )
+    (path / "report.json").write_text(
+        json.dumps({"protocol": protocol, "corpus": "csv", "model": path.name})
+    )
     return path
 
 
@@ -25,9 +31,13 @@ def two_runs(tmp_path):
     keys, y = ["a", "b", "c", "d"], [0, 0, 1, 1]
     # A is sure and right on a, b and mildly wrong on c, d; B the other way round, and lists
     # the utterances in another order (fusion must align them by key)
-    a = fake_run(tmp_path / "A", keys, y, [[.9, .1], [.9, .1], [.6, .4], [.6, .4]])
-    b = fake_run(tmp_path / "B", ["d", "c", "b", "a"], [1, 1, 0, 0],
-                 [[.1, .9], [.1, .9], [.4, .6], [.4, .6]])
+    a = fake_run(tmp_path / "A", keys, y, [[0.9, 0.1], [0.9, 0.1], [0.6, 0.4], [0.6, 0.4]])
+    b = fake_run(
+        tmp_path / "B",
+        ["d", "c", "b", "a"],
+        [1, 1, 0, 0],
+        [[0.1, 0.9], [0.1, 0.9], [0.4, 0.6], [0.4, 0.6]],
+    )
     return a, b
 
 
@@ -42,11 +52,12 @@ def test_fusion_aligns_by_utterance_and_combines(tmp_path):
 
 def test_fusion_refuses_mismatched_runs(tmp_path):
     a, b = two_runs(tmp_path)
-    other = fake_run(tmp_path / "C", ["a", "b", "c", "x"], [0, 0, 1, 1], [[.5, .5]] * 4)
+    other = fake_run(tmp_path / "C", ["a", "b", "c", "x"], [0, 0, 1, 1], [[0.5, 0.5]] * 4)
     with pytest.raises(ValueError, match="different utterances"):
         fuse([a, other])
-    random = fake_run(tmp_path / "D", ["a", "b", "c", "d"], [0, 0, 1, 1], [[.5, .5]] * 4,
-                      protocol="random")
+    random = fake_run(
+        tmp_path / "D", ["a", "b", "c", "d"], [0, 0, 1, 1], [[0.5, 0.5]] * 4, protocol="random"
+    )
     with pytest.raises(ValueError, match="differs"):
         fuse([a, random])
     with pytest.raises(ValueError, match="weights"):

@@ -5,7 +5,6 @@ import json
 
 import numpy as np
 import pytest
-
 from train_support import run_cli
 
 keras = pytest.importorskip("keras")
@@ -13,8 +12,15 @@ keras = pytest.importorskip("keras")
 from train.models import ModelSpec  # noqa: E402
 
 
-@pytest.mark.parametrize("name,shape", [("resse_cnn1d", (88,)), ("cnn1d", (88,)),
-                                        ("cnn_lstm_1d", (100, 39)), ("cnn_lstm_2d", (150, 40))])
+@pytest.mark.parametrize(
+    "name,shape",
+    [
+        ("resse_cnn1d", (88,)),
+        ("cnn1d", (88,)),
+        ("cnn_lstm_1d", (100, 39)),
+        ("cnn_lstm_2d", (150, 40)),
+    ],
+)
 def test_models_build_with_fixed_or_free_batch(name, shape):
     spec = ModelSpec(name, shape, 7)
     m = spec.build()
@@ -26,8 +32,8 @@ def test_models_build_with_fixed_or_free_batch(name, shape):
 def test_resse_differs_from_cnn1d_by_se_and_residual():
     a = ModelSpec("resse_cnn1d", (88,), 7).build()
     b = ModelSpec("cnn1d", (88,), 7).build()
-    names_a = {type(l).__name__ for l in a.layers}
-    names_b = {type(l).__name__ for l in b.layers}
+    names_a = {type(layer).__name__ for layer in a.layers}
+    names_b = {type(layer).__name__ for layer in b.layers}
     assert {"Multiply", "Add"} <= names_a and not {"Multiply", "Add"} & names_b
 
 
@@ -35,24 +41,43 @@ def test_long_functional_sets_can_be_projected_before_the_convolutions():
     plain = ModelSpec("resse_cnn1d", (6373,), 7, {"pool": 32}).build()
     proj = ModelSpec("resse_cnn1d", (6373,), 7, {"project": 32, "input_dropout": 0.5}).build()
     assert proj.get_layer("project").output.shape[-1] == 32
-    assert any(type(l).__name__ == "Dropout" and l.rate == 0.5 for l in proj.layers)
-    conv = [l for l in proj.layers if type(l).__name__ == "Conv1D"][0]
+    assert any(type(layer).__name__ == "Dropout" and layer.rate == 0.5 for layer in proj.layers)
+    conv = [layer for layer in proj.layers if type(layer).__name__ == "Conv1D"][0]
     assert conv.input.shape[1] == 32  # the convolutions run over the 32 projected values
     assert proj.count_params() < plain.count_params() * 3
 
 
 def test_lstm_steps_are_pooled_down():
     m = ModelSpec("cnn_lstm_2d", (300, 40), 7, {"max_steps": 10}).build()
-    lstm = [l for l in m.layers if type(l).__name__ == "LSTM"][0]
+    lstm = [layer for layer in m.layers if type(layer).__name__ == "LSTM"][0]
     assert lstm.input.shape[1] <= 10
 
 
 def test_fit_on_two_logical_cpus(synthetic_csv, tmp_path):
     out = tmp_path / "fit"
-    proc = run_cli("fit", "--corpus", "csv", "--data", str(synthetic_csv), "--model",
-                   "cnn_lstm_1d", "--epochs", "1", "--cpu-replicas", "2", "--window-s", "0.5",
-                   "--cache", "", "--hparams", '{"filters": [4], "lstm_units": 4}',
-                   "--members", "2", "--out", str(out))
+    proc = run_cli(
+        "fit",
+        "--corpus",
+        "csv",
+        "--data",
+        str(synthetic_csv),
+        "--model",
+        "cnn_lstm_1d",
+        "--epochs",
+        "1",
+        "--cpu-replicas",
+        "2",
+        "--window-s",
+        "0.5",
+        "--cache",
+        "",
+        "--hparams",
+        '{"filters": [4], "lstm_units": 4}',
+        "--members",
+        "2",
+        "--out",
+        str(out),
+    )
     info = json.loads((out / "model.json").read_text())
     assert info["config"]["cpu_replicas"] == 2 and len(info["history"]["loss"]) == 1
     assert info["model_spec"]["members"] == 2 and "member_1/loss" in info["history"]
@@ -74,10 +99,30 @@ def test_fixed_selection_trains_on_the_whole_training_part(synthetic_csv, tmp_pa
     """--selection fixed: no validation speakers are held back, every epoch runs, the last is
     kept, and the test speaker still never trains."""
     out = tmp_path / "eval"
-    run_cli("evaluate", "--corpus", "csv", "--data", str(synthetic_csv), "--model", "cnn_lstm_1d",
-            "--protocol", "loso", "--selection", "fixed", "--epochs", "2", "--window-s", "0.5",
-            "--cache", "", "--no-int8-eval", "--hparams", '{"filters": [4], "lstm_units": 4}',
-            "--out", str(out))
+    run_cli(
+        "evaluate",
+        "--corpus",
+        "csv",
+        "--data",
+        str(synthetic_csv),
+        "--model",
+        "cnn_lstm_1d",
+        "--protocol",
+        "loso",
+        "--selection",
+        "fixed",
+        "--epochs",
+        "2",
+        "--window-s",
+        "0.5",
+        "--cache",
+        "",
+        "--no-int8-eval",
+        "--hparams",
+        '{"filters": [4], "lstm_units": 4}',
+        "--out",
+        str(out),
+    )
     report = json.loads((out / "report.json").read_text())
     assert report["config"]["selection"] == "fixed"
     n = report["n_utterances"]
@@ -93,8 +138,7 @@ def test_fixed_selection_trains_on_the_whole_training_part(synthetic_csv, tmp_pa
 
 
 def test_ensemble_spec_averages_its_members():
-    spec = ModelSpec("resse_cnn1d", (40,), 5, {"project": 8, "filters": 4, "dense": 8},
-                     members=3)
+    spec = ModelSpec("resse_cnn1d", (40,), 5, {"project": 8, "filters": 4, "dense": 8}, members=3)
     m = spec.build()
     again = ModelSpec.from_dict(json.loads(json.dumps(spec.to_dict())))
     assert again == spec and again.member.members == 1
@@ -125,8 +169,9 @@ def test_ensemble_members_train_with_their_own_seeds():
     cfg = TrainConfig(corpus="csv", data=".", model="resse_cnn1d", epochs=2, members=2, seed=5)
     hp = {"project": 4, "filters": 4, "dense": 4}
     dev = setup_device("cpu")
-    res = train_model(ModelSpec("resse_cnn1d", (16,), 2, hp, members=2), ex, None, cfg, dev,
-                      ("a", "b"))
+    res = train_model(
+        ModelSpec("resse_cnn1d", (16,), 2, hp, members=2), ex, None, cfg, dev, ("a", "b")
+    )
     single = ModelSpec("resse_cnn1d", (16,), 2, hp)
     for i in range(2):
         alone = train_model(single, ex, None, cfg.replace(seed=5 + i, members=1), dev, ("a", "b"))
@@ -144,8 +189,9 @@ def test_stripping_tensor_names_keeps_the_model_and_its_io_names():
 
     from train.converter import strip_tensor_names
 
-    model = ModelSpec("resse_cnn1d", (30,), 4, {"project": 8, "filters": 4, "dense": 8},
-                      members=2).build(batch_size=1)
+    model = ModelSpec(
+        "resse_cnn1d", (30,), 4, {"project": 8, "filters": 4, "dense": 8}, members=2
+    ).build(batch_size=1)
     original = tf.lite.TFLiteConverter.from_keras_model(model).convert()
     stripped = strip_tensor_names(original)
     assert len(stripped) < len(original)
@@ -158,8 +204,9 @@ def test_stripping_tensor_names_keeps_the_model_and_its_io_names():
         it.set_tensor(inp["index"], x)
         it.invoke()
         outs.append(it.get_tensor(out["index"]))
-        names.append((inp["name"], out["name"],
-                      max(len(t["name"]) for t in it.get_tensor_details())))
+        names.append(
+            (inp["name"], out["name"], max(len(t["name"]) for t in it.get_tensor_details()))
+        )
     np.testing.assert_array_equal(outs[0], outs[1])
     assert names[0][:2] == names[1][:2]  # input and output keep their names
     assert names[1][2] < names[0][2]  # the long fused names are gone
@@ -179,8 +226,10 @@ def test_training_with_spec_augment_is_reproducible_on_cpu():
     ex = Examples(x, y, np.arange(96), y)
     cfg = TrainConfig(corpus="csv", data=".", model="cnn_lstm_2d", epochs=2, seed=3)
     spec = ModelSpec("cnn_lstm_2d", (40, 16), 2, {"filters": [4, 8], "lstm_units": 8, "dense": 8})
-    runs = [train_model(spec, ex, None, cfg, setup_device("cpu"), ("a", "b")).model.get_weights()
-            for _ in range(2)]
+    runs = [
+        train_model(spec, ex, None, cfg, setup_device("cpu"), ("a", "b")).model.get_weights()
+        for _ in range(2)
+    ]
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
     other = train_model(spec, ex, None, cfg.replace(seed=4), setup_device("cpu"), ("a", "b"))

@@ -6,14 +6,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from train_support import corpus_or_skip, datasets_dir, tone, write_wav
 
-from train.corpora import (CORE_LABELS, EXTENDED_LABELS, NAMED_CORPORA, canonical_label,
-                           load_corpus, parse_corpus_list, parse_korean_name, parse_ravdess_name,
-                           parse_turev_name)
+from train.corpora import (
+    CORE_LABELS,
+    EXTENDED_LABELS,
+    NAMED_CORPORA,
+    canonical_label,
+    load_corpus,
+    parse_corpus_list,
+    parse_korean_name,
+    parse_ravdess_name,
+    parse_turev_name,
+)
 from train.data import balance_weights
 from train.protocols import make_folds
-
-from train_support import corpus_or_skip, datasets_dir, tone, write_wav
 
 # one file per layout: (corpus, relative path, speaker, native label)
 LAYOUTS = [
@@ -26,9 +33,12 @@ LAYOUTS = [
     ("korean", "plain-to-emotional/ema/wav/ema00150.wav", "ema", "happy"),
     ("korean", "emotional-to-emotional/neb/wav/neb00399.flac", "neb", "sad"),
 ]
-BAD = {"ravdess": "Actor_01/03-02-05-01-01-01-01.wav",  # song, not speech
-       "emovo": "f1/xyz-f1-b1.wav", "turev": "Bored/1157_kz_a.wav",
-       "korean": "plain-to-emotional/ema/wav/ema00401.wav"}
+BAD = {
+    "ravdess": "Actor_01/03-02-05-01-01-01-01.wav",  # song, not speech
+    "emovo": "f1/xyz-f1-b1.wav",
+    "turev": "Bored/1157_kz_a.wav",
+    "korean": "plain-to-emotional/ema/wav/ema00401.wav",
+}
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +64,11 @@ def test_parsers_name_the_file_they_refuse():
     assert parse_ravdess_name(Path("03-01-08-02-02-02-24.wav")) == ("24", "surprised")
     assert parse_turev_name(Path("Sad/1001_hl_x.flac")) == ("1001", "Sad")
     assert parse_korean_name(Path("g/abc/wav/abc00001.flac")) == ("abc", "neutral")
-    for fn, bad in ((parse_ravdess_name, "03-01-05.wav"), (parse_turev_name, "1001_hl.wav"),
-                    (parse_korean_name, "g/abc/wav/abd00001.flac")):
+    for fn, bad in (
+        (parse_ravdess_name, "03-01-05.wav"),
+        (parse_turev_name, "1001_hl.wav"),
+        (parse_korean_name, "g/abc/wav/abd00001.flac"),
+    ):
         with pytest.raises(ValueError, match=Path(bad).stem):
             fn(Path(bad))
 
@@ -79,8 +92,12 @@ def test_label_map_into_core_and_extended(layouts):
 
 def test_corpus_lists_are_validated():
     assert parse_corpus_list("emodb, casia") == ("emodb", "casia")
-    for bad, why in (("emodb,emodb", "twice"), ("emodb,timit", "unknown"), ("", "no corpus"),
-                     ("csv,emodb", "csv")):
+    for bad, why in (
+        ("emodb,emodb", "twice"),
+        ("emodb,timit", "unknown"),
+        ("", "no corpus"),
+        ("csv,emodb", "csv"),
+    ):
         with pytest.raises(ValueError, match=why):
             parse_corpus_list(bad)
 
@@ -89,8 +106,13 @@ def test_several_corpora_become_one_table(layouts, tmp_path):
     from train.config import TrainConfig
     from train.recipe import load_table
 
-    cfg = TrainConfig(corpus="ravdess,emovo,turev,korean", data=str(layouts), labels="core",
-                      model="cnn_lstm_2d", cache=str(tmp_path))
+    cfg = TrainConfig(
+        corpus="ravdess,emovo,turev,korean",
+        data=str(layouts),
+        labels="core",
+        model="cnn_lstm_2d",
+        cache=str(tmp_path),
+    )
     t = load_table(cfg, progress=False)
     assert t.labels == CORE_LABELS
     assert len(t) == 7  # every file but RAVDESS calm, which is not in the core
@@ -181,12 +203,31 @@ def test_recipe_file_sets_defaults_and_the_command_line_wins(tmp_path):
     from train.cli import _config, apply_recipe, build_parser
 
     recipe = tmp_path / "r.json"
-    recipe.write_text(json.dumps({"_comment": "x", "corpus": "emodb,casia", "labels": "core",
-                                  "epochs": 7, "augment_copies": 2,
-                                  "augment": {"snr_db": [5, 15]}, "window_norm": "mean"}))
+    recipe.write_text(
+        json.dumps(
+            {
+                "_comment": "x",
+                "corpus": "emodb,casia",
+                "labels": "core",
+                "epochs": 7,
+                "augment_copies": 2,
+                "augment": {"snr_db": [5, 15]},
+                "window_norm": "mean",
+            }
+        )
+    )
     p = build_parser()
-    argv = ["evaluate", "--recipe", str(recipe), "--epochs", "3", "--protocol", "loco",
-            "--out", str(tmp_path / "o")]
+    argv = [
+        "evaluate",
+        "--recipe",
+        str(recipe),
+        "--epochs",
+        "3",
+        "--protocol",
+        "loco",
+        "--out",
+        str(tmp_path / "o"),
+    ]
     apply_recipe(p, argv)
     cfg = _config(p.parse_args(argv))
     assert cfg.corpus == "emodb,casia" and cfg.labels == "core" and cfg.epochs == 3
@@ -204,8 +245,7 @@ def test_toml_recipe_as_positional_serves_every_command(tmp_path):
     from train.cli import _config, apply_recipe, build_parser
 
     recipe = tmp_path / "exp.toml"
-    recipe.write_text('name = "exp"\ncorpus = "emodb"\nepochs = 4\n'
-                      'hparams = { filters = 8 }\n')
+    recipe.write_text('name = "exp"\ncorpus = "emodb"\nepochs = 4\nhparams = { filters = 8 }\n')
     for cmd, extra in (("run", []), ("evaluate", ["--out", "o"]), ("fit", ["--out", "o"])):
         p = build_parser()
         argv = [cmd, str(recipe), *extra]
@@ -227,8 +267,10 @@ def test_shipped_recipes_are_valid_configs():
 
     recipes = sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*.toml"))
     assert len(recipes) >= 3
-    bundled = {p.name for p in (Path(__file__).resolve().parents[2] / "edgeser" /
-                                "models").glob("*.edgeser")}
+    bundled = {
+        p.name
+        for p in (Path(__file__).resolve().parents[2] / "edgeser" / "models").glob("*.edgeser")
+    }
     for r in recipes:
         values = read_recipe(str(r))
         assert f"{values['name']}-int8.edgeser" in bundled, r  # one recipe per published model

@@ -29,8 +29,9 @@ def test_loso_holds_out_each_speaker_and_validates_on_training_speakers():
 
 def test_random_split_is_stratified_and_disjoint():
     y = np.repeat(np.arange(3), [50, 30, 20])
-    (f,) = make_folds("random", y, np.array(["a"] * len(y)), val_fraction=0.1,
-                      test_fraction=0.2, seed=1)
+    (f,) = make_folds(
+        "random", y, np.array(["a"] * len(y)), val_fraction=0.1, test_fraction=0.2, seed=1
+    )
     assert not set(f.train) & set(f.test) and not set(f.val) & set(f.test)
     assert np.bincount(y[f.test]).tolist() == [10, 6, 4]
     assert len(f.train) + len(f.val) + len(f.test) == len(y)

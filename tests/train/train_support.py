@@ -19,8 +19,6 @@ SPEAKERS = ("s1", "s2", "s3")
 TONES = {"high": 1800.0, "low": 250.0}
 
 
-
-
 def corpus_or_skip(name: str) -> Path:
     path = datasets_dir() / name
     if not (path / "manifest.csv").is_file():
@@ -45,11 +43,18 @@ def write_wav(path: Path, x: np.ndarray, sr: int) -> Path:
 
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3",
-               CUDA_VISIBLE_DEVICES="")
-    proc = subprocess.run([sys.executable, "-m", "train", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    proc = subprocess.run(
+        [sys.executable, "-m", "train", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if proc.returncode != 0:
-        raise AssertionError(f"python -m train {' '.join(args)} failed ({proc.returncode}):\n"
-                             f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise AssertionError(
+            f"python -m train {' '.join(args)} failed ({proc.returncode}):\n"
+            f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
     return proc

@@ -8,8 +8,9 @@ their probabilities averaged, so the runtime runs it as one model (one TFLite, o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from . import cnn_lstm, resse_cnn1d
 
@@ -52,36 +53,47 @@ class ModelSpec:
             raise ValueError(f"ModelSpec.members={self.members!r}: must be a positive integer")
 
     @property
-    def member(self) -> "ModelSpec":
+    def member(self) -> ModelSpec:
         """One member of the ensemble (the spec itself when there is one)."""
         return ModelSpec(self.name, self.input_shape, self.n_classes, dict(self.hparams))
 
     def build(self, batch_size: int | None = None):
         builder = MODELS[self.name][0]
         if self.members == 1:
-            return builder(tuple(self.input_shape), self.n_classes, batch_size=batch_size,
-                           **self.hparams)
+            return builder(
+                tuple(self.input_shape), self.n_classes, batch_size=batch_size, **self.hparams
+            )
         import keras
 
         inp = keras.Input(tuple(self.input_shape), batch_size=batch_size, name="features")
         outs = []
         for i in range(self.members):
-            net = builder(tuple(self.input_shape), self.n_classes, batch_size=batch_size,
-                          **self.hparams)
+            net = builder(
+                tuple(self.input_shape), self.n_classes, batch_size=batch_size, **self.hparams
+            )
             net.name = member_name(i)
             outs.append(net(inp))
         out = keras.layers.Average(name="probs_mean", dtype="float32")(outs)
         return keras.Model(inp, out, name=f"{self.name}_x{self.members}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "input_shape": list(self.input_shape),
-                "n_classes": self.n_classes, "hparams": dict(self.hparams),
-                "members": self.members}
+        return {
+            "name": self.name,
+            "input_shape": list(self.input_shape),
+            "n_classes": self.n_classes,
+            "hparams": dict(self.hparams),
+            "members": self.members,
+        }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ModelSpec":
-        return cls(d["name"], tuple(d["input_shape"]), int(d["n_classes"]), dict(d["hparams"]),
-                   int(d.get("members", 1)))
+    def from_dict(cls, d: dict[str, Any]) -> ModelSpec:
+        return cls(
+            d["name"],
+            tuple(d["input_shape"]),
+            int(d["n_classes"]),
+            dict(d["hparams"]),
+            int(d.get("members", 1)),
+        )
 
 
 def member_name(i: int) -> str:

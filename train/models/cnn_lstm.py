@@ -36,8 +36,17 @@ def _head(x, n_classes, lstm_units, dense, dropout):
     return layers.Dense(n_classes, activation="softmax", dtype="float32", name="probs")(x)
 
 
-def build_cnn_lstm_1d(input_shape, n_classes, batch_size=None, filters=(32, 64, 64), kernel=5,
-                      lstm_units=32, dense=32, dropout=0.3, max_steps=12):
+def build_cnn_lstm_1d(
+    input_shape,
+    n_classes,
+    batch_size=None,
+    filters=(32, 64, 64),
+    kernel=5,
+    lstm_units=32,
+    dense=32,
+    dropout=0.3,
+    max_steps=12,
+):
     import keras
     from keras import layers
 
@@ -53,8 +62,17 @@ def build_cnn_lstm_1d(input_shape, n_classes, batch_size=None, filters=(32, 64, 
     return keras.Model(inp, _head(x, n_classes, lstm_units, dense, dropout), name="cnn_lstm_1d")
 
 
-def build_cnn_lstm_2d(input_shape, n_classes, batch_size=None, filters=(16, 32, 32), kernel=3,
-                      lstm_units=32, dense=32, dropout=0.3, max_steps=12):
+def build_cnn_lstm_2d(
+    input_shape,
+    n_classes,
+    batch_size=None,
+    filters=(16, 32, 32),
+    kernel=3,
+    lstm_units=32,
+    dense=32,
+    dropout=0.3,
+    max_steps=12,
+):
     import keras
     from keras import layers
 

@@ -39,9 +39,22 @@ def squeeze_excite(x, ratio: int = 4):
 POOLINGS = ("gap", "flatten")
 
 
-def _build(input_shape, n_classes, batch_size, se_residual: bool, filters: int, kernel: int,
-           dropout: float, dense: int, pooling: str, pool: int, input_dropout: float,
-           input_noise: float, project: int, name: str):
+def _build(
+    input_shape,
+    n_classes,
+    batch_size,
+    se_residual: bool,
+    filters: int,
+    kernel: int,
+    dropout: float,
+    dense: int,
+    pooling: str,
+    pool: int,
+    input_dropout: float,
+    input_noise: float,
+    project: int,
+    name: str,
+):
     import keras
     from keras import layers
 
@@ -70,15 +83,65 @@ def _build(input_shape, n_classes, batch_size, se_residual: bool, filters: int, 
     return keras.Model(inp, out, name=name)
 
 
-def build_resse_cnn1d(input_shape, n_classes, batch_size=None, filters=32, kernel=5,
-                      dropout=0.2, dense=32, pooling="flatten", pool=4, input_dropout=0.0,
-                      input_noise=0.0, project=0):
-    return _build(input_shape, n_classes, batch_size, True, filters, kernel, dropout, dense,
-                  pooling, pool, input_dropout, input_noise, project, "resse_cnn1d")
+def build_resse_cnn1d(
+    input_shape,
+    n_classes,
+    batch_size=None,
+    filters=32,
+    kernel=5,
+    dropout=0.2,
+    dense=32,
+    pooling="flatten",
+    pool=4,
+    input_dropout=0.0,
+    input_noise=0.0,
+    project=0,
+):
+    return _build(
+        input_shape,
+        n_classes,
+        batch_size,
+        True,
+        filters,
+        kernel,
+        dropout,
+        dense,
+        pooling,
+        pool,
+        input_dropout,
+        input_noise,
+        project,
+        "resse_cnn1d",
+    )
 
 
-def build_cnn1d(input_shape, n_classes, batch_size=None, filters=32, kernel=5, dropout=0.2,
-                dense=32, pooling="flatten", pool=4, input_dropout=0.0, input_noise=0.0,
-                project=0):
-    return _build(input_shape, n_classes, batch_size, False, filters, kernel, dropout, dense,
-                  pooling, pool, input_dropout, input_noise, project, "cnn1d")
+def build_cnn1d(
+    input_shape,
+    n_classes,
+    batch_size=None,
+    filters=32,
+    kernel=5,
+    dropout=0.2,
+    dense=32,
+    pooling="flatten",
+    pool=4,
+    input_dropout=0.0,
+    input_noise=0.0,
+    project=0,
+):
+    return _build(
+        input_shape,
+        n_classes,
+        batch_size,
+        False,
+        filters,
+        kernel,
+        dropout,
+        dense,
+        pooling,
+        pool,
+        input_dropout,
+        input_noise,
+        project,
+        "cnn1d",
+    )
