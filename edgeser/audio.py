@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import struct
 import time
 from dataclasses import dataclass, field
@@ -81,7 +82,13 @@ def check_sample_rate(sample_rate: Any, what: str = "sample_rate") -> int:
         sample_rate, (int, float, np.integer, np.floating)
     ):
         raise AudioError(f"{what} must be a number, got {type(sample_rate).__name__}")
-    if not np.isfinite(sample_rate) or sample_rate != int(sample_rate):
+    if isinstance(sample_rate, (int, np.integer)):
+        if not MIN_SAMPLE_RATE <= int(sample_rate) <= MAX_SAMPLE_RATE:  # any size of int
+            raise AudioError(
+                f"{what}={sample_rate} Hz is outside the supported range "
+                f"{MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz"
+            )
+    elif not np.isfinite(sample_rate) or sample_rate != int(sample_rate):
         raise AudioError(f"{what} must be a whole number of Hz, got {sample_rate!r}")
     rate = int(sample_rate)
     if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
@@ -135,6 +142,8 @@ def to_mono_float(samples: Any, name: str = "<array>") -> np.ndarray:
         raise AudioError(
             f"{name}: unsupported sample dtype {arr.dtype}; use int16, int32, float32 or float64"
         )
+    if arr.size == 0 and arr.ndim in (1, 2):
+        raise AudioError(f"{name}: empty audio (no samples; shape {arr.shape})")
     if arr.ndim == 2:
         rows, cols = arr.shape
         if cols <= MAX_CHANNELS and (rows > MAX_CHANNELS or cols <= rows):
@@ -150,6 +159,7 @@ def to_mono_float(samples: Any, name: str = "<array>") -> np.ndarray:
         raise AudioError(
             f"{name}: expected 1-D (mono) or 2-D (multi-channel) samples, got shape {arr.shape}"
         )
+
     out = arr.astype(np.float64) * scale if scale is not None else arr
     out = np.ascontiguousarray(out, dtype=np.float32)
     if out.size == 0:
@@ -210,6 +220,49 @@ def riff_truncation(head: bytes, total_size: int) -> str | None:
     return None
 
 
+# Containers edgeser decodes, by their first bytes. libsndfile reads more (SDS, MAT, PVF, XI, ...)
+# but its readers for those rare formats print to stdout and are a needless attack surface for a
+# server taking uploads; nobody records speech in them.
+_FORMAT_MAGIC = (
+    (b"RIFF", "WAV"),
+    (b"RIFX", "WAV"),
+    (b"RF64", "RF64"),
+    (b"BW64", "RF64"),
+    (b"riff\x2e\x91\xcf\x11", "W64"),
+    (b"fLaC", "FLAC"),
+    (b"OggS", "OGG"),
+    (b"ID3", "MP3"),
+    (b"FORM", "AIFF"),
+    (b".snd", "AU"),
+    (b"dns.", "AU"),
+    (b"caff", "CAF"),
+    (b"NIST_1A", "NIST"),
+)
+SUPPORTED_FORMATS = tuple(dict.fromkeys(f for _, f in _FORMAT_MAGIC))
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The container of encoded audio from its first bytes (None: not one edgeser reads)."""
+    for magic, fmt in _FORMAT_MAGIC:
+        if head.startswith(magic):
+            if fmt == "WAV" and head[8:12] != b"WAVE":
+                return None  # RIFF, but AVI or another RIFF type
+            if fmt == "AIFF" and head[8:12] not in (b"AIFF", b"AIFC"):
+                return None
+            return fmt
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06:
+        return "MP3"  # an MPEG audio frame sync without an ID3 tag (layer bits set)
+    return None
+
+
+def _check_format(head: bytes, name: str) -> None:
+    if sniff_format(head) is None:
+        raise AudioDecodeError(
+            f"{name}: not readable audio (not a supported format; edgeser reads "
+            f"{', '.join(SUPPORTED_FORMATS)})"
+        )
+
+
 def _decode(fileobj: Any, name: str, limits: AudioLimits) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
@@ -219,6 +272,11 @@ def _decode(fileobj: Any, name: str, limits: AudioLimits) -> tuple[np.ndarray, i
             fileobj.seek(0)
         if info.samplerate <= 0:
             raise AudioDecodeError(f"{name}: invalid sample rate {info.samplerate} in the header")
+        if not MIN_SAMPLE_RATE <= info.samplerate <= MAX_SAMPLE_RATE:
+            raise AudioError(
+                f"{name}: the header's sample rate {info.samplerate} Hz is outside the "
+                f"supported range {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz"
+            )
         if info.frames > 0 and info.frames / info.samplerate > limits.max_duration_s:
             raise AudioError(
                 f"{name}: audio is {info.frames / info.samplerate:.0f} s long, "
@@ -240,6 +298,39 @@ def _decode(fileobj: Any, name: str, limits: AudioLimits) -> tuple[np.ndarray, i
     return data, int(rate)
 
 
+def _not_regular(path: Path) -> str | None:
+    """What `path` is when it is not a regular file (opening a FIFO or a device would block or
+    never end), else None."""
+    mode = path.stat().st_mode
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _read_bounded(stream: Any, max_bytes: int, name: str) -> bytes:
+    """All of a non-seekable binary stream, refusing more than `max_bytes` (read in blocks)."""
+    parts: list[bytes] = []
+    total = 0
+    while True:
+        block = stream.read(min(1 << 20, max_bytes + 1 - total))
+        if isinstance(block, str):
+            raise AudioDecodeError(f"{name}: a text stream; read audio in binary mode")
+        if not block:
+            return b"".join(parts)
+        parts.append(bytes(block))
+        total += len(block)
+        if total > max_bytes:
+            raise AudioError(f"{name}: over the limit of {max_bytes} bytes (max_bytes)")
+
+
 def decode(source: Any, limits: AudioLimits = AudioLimits()) -> tuple[np.ndarray, int, str]:
     """Path, bytes or binary file-like -> (mono float32 samples, rate, name)."""
     name = source_name(source)
@@ -251,8 +342,16 @@ def decode(source: Any, limits: AudioLimits = AudioLimits()) -> tuple[np.ndarray
             raise AudioDecodeError(f"{name}: no such file") from None
         except OSError as exc:
             raise AudioDecodeError(f"{name}: cannot read ({exc.strerror or exc})") from None
-        if path.is_dir():
-            raise AudioDecodeError(f"{name}: is a directory, not an audio file")
+        kind = _not_regular(path)
+        if kind:
+            raise AudioDecodeError(
+                f"{name}: is {kind}, not an audio file"
+                + (
+                    " (to read a pipe, pass the file object or '-' on the command line)"
+                    if kind == "a FIFO (named pipe)"
+                    else ""
+                )
+            )
         if size > limits.max_bytes:
             raise AudioError(
                 f"{name}: file is {size} bytes, over the limit of "
@@ -261,6 +360,7 @@ def decode(source: Any, limits: AudioLimits = AudioLimits()) -> tuple[np.ndarray
         try:
             with open(path, "rb") as fh:
                 head = fh.read(65536)
+                _check_format(head, name)
                 why = riff_truncation(head, size)
                 if why:
                     raise AudioDecodeError(f"{name}: {why}")
@@ -276,38 +376,45 @@ def decode(source: Any, limits: AudioLimits = AudioLimits()) -> tuple[np.ndarray
             raise AudioError(
                 f"{name}: {len(raw)} bytes, over the limit of {limits.max_bytes} bytes (max_bytes)"
             )
+        _check_format(raw[:64], name)
         why = riff_truncation(raw[:65536], len(raw))
         if why:
             raise AudioDecodeError(f"{name}: {why}")
         data, rate = _decode(io.BytesIO(raw), name, limits)
     elif hasattr(source, "read"):
         fileobj = source
-        if hasattr(source, "seek") and hasattr(source, "tell"):
+        size = None
+        seekable = getattr(source, "seekable", lambda: True)
+        if hasattr(source, "seek") and hasattr(source, "tell") and seekable():
             try:
                 start = source.tell()
                 size = source.seek(0, io.SEEK_END) - start
                 source.seek(start)
             except (OSError, ValueError):
                 size = None
-            if size is not None:
-                if size > limits.max_bytes:
-                    raise AudioError(
-                        f"{name}: {size} bytes, over the limit of "
-                        f"{limits.max_bytes} bytes (max_bytes)"
-                    )
-                head = source.read(65536)
-                source.seek(start)
-                if isinstance(head, str):
-                    raise AudioDecodeError(
-                        f"{name}: a text file object; open audio in binary mode ('rb')"
-                    )
-                why = riff_truncation(head, size)
-                if why:
-                    raise AudioDecodeError(f"{name}: {why}")
-        else:  # not seekable: read it (bounded) so soundfile can seek
-            raw = source.read(limits.max_bytes + 1)
-            if len(raw) > limits.max_bytes:
-                raise AudioError(f"{name}: over the limit of {limits.max_bytes} bytes")
+        if size is not None:
+            if size > limits.max_bytes:
+                raise AudioError(
+                    f"{name}: {size} bytes, over the limit of {limits.max_bytes} bytes (max_bytes)"
+                )
+            head = source.read(65536)
+            source.seek(start)
+            if isinstance(head, str):
+                raise AudioDecodeError(
+                    f"{name}: a text file object; open audio in binary mode ('rb')"
+                )
+            _check_format(head, name)
+            why = riff_truncation(head, size)
+            if why:
+                raise AudioDecodeError(f"{name}: {why}")
+        else:  # not seekable (a pipe, stdin): read it (bounded) so soundfile can seek
+            raw = _read_bounded(source, limits.max_bytes, name)
+            if not raw:
+                raise AudioDecodeError(f"{name}: no data, not audio")
+            _check_format(raw[:64], name)
+            why = riff_truncation(raw[:65536], len(raw))
+            if why:
+                raise AudioDecodeError(f"{name}: {why}")
             fileobj = io.BytesIO(raw)
         data, rate = _decode(fileobj, name, limits)
     else:

@@ -12,7 +12,8 @@ the model bytes, so a flipped byte anywhere is detected. ``format_version`` is a
 runtime refuses bundles with a newer version than `FORMAT_VERSION`. The ``features`` object is
 one feature family's config (`edgeser.feature_configs`), tagged by its ``type``. Version 2 added
 `features.select` (the model reads a chosen subset of the openSMILE functionals); version 3 added
-`features.window_norm` (each window is mean-normalised before the model: level invariance). A
+`features.window_norm` (each window is mean-normalised before the model: level invariance);
+version 4 added `speech_detector` (the learned voice gate the model runs behind). A
 bundle is written with the lowest version that describes it, so bundles without these stay
 readable by older runtimes, and an older runtime refuses a bundle whose features it cannot
 compute.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,7 +36,7 @@ import numpy as np
 from .errors import BundleError, BundleVersionError
 from .feature_configs import FeatureSpec, FrontendFeatures, features_from_dict
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MAGIC = b"EDGESER\x00"
 SUFFIX = ".edgeser"
 QUANTIZATIONS = ("int8", "float32")
@@ -54,6 +56,14 @@ class BundleMeta:
     training: Mapping[str, Any] = field(default_factory=dict)  # corpus, protocol, metrics, ...
     description: str = ""
     format_version: int = FORMAT_VERSION
+    # name of the learned voice gate (`edgeser.speech_detector`) the model was meant to run
+    # behind: a bundle under the models folder's detectors/; None = the loudness gate only
+    speech_detector: str | None = None
+
+    @property
+    def min_format_version(self) -> int:
+        """The lowest bundle format version that can describe this bundle."""
+        return max(self.features.min_format_version, 4 if self.speech_detector else 1)
 
     def __post_init__(self) -> None:
         if not self.name or not isinstance(self.name, str):
@@ -66,10 +76,17 @@ class BundleMeta:
             raise BundleError(f"normalisation statistics must have {self.features.dim} values")
         if any(not s > 0 for s in self.norm_std):
             raise BundleError("normalisation std values must be positive")
-        if not self.features.min_format_version <= self.format_version <= FORMAT_VERSION:
+        if self.speech_detector is not None and (
+            not isinstance(self.speech_detector, str)
+            or not self.speech_detector
+            or any(c in self.speech_detector for c in "/\\")
+            or self.speech_detector.startswith(".")
+        ):
+            raise BundleError("speech_detector must be a plain bundle name (no path)")
+        if not self.min_format_version <= self.format_version <= FORMAT_VERSION:
             raise BundleError(
                 f"format_version {self.format_version} cannot describe these "
-                f"features (needs {self.features.min_format_version}.."
+                f"features (needs {self.min_format_version}.."
                 f"{FORMAT_VERSION})"
             )
         if (
@@ -91,6 +108,7 @@ class BundleMeta:
             "norm_std": _float32_values(self.norm_std),
             "quantization": self.quantization,
             "training": dict(self.training),
+            **({"speech_detector": self.speech_detector} if self.speech_detector else {}),
         }
 
     @classmethod
@@ -107,6 +125,7 @@ class BundleMeta:
             quantization=d["quantization"],
             training=d.get("training", {}),
             description=d.get("description", ""),
+            speech_detector=d.get("speech_detector"),
             format_version=int(d["format_version"]),
         )
 
@@ -196,6 +215,8 @@ class ModelBundle:
     def load(cls, path: str | os.PathLike) -> ModelBundle:
         path = Path(path)
         try:
+            if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or device would block or not end
+                raise BundleError(f"{path}: not a regular file, so not a model bundle")
             data = path.read_bytes()
         except OSError as exc:
             raise BundleError(f"{path}: cannot read model bundle: {exc.strerror or exc}") from None

@@ -17,10 +17,13 @@ from . import registry
 from .audio import AudioLimits
 from .bundle import ModelBundle
 from .errors import BundleError
+from .feature_configs import OpenSmileFeatures
 from .interpreter import ModelRunner
 from .pipelines import LoadedModel, make_pipeline
 from .pipelines.frontend import FrontendPipeline
+from .pipelines.opensmile import check_tensorflow_free
 from .prediction import Prediction
+from .speech_detector import SpeechDetector
 from .stream import RecognizerStream
 from .vad import VadConfig
 
@@ -63,6 +66,8 @@ class Recognizer:
         self.labels = tuple(meta.labels)
         self.sample_rate = int(meta.sample_rate)
         self.features = meta.features
+        if isinstance(self.features, OpenSmileFeatures):  # before the runner loads TensorFlow
+            check_tensorflow_free(self.bundle.source, self.name, runtime)
         self.vad = vad
         self.limits = limits
         self.backend = backend
@@ -87,6 +92,7 @@ class Recognizer:
                 f"{self.bundle.source}: the model has {runner.output.shape[-1]} "
                 f"outputs for {len(self.labels)} labels"
             )
+        self.detector = self._load_detector(runtime, backend, models_dir)
         loaded = LoadedModel(
             name=self.name,
             source=self.bundle.source,
@@ -97,8 +103,29 @@ class Recognizer:
             runner=runner,
             vad=vad,
             limits=limits,
+            detector=self.detector,
         )
         self._pipeline = make_pipeline(loaded, self.features, backend=backend)
+
+    def _load_detector(
+        self, runtime: str, backend: str | None, models_dir: str | os.PathLike | None
+    ) -> SpeechDetector | None:
+        """The learned voice gate the bundle names, unless the gate (or that part) is off."""
+        name = self.bundle.meta.speech_detector
+        if self.vad is None or not self.vad.speech_detector or name is None:
+            return None
+        det = SpeechDetector(
+            registry.resolve_detector(name, models_dir),
+            threshold=self.vad.speech_threshold,
+            runtime=runtime,
+            backend=backend,
+        )
+        if det.sample_rate != self.sample_rate:
+            raise BundleError(
+                f"{self.bundle.source}: speech detector {name!r} runs at {det.sample_rate} Hz, "
+                f"the model at {self.sample_rate} Hz"
+            )
+        return det
 
     @property
     def pipeline(self):

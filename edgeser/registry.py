@@ -190,3 +190,26 @@ def resolve(
         f"unknown model {name!r}: not a file and not in {folder} "
         f"(available: {', '.join(known) or 'none'})"
     )
+
+
+DETECTORS_DIR = "detectors"  # learned voice gates, beside the models (not listed as models)
+
+
+def resolve_detector(
+    name: str, models_dir_override: str | os.PathLike | None = None
+) -> ModelBundle:
+    """The speech-detector bundle `name` names: in the models folder's `detectors/`, else in
+    the package's own (so models in another folder still find the bundled gate)."""
+    folders = [
+        models_dir(models_dir_override).joinpath(DETECTORS_DIR),
+        resources.files("edgeser") / "models" / DETECTORS_DIR,
+    ]
+    for folder in folders:
+        entry = folder.joinpath(name + SUFFIX)
+        if entry.is_file():
+            return _load(entry)
+    raise BundleError(
+        f"speech detector {name!r} is not installed (looked in "
+        f"{', '.join(str(f) for f in folders)}); pass VadConfig(speech_detector=False) to "
+        "gate by loudness only"
+    )

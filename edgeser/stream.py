@@ -45,6 +45,11 @@ class RecognizerStream:
         self._frames = FrameStream(cfg, features.kind, backend=pipeline.backend)
         self._energy = EnergyStream(cfg.frame_length, cfg.frame_shift)
         self._gate = pipeline.new_gate()
+        det = model.detector if self._gate is not None else None
+        self._det_stream = None if det is None else det.frame_stream()
+        self._det_shift = 1 if det is None else det.features.frontend.frame_shift
+        self._det_frames = np.zeros((0, 0 if det is None else det.features.dim), np.float32)
+        self._det_offset = 0  # absolute index of _det_frames[0]
         self._window = features.window_frames
         self._hop = features.hop_frames
         self._feats = np.zeros((0, features.dim), dtype=np.float32)
@@ -99,6 +104,12 @@ class RecognizerStream:
             else np.zeros((0, self._feats.shape[1]), dtype=np.float32)
         )
         energies = self._energy.push(x)
+        if self._det_stream is not None:
+            parts = [self._det_stream.push(x)] if x.size else []
+            if final:
+                parts.append(self._det_stream.flush())
+            if parts:
+                self._det_frames = np.concatenate([self._det_frames, *parts])
         if final:
             feats = np.concatenate([feats, self._frames.flush()])
         if feats.shape[0]:
@@ -122,6 +133,10 @@ class RecognizerStream:
             self._energies = self._energies[keep_from - self._offset :]
             self._offset = keep_from
             p = self._pipeline
+            det_keep = keep_from * p.features.frontend.frame_shift // self._det_shift
+            if det_keep > self._det_offset:  # no later window reads a detector frame before it
+                self._det_frames = self._det_frames[det_keep - self._det_offset :]
+                self._det_offset = det_keep
             kept_s = keep_from * p.features.frontend.frame_shift / p.model.sample_rate
             done = int(np.searchsorted(self._hot, int(kept_s * self.sample_rate)))
             if done:  # no window to come starts before kept_s
@@ -139,7 +154,15 @@ class RecognizerStream:
         if not starts:
             return []
         p, o = self._pipeline, self._offset
-        speech = [p.is_speech(self._gate, self._energies, s - o) for s in starts]
+        speech = p.speech_flags(
+            self._gate,
+            self._energies,
+            starts,
+            self._total,
+            self._det_frames if self._det_stream is not None else None,
+            offset=o,
+            detector_offset=self._det_offset,
+        )
         keep = [s - o for s, sp in zip(starts, speech) if sp]
         t0 = time.perf_counter()
         probs = p.score_starts(self._feats, keep)

@@ -35,6 +35,10 @@ class VadConfig:
         corpora (1.5 s windows): clean speech 11-60 dB (5th percentile 18 dB), stationary
         noise recordings 2-4 dB, white noise under 1 dB, speech in white noise at 0 dB SNR
         about 7 dB.
+    speech_detector: also run the learned voice gate the model names (its bundle's
+        `speech_detector`, `edgeser.speech_detector`), so music, tones, clicks and other
+        loud non-speech are rejected too; False gates by loudness only.
+    speech_threshold: mean speech probability a window needs from the learned gate.
     """
 
     floor_dbfs: float = -80.0
@@ -42,8 +46,17 @@ class VadConfig:
     loud_percentile: float = 95.0
     min_speech_fraction: float = 0.1
     min_spread_db: float = 6.0
+    speech_detector: bool = True
+    speech_threshold: float = 0.5
 
     def __post_init__(self) -> None:
+        if not isinstance(self.speech_detector, bool):
+            raise ValueError(
+                f"VadConfig.speech_detector={self.speech_detector!r}: must be True or False"
+            )
+        t = self.speech_threshold
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t < 1:
+            raise ValueError(f"VadConfig.speech_threshold={t!r}: must be in (0, 1)")
         for name in (
             "floor_dbfs",
             "relative_db",

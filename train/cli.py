@@ -503,6 +503,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep every fold's int8 bundle and its test list in "
         "<out>/evaluation/folds (for python -m benchmarks.robustness)",
     )
+
+    s = sub.add_parser(
+        "speech-gate",
+        help="train the learned voice gate (speech vs noise, music, tones) on the corpora "
+        "and the noise folder's train split; export its bundles",
+    )
+    s.add_argument("--out", required=True, help="run folder")
+    s.add_argument(
+        "--data",
+        default="",
+        help="folder of the six corpora (default $EDGESER_DATASETS or ../shared/datasets)",
+    )
+    s.add_argument(
+        "--noise-dir", default="", help="noise folder (default $EDGESER_NOISE or ../shared/noise)"
+    )
+    s.add_argument("--epochs", type=int, default=12)
+    s.add_argument("--utterances-per-corpus", type=int, default=160)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument(
+        "--install-to",
+        default="",
+        help="also copy the int8 bundle here (e.g. edgeser/models/detectors)",
+    )
     return p
 
 
@@ -573,6 +596,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=".*shuffle=True.*was passed")
     if a.command == "summary":
         return _summary(a)
+    if a.command == "speech-gate":
+        return _speech_gate(a)
     from . import recipe
 
     if a.command == "extract":
@@ -651,6 +676,32 @@ def main(argv: list[str] | None = None) -> int:
         for src in (paths["int8"], card):
             shutil.copy2(src, dest / src.name)
             print(f"installed {dest / src.name}")
+    return 0
+
+
+def _speech_gate(a: argparse.Namespace) -> int:
+    import shutil
+
+    from .speech_gate import GateConfig, train_gate
+
+    try:
+        cfg = GateConfig(
+            epochs=a.epochs, utterances_per_corpus=a.utterances_per_corpus, seed=a.seed
+        )
+    except ValueError as exc:
+        raise SystemExit(f"speech-gate: {exc}") from None
+    paths = train_gate(
+        Path(a.out),
+        cfg,
+        Path(a.data) if a.data else None,
+        Path(a.noise_dir) if a.noise_dir else None,
+    )
+    _print_paths(paths)
+    if a.install_to:
+        dest = Path(a.install_to)
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(paths["int8"], dest / paths["int8"].name)
+        print(f"installed {dest / paths['int8'].name}")
     return 0
 
 

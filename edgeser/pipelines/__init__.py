@@ -15,6 +15,7 @@ import numpy as np
 from ..audio import Audio, AudioLimits
 from ..feature_configs import FeatureSpec, FrontendFeatures, OpenSmileFeatures
 from ..interpreter import ModelRunner
+from ..speech_detector import SpeechDetector
 from ..vad import VadConfig
 
 
@@ -31,6 +32,7 @@ class LoadedModel:
     runner: ModelRunner
     vad: VadConfig | None
     limits: AudioLimits
+    detector: SpeechDetector | None = None  # the learned voice gate, when the model names one
 
     def normalise(self, feats: np.ndarray) -> np.ndarray:
         """(features - norm_mean) / norm_std with the bundle's training statistics."""

@@ -69,9 +69,8 @@ class FrontendPipeline:
     # ---- steps (shared with the stream) ---------------------------------------------------------
     def span(self, start: int, total_frames: int) -> tuple[float, float]:
         """Seconds covered by the real (unpadded) frames of the window starting at `start`."""
-        cfg, rate = self.features.frontend, self.model.sample_rate
-        last = min(start + self.features.window_frames, total_frames) - 1
-        return (start * cfg.frame_shift / rate, (last * cfg.frame_shift + cfg.frame_length) / rate)
+        first, end = self.sample_span(start, total_frames)
+        return first / self.model.sample_rate, end / self.model.sample_rate
 
     def frame_features(self, samples: np.ndarray) -> np.ndarray:
         """Normalised front-end features [frames, dim] of samples at the model rate.
@@ -115,6 +114,36 @@ class FrontendPipeline:
             out.append(self.model.score(windows))
         return np.concatenate(out)
 
+    def sample_span(self, start: int, total_frames: int) -> tuple[int, int]:
+        """Samples [first, end) of the real frames of the window starting at `start`."""
+        cfg = self.features.frontend
+        last = min(start + self.features.window_frames, total_frames) - 1
+        return start * cfg.frame_shift, last * cfg.frame_shift + cfg.frame_length
+
+    def speech_flags(
+        self,
+        gate: VoiceGate | None,
+        energies_db: np.ndarray | None,
+        starts: list[int],
+        total_frames: int,
+        detector_frames: np.ndarray | None,
+        offset: int = 0,
+        detector_offset: int = 0,
+    ) -> list[bool]:
+        """Speech decision per window: the loudness gate, then the learned gate (if any) on
+        the windows it kept. `offset`: absolute frame index of energies_db[0]."""
+        loud = [self.is_speech(gate, energies_db, s - offset) for s in starts]
+        det = self.model.detector
+        if det is None or detector_frames is None or not any(loud):
+            return loud
+        spans = [self.sample_span(s, total_frames) for s in starts]
+        return det.confirm(loud, spans, detector_frames, detector_offset)
+
+    def detector_frames(self, samples: np.ndarray) -> np.ndarray | None:
+        """The learned gate's frames of a whole clip (None without a learned gate)."""
+        det = self.model.detector
+        return None if det is None else det.frame_features(samples)
+
     def new_gate(self) -> VoiceGate | None:
         """A fresh voice gate for one clip or stream (None when the gate is off)."""
         return None if self.model.vad is None else VoiceGate(self.model.vad)
@@ -134,7 +163,8 @@ class FrontendPipeline:
         starts = window_starts(
             feats.shape[0], self.features.window_frames, self.features.hop_frames
         )
-        speech = [self.is_speech(gate, energies, s) for s in starts]
+        det_frames = None if gate is None else self.detector_frames(clip.samples)
+        speech = self.speech_flags(gate, energies, starts, feats.shape[0], det_frames)
         t2 = time.perf_counter()
         probs = self.score_starts(feats, [s for s, sp in zip(starts, speech) if sp])
         t3 = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -10,13 +11,34 @@ import numpy as np
 from ..audio import Audio
 from ..errors import BundleError
 from ..feature_configs import OpenSmileFeatures
+from ..interpreter import IncompatibleRuntimeError
 from ..opensmile_sets import make_smile
 from ..prediction import NO_SPEECH, Prediction
 from ..vad import VoiceGate, frame_energy_db
+from ..windows import window_starts
 from . import LoadedModel
 
-# the voice gate reads 25 ms / 10 ms frames, the usual speech framing (openSMILE's too)
+# the voice gate reads 25 ms / 10 ms frames, the usual speech framing (openSMILE's too), in
+# 1.5 s windows every 0.5 s as the front-end models do; a clip is speech if any window is
 GATE_FRAME_S, GATE_SHIFT_S = 0.025, 0.010
+GATE_WINDOW, GATE_HOP = 150, 50
+
+
+def check_tensorflow_free(source: str, name: str, runtime: str | None = None) -> None:
+    """Refuse, with an edgeser error, what would make openSMILE abort the whole process
+    (`malloc(): invalid size`): TensorFlow as the model's runtime, or TensorFlow imported in this
+    process before openSMILE was (seen with opensmile 2.6 and TensorFlow 2.21)."""
+    what = f"{source}: model {name!r} reads openSMILE features, and openSMILE aborts the process"
+    if runtime == "tensorflow":
+        raise IncompatibleRuntimeError(
+            f"{what} once TensorFlow is loaded in it: use runtime='auto', 'litert' or "
+            "'tflite_runtime' for openSMILE models"
+        )
+    if "tensorflow" in sys.modules and "opensmile" not in sys.modules:
+        raise IncompatibleRuntimeError(
+            f"{what} when TensorFlow was imported before it, as it was here: load openSMILE "
+            "models in a process without TensorFlow, or import opensmile before tensorflow"
+        )
 
 
 class OpenSmilePipeline:
@@ -29,6 +51,7 @@ class OpenSmilePipeline:
     def __init__(self, model: LoadedModel, features: OpenSmileFeatures):
         self.model = model
         self.features = features
+        check_tensorflow_free(model.source, model.name, model.runner.runtime)
         self._smile = make_smile(
             features.opensmile_set, needed_by=f"{model.source}: model {model.name!r}"
         )
@@ -37,15 +60,30 @@ class OpenSmilePipeline:
             None if features.select is None else np.asarray(features.select, dtype=np.intp)
         )
 
+    def _is_speech(self, samples: np.ndarray) -> bool:
+        m = self.model
+        assert m.vad is not None  # predict() does not call it with the gate off
+        length = int(round(GATE_FRAME_S * m.sample_rate))
+        shift = int(round(GATE_SHIFT_S * m.sample_rate))
+        energies = frame_energy_db(samples, length, shift)
+        if m.detector is None:  # the whole clip at once, as before the learned gate
+            return VoiceGate(m.vad).is_speech(energies)
+        gate = VoiceGate(m.vad)
+        starts = window_starts(len(energies), GATE_WINDOW, GATE_HOP)
+        loud = [gate.is_speech(energies[s : s + GATE_WINDOW]) for s in starts]
+        if not any(loud):
+            return False
+        spans = []
+        for s in starts:
+            last = min(s + GATE_WINDOW, len(energies)) - 1
+            spans.append((s * shift, last * shift + length))
+        frames = m.detector.frame_features(samples)
+        return any(m.detector.confirm(loud, spans, frames))
+
     def predict(self, clip: Audio) -> Prediction:
         m, f = self.model, self.features
         t0 = time.perf_counter()
-        energies = frame_energy_db(
-            clip.samples,
-            int(round(GATE_FRAME_S * m.sample_rate)),
-            int(round(GATE_SHIFT_S * m.sample_rate)),
-        )
-        speech = m.vad is None or VoiceGate(m.vad).is_speech(energies)
+        speech = m.vad is None or self._is_speech(clip.samples)
         t1 = time.perf_counter()
         timings = {**clip.timings, "vad": t1 - t0}
         common = m.common(clip, timings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import numpy as np
 import pytest
@@ -170,3 +171,77 @@ def test_clipped_audio_warns_but_loads():
     assert audio.load(X, RATE).warnings == ()
     hot = audio.load(X * 40000.0, RATE)  # int16-range floats passed as float
     assert any("exceed full scale" in w for w in hot.warnings)
+
+
+# ---- hostile inputs (issue 14) -------------------------------------------------------------------
+@pytest.mark.parametrize("rate", [1, 999, 384001, 655350])
+def test_file_header_rates_get_the_array_range_check(rate):
+    """A 7 KB WAV whose header says 1 Hz used to become an hour of audio."""
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, X16[:3000], 16000, format="WAV", subtype="PCM_16")
+    data = bytearray(buf.getvalue())
+    data[24:28] = rate.to_bytes(4, "little")  # WAV fmt chunk: sample rate
+    data[28:32] = (rate * 2).to_bytes(4, "little")  # byte rate
+    with pytest.raises(AudioError, match=f"sample rate {rate} Hz is outside"):
+        audio.load(bytes(data))
+
+
+@pytest.mark.parametrize("rate", [2**70, -(2**70), np.int64(2**40)])
+def test_huge_integer_rates_are_refused_plainly(rate):
+    with pytest.raises(AudioError, match="outside the supported range"):
+        audio.load(X, rate)
+
+
+@pytest.mark.parametrize("shape", [(100, 0), (0, 2), (0,), (0, 0)])
+def test_empty_arrays_are_called_empty(shape):
+    with pytest.raises(AudioError, match="empty audio"):
+        audio.load(np.zeros(shape, np.float32), RATE)
+
+
+def test_fifo_and_devices_are_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "f.wav"
+    os.mkfifo(fifo)
+    with pytest.raises(AudioDecodeError, match="FIFO"):
+        audio.load(fifo)
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(AudioDecodeError, match="device"):
+            audio.load("/dev/zero")
+    from edgeser.bundle import ModelBundle
+    from edgeser.errors import BundleError
+
+    with pytest.raises(BundleError, match="not a regular file"):
+        ModelBundle.load(fifo)
+
+
+def test_a_pipe_is_read_as_a_stream():
+    """Non-seekable input (stdin, a pipe) is read whole, bounded, then decoded."""
+    data = encode(X16, RATE, "WAV", "PCM_16")
+    r, w = os.pipe()
+    with os.fdopen(w, "wb") as fw:
+        fw.write(data)
+    with os.fdopen(r, "rb", buffering=0) as fr:
+        clip = audio.load(fr)
+    np.testing.assert_allclose(clip.samples, X16 / 32768.0, atol=1e-7)
+    r, w = os.pipe()
+    with os.fdopen(w, "wb") as fw:
+        fw.write(data[: len(data) // 2])
+    with os.fdopen(r, "rb", buffering=0) as fr, pytest.raises(AudioDecodeError, match="truncated"):
+        audio.load(fr)
+
+
+def test_rare_libsndfile_formats_are_refused_before_the_decoder(capfd):
+    """libsndfile's SDS reader printed junk lines to fd 1; such formats never reach it now."""
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, X[:4000], RATE, format="SDS")
+    corrupt = bytearray(buf.getvalue())
+    corrupt[40:200] = bytes(range(160))
+    for data in (buf.getvalue(), bytes(corrupt)):
+        with pytest.raises(AudioDecodeError, match="not a supported format"):
+            audio.load(data)
+    assert capfd.readouterr().out == ""
+    assert audio.sniff_format(encode(X, RATE, "FLAC")) == "FLAC"
+    assert audio.sniff_format(b"RIFF\x00\x00\x00\x00AVI LIST") is None

@@ -1,0 +1,128 @@
+"""The learned voice gate: a tiny 2-class model deciding whether a stretch of audio is speech.
+
+The loudness gate (`edgeser.vad`) keeps what is loud and moves like speech; music, sirens,
+clicks and tones do too. A model names the detector it was meant to run behind
+(`BundleMeta.speech_detector`); the detector is itself a bundle (labels non_speech, speech)
+over front-end windows, run on its own front-end frames of the same audio. A stretch (one
+emotion window, or a whole clip) is speech when the mean speech probability of the detector
+windows inside it reaches the threshold. Decisions depend only on the audio of the stretch, so
+a stream and an offline call agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .bundle import ModelBundle
+from .errors import BundleError
+from .feature_configs import FrontendFeatures
+from .interpreter import ModelRunner
+from .windows import feature_windows
+
+SPEECH_LABEL = "speech"
+
+
+class SpeechDetector:
+    """A loaded speech-detector bundle; thread-safe like `ModelRunner`."""
+
+    def __init__(
+        self,
+        bundle: ModelBundle,
+        *,
+        threshold: float = 0.5,
+        runtime: str = "auto",
+        num_threads: int = 1,
+        backend: str | None = None,
+    ):
+        meta, f = bundle.meta, bundle.meta.features
+        if not isinstance(f, FrontendFeatures) or SPEECH_LABEL not in meta.labels:
+            raise BundleError(
+                f"{bundle.source}: not a speech detector (needs front-end features and a "
+                f"{SPEECH_LABEL!r} label)"
+            )
+        if f.frontend.deltas:
+            raise BundleError(
+                f"{bundle.source}: a speech detector over delta features would lag a stream"
+            )
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"speech threshold must be in (0, 1), got {threshold!r}")
+        self.name = meta.name
+        self.features = f
+        self.sample_rate = meta.sample_rate
+        self.threshold = float(threshold)
+        self.backend = backend
+        self._speech = meta.labels.index(SPEECH_LABEL)
+        self._mean = np.asarray(meta.norm_mean, dtype=np.float32)
+        self._std = np.asarray(meta.norm_std, dtype=np.float32)
+        self._runner = ModelRunner(
+            bundle.model, runtime=runtime, num_threads=num_threads, source=bundle.source
+        )
+        if tuple(self._runner.input.shape[1:]) != tuple(f.input_shape[1:]):
+            raise BundleError(f"{bundle.source}: model input does not match its metadata")
+
+    # ---- frames ---------------------------------------------------------------------------------
+    def frame_features(self, samples: np.ndarray) -> np.ndarray:
+        """The detector's own (raw) front-end frames of samples at its rate."""
+        from . import frontend
+
+        return frontend.features(
+            samples, self.features.frontend, self.features.kind, backend=self.backend
+        )
+
+    def frame_stream(self):
+        """A `FrameStream` giving the frames of `frame_features` chunk by chunk."""
+        from .frontend import FrameStream
+
+        return FrameStream(self.features.frontend, self.features.kind, backend=self.backend)
+
+    def frame_range(self, first_sample: int, end_sample: int) -> tuple[int, int]:
+        """Indices [i0, i1) of the detector frames lying inside samples [first, end)."""
+        cfg = self.features.frontend
+        i0 = -(-first_sample // cfg.frame_shift)
+        i1 = max(i0 + 1, (end_sample - cfg.frame_length) // cfg.frame_shift + 1)
+        return i0, i1
+
+    # ---- decisions ------------------------------------------------------------------------------
+    def probabilities(self, segments: list[np.ndarray]) -> np.ndarray:
+        """Mean speech probability of each segment of raw detector frames (a segment shorter
+        than one detector window is one zero-padded window; an empty one scores 0)."""
+        f = self.features
+        wins, owner = [], []
+        for k, seg in enumerate(segments):
+            if len(seg) == 0:
+                continue
+            z = ((seg - self._mean) / self._std).astype(np.float32, copy=False)
+            w = feature_windows(z, f.window_frames, f.hop_frames, f.window_norm)
+            wins.append(w)
+            owner.extend([k] * len(w))
+        out = np.zeros(len(segments))
+        if not wins:
+            return out
+        p = self._runner.run(np.concatenate(wins))[:, self._speech]
+        idx = np.asarray(owner)
+        sums = np.bincount(idx, weights=p, minlength=len(segments))
+        counts = np.bincount(idx, minlength=len(segments))
+        return np.divide(sums, counts, out=out, where=counts > 0)
+
+    def is_speech(self, segments: list[np.ndarray]) -> list[bool]:
+        return [bool(p >= self.threshold) for p in self.probabilities(segments)]
+
+    def confirm(
+        self,
+        loud: list[bool],
+        spans: list[tuple[int, int]],
+        frames: np.ndarray,
+        offset: int = 0,
+    ) -> list[bool]:
+        """The loudness gate's decisions `loud`, each True one kept only if the detector calls
+        its stretch (`spans`: [first, end) samples) speech; `frames` are the detector frames
+        from index `offset` on."""
+        keep = [k for k, is_loud in enumerate(loud) if is_loud]
+        segments = []
+        for k in keep:
+            i0, i1 = self.frame_range(*spans[k])
+            segments.append(frames[max(0, i0 - offset) : max(0, i1 - offset)])
+        out = list(loud)
+        for k, flag in zip(keep, self.is_speech(segments)):
+            out[k] = flag
+        return out
