@@ -17,9 +17,10 @@ from .bundle import ModelBundle
 from .errors import BundleError
 from .feature_configs import FrontendFeatures
 from .interpreter import ModelRunner
-from .windows import feature_windows
+from .windows import feature_windows, window_starts
 
 SPEECH_LABEL = "speech"
+DEFAULT_SPEECH_DETECTOR = "speech-gate-int8"  # the gate shipped in edgeser/models/detectors
 
 
 class SpeechDetector:
@@ -86,23 +87,7 @@ class SpeechDetector:
     def probabilities(self, segments: list[np.ndarray]) -> np.ndarray:
         """Mean speech probability of each segment of raw detector frames (a segment shorter
         than one detector window is one zero-padded window; an empty one scores 0)."""
-        f = self.features
-        wins, owner = [], []
-        for k, seg in enumerate(segments):
-            if len(seg) == 0:
-                continue
-            z = ((seg - self._mean) / self._std).astype(np.float32, copy=False)
-            w = feature_windows(z, f.window_frames, f.hop_frames, f.window_norm)
-            wins.append(w)
-            owner.extend([k] * len(w))
-        out = np.zeros(len(segments))
-        if not wins:
-            return out
-        p = self._runner.run(np.concatenate(wins))[:, self._speech]
-        idx = np.asarray(owner)
-        sums = np.bincount(idx, weights=p, minlength=len(segments))
-        counts = np.bincount(idx, minlength=len(segments))
-        return np.divide(sums, counts, out=out, where=counts > 0)
+        return self._mean_probabilities([(0, len(s)) for s in segments], segments)
 
     def is_speech(self, segments: list[np.ndarray]) -> list[bool]:
         return [bool(p >= self.threshold) for p in self.probabilities(segments)]
@@ -116,13 +101,50 @@ class SpeechDetector:
     ) -> list[bool]:
         """The loudness gate's decisions `loud`, each True one kept only if the detector calls
         its stretch (`spans`: [first, end) samples) speech; `frames` are the detector frames
-        from index `offset` on."""
+        from index `offset` on. Overlapping stretches share their detector windows, which are
+        scored once."""
         keep = [k for k, is_loud in enumerate(loud) if is_loud]
-        segments = []
+        ranges = []
         for k in keep:
             i0, i1 = self.frame_range(*spans[k])
-            segments.append(frames[max(0, i0 - offset) : max(0, i1 - offset)])
+            i0, i1 = max(0, i0 - offset), min(len(frames), max(0, i1 - offset))
+            ranges.append((i0, max(i0, i1)))
+        probs = self._mean_probabilities(ranges, [frames])
         out = list(loud)
-        for k, flag in zip(keep, self.is_speech(segments)):
-            out[k] = flag
+        for k, p in zip(keep, probs):
+            out[k] = bool(p >= self.threshold)
+        return out
+
+    def _mean_probabilities(
+        self, ranges: list[tuple[int, int]], sources: list[np.ndarray]
+    ) -> np.ndarray:
+        """Mean speech probability over the detector windows of each frame range [i0, i1) of
+        one source (or of `sources[k]` each, when there is one source per range). A window is
+        keyed by (source, start, length), so windows shared by ranges are scored once."""
+        f = self.features
+        keys: dict[tuple[int, int, int], int] = {}
+        members: list[list[int]] = []
+        for k, (i0, i1) in enumerate(ranges):
+            src = k if len(sources) == len(ranges) and len(sources) > 1 else 0
+            n = i1 - i0
+            if n <= 0:
+                members.append([])
+                continue
+            if n <= f.window_frames:  # one (zero-padded) window, as feature_windows cuts it
+                starts, length = [0], n
+            else:
+                starts, length = window_starts(n, f.window_frames, f.hop_frames), f.window_frames
+            members.append([keys.setdefault((src, i0 + s, length), len(keys)) for s in starts])
+        out = np.zeros(len(ranges))
+        if not keys:
+            return out
+        wins = []
+        for src, start, length in keys:  # dicts keep insertion order: index = position
+            seg = sources[src][start : start + length]
+            z = ((seg - self._mean) / self._std).astype(np.float32, copy=False)
+            wins.append(feature_windows(z, f.window_frames, f.hop_frames, f.window_norm))
+        p = self._runner.run(np.concatenate(wins))[:, self._speech]
+        for k, idx in enumerate(members):
+            if idx:
+                out[k] = float(np.mean(p[idx]))
         return out

@@ -5,6 +5,7 @@ as the runtime does (batch 1, int8 input quantised with the model's own scale / 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ import numpy as np
 
 from edgeser.bundle import BundleMeta, ModelBundle
 from edgeser.errors import EdgeserError
+from edgeser.speech_detector import DEFAULT_SPEECH_DETECTOR
 
 from .data import Normaliser
 from .features import FeatureChoice
@@ -121,7 +123,11 @@ def make_bundle(
     training: Mapping[str, Any],
     description: str = "",
     window_norm: str = "none",
+    speech_detector: str | None = DEFAULT_SPEECH_DETECTOR,
 ) -> ModelBundle:
+    """The bundle of a converted model; it names the learned voice gate it runs behind
+    (`speech_detector`, None for the loudness gate only) and gets the lowest format version
+    that describes it."""
     spec = choice.spec(window_frames, hop_frames, window_norm, norm.keep)
     if spec.dim != dim:
         raise ValueError(
@@ -137,6 +143,7 @@ def make_bundle(
         quantization=quantization,
         training=dict(training),
         description=description,
-        format_version=spec.min_format_version,
+        speech_detector=speech_detector,
     )
+    meta = dataclasses.replace(meta, format_version=meta.min_format_version)
     return ModelBundle(meta=meta, model=model)

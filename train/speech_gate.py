@@ -41,6 +41,12 @@ from .shared_data import datasets_dir, noise_dir
 log = logging.getLogger(__name__)
 
 GATE_LABELS = ("non_speech", "speech")
+# gate sizes compared on the validation recordings (`GateData.validation_mask`)
+CANDIDATES = (
+    {"filters": (8, 16), "dense": 16},
+    {"filters": (16, 32), "dense": 32},
+    {"filters": (16, 32, 32), "dense": 32},
+)
 WINDOW, HOP = 50, 25  # 0.5 s windows every 0.25 s at 10 ms frames
 KIND = "log_mel"
 SYNTHETIC_KINDS = (
@@ -63,10 +69,10 @@ class GateConfig:
 
     utterances_per_corpus: int = 160
     speech_copies: int = 2  # perturbed copies per utterance beside the clean one
-    noise_windows_per_recording: int = 40
-    synthetic_clips_per_kind: int = 40
+    noise_windows_per_recording: int = 120
+    synthetic_clips_per_kind: int = 100
     test_every: int = 5  # 1 in test_every speakers of each corpus is held out
-    epochs: int = 12
+    epochs: int = 15
     batch_size: int = 128
     seed: int = 0
 
@@ -144,14 +150,16 @@ class GateData:
         self.windows: list[np.ndarray] = []
         self.labels: list[int] = []
         self.groups: list[str] = []  # what each window came from (a corpus, a noise set, ...)
+        self.clips: list[str] = []  # the recording it was cut from (validation split unit)
 
-    def add(self, feats: np.ndarray, starts: list[int], label: int, group: str) -> None:
+    def add(self, feats: np.ndarray, starts: list[int], label: int, group: str, clip: str) -> None:
         for s in starts:
             w = feats[s : s + WINDOW]
             if w.shape[0] == WINDOW:
                 self.windows.append(w)
                 self.labels.append(label)
                 self.groups.append(group)
+                self.clips.append(clip)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return (
@@ -159,6 +167,11 @@ class GateData:
             np.asarray(self.labels, np.int64),
             np.asarray(self.groups),
         )
+
+    def validation_mask(self, every: int = 7) -> np.ndarray:
+        """Windows of every `every`-th recording (by crc32 of its id): the validation part the
+        gate's architecture is chosen on, inside the training data."""
+        return np.array([zlib.crc32(c.encode()) % every == 0 for c in self.clips], bool)
 
 
 def collect(cfg: GateConfig, datasets: Path, noise: Path, frontend: FrontendConfig):
@@ -185,10 +198,10 @@ def collect(cfg: GateConfig, datasets: Path, noise: Path, frontend: FrontendConf
             x = read_audio(u.path)
             clean = feats(x)
             starts = loud_window_starts(x, clean.shape[0])
-            data[part].add(clean, starts, 1, name)
+            data[part].add(clean, starts, 1, name, f"{name}/{u.key}")
             for _ in range(cfg.speech_copies):
                 y = perturb_speech(x, rng, banks[part])
-                data[part].add(feats(y), starts, 1, name + "+noise")
+                data[part].add(feats(y), starts, 1, name + "+noise", f"{name}/{u.key}")
         log.info("speech windows from %s: %s", name, picked)
     for part, bank in banks.items():
         for rec in bank.noises:
@@ -198,13 +211,17 @@ def collect(cfg: GateConfig, datasets: Path, noise: Path, frontend: FrontendConf
             f = feats(aug.apply_gain(y, rng.uniform(-30, 10)))
             starts = window_starts(f.shape[0], WINDOW, HOP)
             take = rng.choice(len(starts), min(len(starts), cfg.noise_windows_per_recording), False)
-            data[part].add(f, [starts[int(k)] for k in take], 0, f"noise:{rec.category}")
+            data[part].add(
+                f, [starts[int(k)] for k in take], 0, f"noise:{rec.category}", str(rec.path)
+            )
         for kind in SYNTHETIC_KINDS:
-            for _ in range(cfg.synthetic_clips_per_kind // (1 if part == "train" else 2)):
+            for k in range(cfg.synthetic_clips_per_kind // (1 if part == "train" else 2)):
                 level = 10 ** (rng.uniform(-60, -10) / 20)
                 y = level * synthetic(kind, rng.uniform(0.6, 2.0), rng)
                 f = feats(y)
-                data[part].add(f, window_starts(f.shape[0], WINDOW, HOP), 0, f"synthetic:{kind}")
+                data[part].add(
+                    f, window_starts(f.shape[0], WINDOW, HOP), 0, f"synthetic:{kind}", f"{kind}#{k}"
+                )
     return data["train"], data["test"]
 
 
@@ -276,25 +293,47 @@ def train_gate(
     norm = Normaliser.fit([w for w in xw])
     x = normalised_windows(xw, norm.mean, norm.std)
     xt = normalised_windows(tw, norm.mean, norm.std)
-    keras.utils.set_random_seed(cfg.seed)
-    spec = ModelSpec("speech_gate", (WINDOW, x.shape[-1]), len(GATE_LABELS))
-    model = spec.build()
-    model.compile(
-        optimizer=keras.optimizers.Adam(2e-3),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    val = train.validation_mask()
     counts = np.bincount(y, minlength=2)
-    weights = (len(y) / (2.0 * np.maximum(counts, 1)))[y]  # both classes weigh the same
-    model.fit(
-        x,
-        y,
-        sample_weight=weights,
-        epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
-        shuffle=True,
-        verbose=0,
-    )
+    groups = np.asarray(train.groups)
+    selection = []
+    best = None
+    for hparams in CANDIDATES:  # chosen on the validation recordings, never on the test part
+        keras.utils.set_random_seed(cfg.seed)
+        spec = ModelSpec("speech_gate", (WINDOW, x.shape[-1]), len(GATE_LABELS), dict(hparams))
+        model = spec.build()
+        model.compile(
+            optimizer=keras.optimizers.Adam(2e-3),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        fit_y = y[~val]
+        c = np.bincount(fit_y, minlength=2)
+        weights = (len(fit_y) / (2.0 * np.maximum(c, 1)))[fit_y]  # both classes weigh the same
+        model.fit(
+            x[~val],
+            fit_y,
+            sample_weight=weights,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            shuffle=True,
+            verbose=0,
+        )
+        s = window_scores(y[val], model.predict(x[val], verbose=0), groups[val])
+        balanced = (s["speech_kept"] + s["non_speech_rejected"]) / 2
+        selection.append(
+            {
+                "hparams": dict(hparams),
+                "validation_balanced_accuracy": balanced,
+                "speech_kept": s["speech_kept"],
+                "non_speech_rejected": s["non_speech_rejected"],
+            }
+        )
+        log.info("gate %s: validation balanced accuracy %.4f", hparams, balanced)
+        if best is None or balanced > best[0]:
+            best = (balanced, spec, model)
+    assert best is not None
+    _, spec, model = best
     weights_path = out / "model.weights.h5"
     model.save_weights(weights_path)
     float_scores = window_scores(ty, model.predict(xt, verbose=0), tg)
@@ -308,6 +347,8 @@ def train_gate(
         "epochs": cfg.epochs,
         "seed": cfg.seed,
         "gate": dataclasses.asdict(cfg),
+        "selection": selection,
+        "hparams": dict(spec.hparams),
         "git_commit": git_commit(),
         "protocol": "held-out speakers (a fifth of each corpus) and the noise test split",
         "window_scores": {"float": float_scores},
@@ -332,6 +373,7 @@ def train_gate(
             training,
             description="learned voice gate: speech vs noise, music, tones (0.5 s windows)",
             window_norm="mean",
+            speech_detector=None,  # the gate itself runs behind no other gate
         )
         paths[quant] = bundle.save(out / f"{name}-{quant}.edgeser")
     write_json(out / "report.json", training)

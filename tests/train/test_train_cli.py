@@ -158,7 +158,9 @@ def test_opensmile_features_train_in_one_cli_process(synthetic_csv, tmp_path):
     assert meta.features.opensmile_set == "eGeMAPSv02" and meta.features.dim == 20
     select = meta.features.select
     assert len(select) == 20 and list(select) == sorted(set(select)) and select[-1] < 88
-    assert meta.format_version == 2 and len(meta.norm_mean) == 20
+    # format 4: it names the learned voice gate (select alone would need format 2)
+    assert meta.format_version == 4 and meta.speech_detector == "speech-gate-int8"
+    assert meta.features.min_format_version == 2 and len(meta.norm_mean) == 20
     card = (out / "smile-int8.md").read_text()
     assert "Ensemble of 2 networks" in card and "ANOVA F" in card
     from ai_edge_litert.interpreter import Interpreter
