@@ -46,7 +46,8 @@ class RecognizerStream:
         self._energy = EnergyStream(cfg.frame_length, cfg.frame_shift)
         self._gate = pipeline.new_gate()
         det = model.detector if self._gate is not None else None
-        self._det_stream = None if det is None else det.frame_stream()
+        self._det_shared = det is not None and pipeline.detector_shares_frames
+        self._det_stream = None if det is None or self._det_shared else det.frame_stream()
         self._det_shift = 1 if det is None else det.features.frontend.frame_shift
         self._det_frames = np.zeros((0, 0 if det is None else det.features.dim), np.float32)
         self._det_offset = 0  # absolute index of _det_frames[0]
@@ -112,6 +113,8 @@ class RecognizerStream:
                 self._det_frames = np.concatenate([self._det_frames, *parts])
         if final:
             feats = np.concatenate([feats, self._frames.flush()])
+        if self._det_shared and feats.shape[0]:  # the gate reads the model's own raw frames
+            self._det_frames = np.concatenate([self._det_frames, feats])
         if feats.shape[0]:
             self._feats = np.concatenate([self._feats, self._pipeline.model.normalise(feats)])
             self._total += feats.shape[0]
@@ -159,7 +162,7 @@ class RecognizerStream:
             self._energies,
             starts,
             self._total,
-            self._det_frames if self._det_stream is not None else None,
+            self._det_frames if (self._det_stream is not None or self._det_shared) else None,
             offset=o,
             detector_offset=self._det_offset,
         )

@@ -73,7 +73,11 @@ class FrontendPipeline:
         return first / self.model.sample_rate, end / self.model.sample_rate
 
     def frame_features(self, samples: np.ndarray) -> np.ndarray:
-        """Normalised front-end features [frames, dim] of samples at the model rate.
+        """Normalised front-end features [frames, dim] of samples at the model rate."""
+        return self.model.normalise(self.raw_features(samples))
+
+    def raw_features(self, samples: np.ndarray) -> np.ndarray:
+        """Front-end features [frames, dim] before the training normalisation.
 
         Long recordings go through the front end's `FrameStream` a block at a time (same
         numbers as one offline call) so memory does not grow with the backend's intermediates.
@@ -83,13 +87,22 @@ class FrontendPipeline:
         f = self.features
         block = int(FEATURE_BLOCK_S * self.model.sample_rate)
         if len(samples) <= block or not f.frontend.streamable:  # CMVN needs the whole clip
-            return self.model.normalise(
-                frontend.features(samples, f.frontend, f.kind, backend=self.backend)
-            )
+            return frontend.features(samples, f.frontend, f.kind, backend=self.backend)
         stream = frontend.FrameStream(f.frontend, f.kind, backend=self.backend)
         parts = [stream.push(samples[i : i + block]) for i in range(0, len(samples), block)]
         parts.append(stream.flush())
-        return self.model.normalise(np.concatenate(parts))
+        return np.concatenate(parts)
+
+    @property
+    def detector_shares_frames(self) -> bool:
+        """Whether the learned gate reads the model's own frames (same front-end config and
+        kind), so they are computed once."""
+        det = self.model.detector
+        return (
+            det is not None
+            and det.features.frontend == self.features.frontend
+            and det.features.kind == self.features.kind
+        )
 
     def is_speech(self, gate: VoiceGate | None, energies_db: np.ndarray | None, start: int) -> bool:
         """The gate's decision on the window starting at `start` (True when the gate is off)."""
@@ -152,7 +165,8 @@ class FrontendPipeline:
         """(window starts, speech flags, probabilities of the speech windows, timings)."""
         cfg = self.features.frontend
         t0 = time.perf_counter()
-        feats = self.frame_features(clip.samples)
+        raw = self.raw_features(clip.samples)
+        feats = self.model.normalise(raw)
         t1 = time.perf_counter()
         gate = self.new_gate()
         energies = (
@@ -163,7 +177,9 @@ class FrontendPipeline:
         starts = window_starts(
             feats.shape[0], self.features.window_frames, self.features.hop_frames
         )
-        det_frames = None if gate is None else self.detector_frames(clip.samples)
+        det_frames = None
+        if gate is not None:
+            det_frames = raw if self.detector_shares_frames else self.detector_frames(clip.samples)
         speech = self.speech_flags(gate, energies, starts, feats.shape[0], det_frames)
         t2 = time.perf_counter()
         probs = self.score_starts(feats, [s for s, sp in zip(starts, speech) if sp])
