@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -38,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Predict the emotion of each FILE (WAV, FLAC, OGG, ...; any "
         "sample rate, mono or multi-channel).",
     )
-    pr.add_argument("files", nargs="+", metavar="FILE", help="audio files to analyse")
+    pr.add_argument(
+        "files", nargs="+", metavar="FILE", help="audio files to analyse ('-': read standard input)"
+    )
     pr.add_argument(
         "--model",
         "-m",
@@ -95,34 +98,14 @@ def _parser() -> argparse.ArgumentParser:
 
     sv = sub.add_parser(
         "serve",
-        help="run the HTTP inference API and its web page",
-        description="Serve POST /v1/predict (raw audio body; ?timeline=1 for "
-        "per-window results), GET /v1/model, GET /v1/health and a "
-        "web page at / on the standard library's threaded server.",
+        help="run the HTTP + WebSocket API and its web page",
+        description="Serve POST /v1/predict (an audio file as the body or a form field; "
+        "?timeline=1 for per-window results), WS /v1/stream (live audio), GET /v1/model, "
+        "/v1/health, /metrics, /openapi.json and the record-and-predict page at / (uvicorn; "
+        "needs pip install 'edgeser[serve]'). Binds 127.0.0.1; any other address needs an "
+        "API key.",
     )
-    sv.add_argument(
-        "--model",
-        "-m",
-        default="default",
-        help="bundled model name, 'default', or a bundle path (default: %(default)s)",
-    )
-    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    sv.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
-    sv.add_argument(
-        "--threads",
-        type=_positive_int,
-        default=1,
-        metavar="N",
-        help="interpreter threads (default: %(default)s)",
-    )
-    sv.add_argument(
-        "--max-upload-mb",
-        type=float,
-        default=25.0,
-        metavar="MB",
-        help="largest accepted upload in MiB (default: %(default)s)",
-    )
-    sv.add_argument("--verbose", action="store_true", help="log every request")
+    _serve_options(sv)
     return p
 
 
@@ -197,9 +180,13 @@ def _predict(args, out: TextIO, err: TextIO) -> int:
             f"(model {rec.name})",
             file=out,
         )
+    if args.files.count("-") > 1:
+        _error("'-' (standard input) can be given once", err)
+        return EXIT_USAGE
     for path in args.files:
         try:
-            clip = rec.load_audio(path)  # decoded once for both
+            source = sys.stdin.buffer if path == "-" else path  # '-': audio piped on stdin
+            clip = rec.load_audio(source)  # decoded once for both
             pred = rec.predict(clip)
             timeline = rec.timeline(clip) if args.timeline else None
         except Exception as exc:  # report this file, go on with the others
@@ -298,20 +285,193 @@ def _models(args, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _serve_number(lo: float, hi: float, unit: str, integer: bool = False, above: bool = False):
+    """An argparse type: a finite number in [lo, hi] (or (lo, hi] when `above`)."""
+    kind = "an integer" if integer else "a finite number"
+    span = f"{'(' if above else '['}{lo:g}, {hi:g}]"
+
+    def parse(text: str) -> float | int:
+        try:
+            value: float | int = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {kind} of {unit}, got {text!r}") from None
+        if not (math.isfinite(value) and (value > lo if above else value >= lo) and value <= hi):
+            raise argparse.ArgumentTypeError(f"expected {kind} in {span} {unit}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _serve_options(sv: argparse.ArgumentParser) -> None:
+    from .server.config import MAX_THREADS, ServerConfig, default_workers
+
+    d = ServerConfig()
+    sv.add_argument(
+        "--model",
+        "-m",
+        default="default",
+        help="bundled model name, 'default', or a bundle path (default: %(default)s)",
+    )
+    sv.add_argument(
+        "--host",
+        default=d.host,
+        help="address to bind, IPv4 or IPv6 (default: %(default)s; a non-loopback address "
+        "needs --api-key)",
+    )
+    sv.add_argument(
+        "--port",
+        type=_serve_number(0, 65535, "port", integer=True),
+        default=d.port,
+        help="port, 0 for any free one (default: %(default)s)",
+    )
+    sv.add_argument(
+        "--threads",
+        type=_serve_number(1, MAX_THREADS, "threads", integer=True),
+        default=1,
+        metavar="N",
+        help="interpreter threads per prediction (default: %(default)s)",
+    )
+    sv.add_argument(
+        "--api-key",
+        default=None,
+        metavar="KEY",
+        help="require 'Authorization: Bearer KEY' (default: $EDGESER_API_KEY; prefer the "
+        "variable, a command line is visible to other users)",
+    )
+    sv.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host header is NAME (repeatable; the bound address, "
+        "localhost, 127.0.0.1 and ::1 always are)",
+    )
+    sv.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="allow browser calls from ORIGIN, e.g. https://app.example (repeatable; "
+        "default: same origin only)",
+    )
+    limits = sv.add_argument_group("limits")
+    limits.add_argument(
+        "--max-upload-mb",
+        type=_serve_number(0, 4096, "MiB", above=True),
+        default=d.max_upload_bytes / 1024**2,
+        metavar="MB",
+        help="largest accepted upload in MiB (default: %(default)g)",
+    )
+    limits.add_argument(
+        "--max-duration-s",
+        type=_serve_number(0, 86400, "seconds", above=True),
+        default=d.max_duration_s,
+        metavar="S",
+        help="longest audio per request or stream, read from the header (default: %(default)g)",
+    )
+    limits.add_argument(
+        "--memory-budget-mb",
+        type=_serve_number(32, 1024**2, "MiB"),
+        default=d.memory_budget_bytes / 1024**2,
+        metavar="MB",
+        help="memory the whole server may use; requests that would pass it are refused "
+        "(default: %(default)g)",
+    )
+    limits.add_argument(
+        "--workers",
+        type=_serve_number(1, 1024, "workers", integer=True),
+        default=default_workers(),
+        metavar="N",
+        help="predictions run at once (default: the usable cores, %(default)s)",
+    )
+    limits.add_argument(
+        "--max-queue",
+        type=_serve_number(0, 100_000, "requests", integer=True),
+        default=d.max_queue,
+        metavar="N",
+        help="requests waiting for a worker; beyond: 503 + Retry-After (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--max-connections",
+        type=_serve_number(1, 100_000, "connections", integer=True),
+        default=d.max_connections,
+        metavar="N",
+        help="open HTTP connections (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--max-streams",
+        type=_serve_number(0, 10_000, "streams", integer=True),
+        default=d.max_streams,
+        metavar="N",
+        help="open WebSocket streams (default: %(default)s)",
+    )
+    for name, default, what in (
+        ("header", d.header_timeout_s, "request line and headers"),
+        ("body", d.body_timeout_s, "the whole upload"),
+        ("request", d.request_timeout_s, "headers received to response"),
+    ):
+        limits.add_argument(
+            f"--{name}-timeout-s",
+            type=_serve_number(0, 3600, "seconds", above=True),
+            default=default,
+            metavar="S",
+            help=f"deadline of {what} (default: %(default)g)",
+        )
+    sv.add_argument("--verbose", action="store_true", help="log every request (stderr)")
+
+
+def _serve_warm_up(rec) -> None:
+    """One prediction before serving, so the memory the server starts with includes it."""
+    import numpy as np
+
+    t = np.arange(rec.sample_rate) / rec.sample_rate
+    rec.predict((0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rec.sample_rate)
+
+
 def _serve(args, out: TextIO, err: TextIO) -> int:
-    from .recognizer import Recognizer
-    from .server import InferenceServer, ServerConfig
+    import logging
 
     try:
-        with _native_stderr_silenced():
-            rec = Recognizer(args.model, num_threads=args.threads)
+        from .server import App, Server, ServerConfig
+    except ImportError as exc:
+        _error(str(exc), err)
+        return EXIT_USAGE
+    from .recognizer import Recognizer
+
+    try:
         config = ServerConfig(
             host=args.host,
             port=args.port,
+            api_key=args.api_key or os.environ.get("EDGESER_API_KEY") or None,
+            allowed_hosts=tuple(args.allowed_host),
+            cors_origins=tuple(args.cors_origin),
             max_upload_bytes=max(1, int(args.max_upload_mb * 1024 * 1024)),
+            max_duration_s=args.max_duration_s,
+            memory_budget_bytes=int(args.memory_budget_mb * 1024 * 1024),
+            workers=args.workers,
+            max_queue=args.max_queue,
+            max_connections=args.max_connections,
+            max_streams=args.max_streams,
+            header_timeout_s=args.header_timeout_s,
+            body_timeout_s=args.body_timeout_s,
+            request_timeout_s=args.request_timeout_s,
         )
-        server = InferenceServer(rec, config, verbose=args.verbose)
-    except (ValueError, OSError, ImportError) as exc:
+    except ValueError as exc:
+        _error(str(exc), err)
+        return EXIT_USAGE
+    from .server.limits import tune_allocator
+
+    tune_allocator()  # freed large buffers go back to the OS: RSS stays within the budget
+    try:
+        with _native_stderr_silenced():
+            rec = Recognizer(args.model, num_threads=args.threads)
+            _serve_warm_up(rec)
+    except Exception as exc:
+        _error(f"cannot load model {args.model!r}: {exc}", err)
+        return EXIT_USAGE
+    try:
+        server = Server(App(rec, config), verbose=args.verbose)
+    except (ValueError, OSError) as exc:
         _error(str(exc), err)
         return EXIT_USAGE
     print(
@@ -319,13 +479,30 @@ def _serve(args, out: TextIO, err: TextIO) -> int:
         file=out,
         flush=True,
     )
+    if out is sys.stdout:
+        _detach_stdout()
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=err,
+    )
     try:
-        server.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         pass
-    finally:
-        server.server_close()
     return EXIT_OK
+
+
+def _detach_stdout() -> None:
+    """After the start-up line the server writes nothing to stdout: point fd 1 at /dev/null, so
+    native code that prints (decoders) can neither corrupt a consumer's stream nor block on a
+    pipe nobody reads. Logs go to stderr."""
+    try:
+        sys.stdout.flush()
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+    except (OSError, ValueError):
+        pass
 
 
 def main(

@@ -193,3 +193,23 @@ def test_models_table_columns_stay_aligned_for_long_names(models_dir, monkeypatc
     assert any(line.startswith(long_name + " ") for line in lines)
     for line in lines[1:]:
         assert line[col:].split()[0] in ("int8", "float32"), line
+
+
+def test_predict_reads_a_pipe_on_stdin_and_refuses_a_fifo_path(clips, models_dir, tmp_path):
+    """`cat clip.wav | edgeser predict -` works; a FIFO path is refused instead of blocking."""
+    import os
+
+    env = subprocess_env(EDGESER_MODELS_DIR=str(models_dir))
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    model = ["--model", str(models_dir / "tiny_int8.edgeser")]
+    cmd = [sys.executable, "-m", "edgeser", "predict", "--json", "-", str(fifo), *model]
+    proc = subprocess.run(
+        cmd, input=clips["good"].read_bytes(), capture_output=True, env=env, timeout=120
+    )
+    rows = [json.loads(line) for line in proc.stdout.decode().strip().splitlines()]
+    assert proc.returncode == 1 and len(rows) == 1  # stdin predicted, the FIFO failed
+    assert rows[0]["label"] in LABELS and rows[0]["source"] == "<stdin>"
+    assert "FIFO" in proc.stderr.decode()
+    code, _, err = run(["predict", "-", "-"], models_dir)
+    assert code == 2 and "once" in err
