@@ -147,14 +147,20 @@ def test_filters_match_the_python_spec(ext, overrides):
     assert got_fb.shape == want_fb.shape
     # Weights near a triangle's edge come from differences of nearby frequencies: compare them
     # on the filter's own scale (libm and NumPy's exp/log differ in the last ulp).
-    np.testing.assert_allclose(got_fb, want_fb, rtol=1e-12, atol=1e-11 * want_fb.max())
-    # Sparse storage: each filter keeps exactly the span of its nonzero weights.
+    tol = 1e-11 * want_fb.max()
+    np.testing.assert_allclose(got_fb, want_fb, rtol=1e-12, atol=tol)
+    # Sparse storage: each filter keeps exactly the span of its own nonzero weights, which holds
+    # every weight of the spec above the tolerance. A weight at a triangle's very edge can be
+    # ~1e-16 on one side and exactly 0 on the other (it does with numpy 1.26 vs 2.x), so the
+    # spans are compared on the same scale as the weights.
     for m, (first, count) in enumerate(ext.mel_filter_ranges(opts)):
-        nz = np.flatnonzero(want_fb[m])
-        if nz.size == 0:
-            assert count == 0
-        else:
-            assert (first, count) == (nz[0], nz[-1] - nz[0] + 1)
+        row = got_fb[m]
+        assert not row[:first].any() and not row[first + count :].any()
+        if count:
+            assert row[first] != 0 and row[first + count - 1] != 0
+        significant = np.flatnonzero(np.abs(want_fb[m]) > tol)
+        if significant.size:
+            assert first <= significant[0] and significant[-1] < first + count
     np.testing.assert_allclose(ext.window(opts), filters.window(cfg), rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(
         ext.dct_matrix(opts), filters.dct_matrix(cfg), rtol=1e-13, atol=1e-15
@@ -556,7 +562,11 @@ def configs(draw):
 SAMPLES = st.one_of(
     st.floats(-1.0, 1.0, width=32),
     st.floats(width=32, allow_nan=False, allow_infinity=False),  # up to +-3.4e38, subnormals
-    st.sampled_from([0.0, 1e-38, -1e-45, 3.0e38, -3.0e38, 32767.0, -32768.0]),
+    # extremes as exact float32 values (3e38 and 1e-38 are not: hypothesis refuses them as
+    # float32 elements with numpy 1.x); -1e-45 becomes the smallest subnormal
+    st.sampled_from(
+        [float(np.float32(v)) for v in (0.0, 1e-38, -1e-45, 3.0e38, -3.0e38, 32767.0, -32768.0)]
+    ),
 )
 SIGNALS = hnp.arrays(np.float32, st.integers(0, 5000), elements=SAMPLES)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -272,10 +273,17 @@ def test_logit_outputs_get_a_softmax(recognizers, speech):
 
 
 def test_runtime_options(bundle_dir, speech):
+    """runtime="auto" takes the first installed of litert, tflite_runtime (the old-runtime CI
+    leg runs without litert and names the runtime it expects in EDGESER_EXPECT_RUNTIME)."""
+    from edgeser import interpreter
+
     path = bundle_dir / "tiny_float.edgeser"
     ref = Recognizer(path).predict(speech, sample_rate=RATE)
     plain = Recognizer(path, xnnpack=False, num_threads=2, max_batch=3)
-    assert plain.runtime == "litert" and plain.num_threads == 2
+    auto = interpreter.resolve_runtime("auto")[0]
+    assert plain.runtime == auto in interpreter.AUTO_RUNTIMES and plain.num_threads == 2
+    assert auto == os.environ.get("EDGESER_EXPECT_RUNTIME", auto)
+    assert plain._runner.xnnpack is False and plain._runner.delegated_ops == ()
     assert max_score_diff(plain.predict(speech, sample_rate=RATE), ref) < 1e-5
     with pytest.raises(ValueError, match="runtime"):
         Recognizer(path, runtime="onnx")
