@@ -110,12 +110,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _positive_int(text: str) -> int:
+    """Interpreter threads: 1..MAX_NUM_THREADS (tens of thousands crashed the runtime)."""
+    from .interpreter import MAX_NUM_THREADS
+
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    if not 1 <= value <= MAX_NUM_THREADS:
+        raise argparse.ArgumentTypeError(f"expected 1..{MAX_NUM_THREADS}, got {value}")
     return value
 
 

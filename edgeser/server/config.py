@@ -11,8 +11,11 @@ import math
 import os
 from dataclasses import dataclass, field, fields
 
+from ..interpreter import MAX_NUM_THREADS
+
+MAX_THREADS = MAX_NUM_THREADS  # one bound for the CLI, the server and the runner
+
 MiB = 1024 * 1024
-MAX_THREADS = 64  # interpreter threads: more only costs memory (and crashed old runtimes)
 MIN_API_KEY_CHARS = 16
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
