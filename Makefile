@@ -6,7 +6,7 @@ AUDIO ?=
 PYTEST_ARGS ?= -n 2 --dist loadfile
 # The pip package clang-format (dev extra) puts the binary in the venv.
 CLANG_FORMAT ?= $(VENV)/bin/clang-format
-CXX_SOURCES := $(wildcard csrc/*.h csrc/*.cc csrc/python/*.h csrc/python/*.cc)
+CXX_SOURCES := $(wildcard csrc/*.h csrc/*.cc csrc/python/*.h csrc/python/*.cc csrc/tests/*.h csrc/tests/*.cc)
 
 .PHONY: setup test lint format predict bench clean
 

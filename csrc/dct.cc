@@ -8,6 +8,7 @@ constexpr double kPi = 3.14159265358979323846;
 }
 
 std::vector<double> DctMatrix(const FrontendOptions& opts) {
+  opts.Validate();
   const int m = opts.n_mels;
   std::vector<double> d(static_cast<std::size_t>(opts.n_mfcc) * m);
   const double scale = std::sqrt(2.0 / m);
@@ -22,6 +23,7 @@ std::vector<double> DctMatrix(const FrontendOptions& opts) {
 }
 
 std::vector<double> LifterCoeffs(const FrontendOptions& opts) {
+  opts.Validate();
   std::vector<double> c(opts.n_mfcc, 1.0);
   if (opts.lifter == 0) return c;
   for (int k = 0; k < opts.n_mfcc; ++k)

@@ -1,4 +1,5 @@
-// Orthonormal DCT-II (rows 0..n_mfcc-1 over n_mels inputs) and the cepstral lifter.
+// Orthonormal DCT-II (rows 0..n_mfcc-1 over n_mels inputs) and the cepstral lifter. Each
+// function validates its options first (std::invalid_argument naming the field).
 #ifndef EDGESER_CSRC_DCT_H_
 #define EDGESER_CSRC_DCT_H_
 

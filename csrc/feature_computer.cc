@@ -5,6 +5,7 @@
 #include <cfloat>
 #include <cmath>
 #include <exception>
+#include <initializer_list>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -29,54 +30,84 @@ struct PreparePlan {
 // samples[i * K + l] = sample i of frame l after DC removal, pre-emphasis and windowing.
 // Lanes are handled W at a time: W x W blocks of samples are loaded row-wise (one frame per
 // register), transposed in registers (one sample index per register) and processed in place.
-template <int W>
-EDGESER_INLINE void PrepareFramesImpl(const PreparePlan& p, const float* const* frames, int count,
-                                      double* samples) {
+// The C chunks of W lanes advance together, so each row of the output is written at once.
+template <int W, int C>
+EDGESER_INLINE void PrepareChunks(const PreparePlan& p, const float* const* frames, int count,
+                                  double* samples) {
   using V = typename Simd<W>::V;
   const int n = p.length;
   const int full = n - n % W;
   const double c = p.preemphasis;
-  const int active = (count + W - 1) / W * W;  // lanes of registers that hold any frame
-  for (int ch = 0; ch < active; ch += W) {
-    const float* src[W];
-    for (int r = 0; r < W; ++r) src[r] = frames[ch + r < count ? ch + r : 0];  // idle: frame 0
-    double lane[W];
-    V mean = Simd<W>::Set(0.0);
+  const double* const window = p.window;
+  const float* src[C][W];
+  for (int q = 0; q < C; ++q) {
+    for (int r = 0; r < W; ++r) {
+      const int f = q * W + r;
+      src[q][r] = frames[f < count ? f : 0];  // idle lanes repeat frame 0
+    }
+  }
+  double lane[W];
+  V mean[C], prev[C];
+  for (int q = 0; q < C; ++q) {
+    mean[q] = Simd<W>::Set(0.0);
     if (p.remove_dc) {
       for (int r = 0; r < W; ++r) {
         V acc = Simd<W>::Set(0.0);
         int i = 0;
-        for (; i + W <= n; i += W) acc += Simd<W>::LoadFloats(src[r] + i);
+        for (; i + W <= n; i += W) acc += Simd<W>::LoadFloats(src[q][r] + i);
         double part[W];
         Simd<W>::Store(part, acc);
         double sum = 0.0;
-        for (int q = 0; q < W; ++q) sum += part[q];
-        for (; i < n; ++i) sum += src[r][i];
+        for (int t = 0; t < W; ++t) sum += part[t];
+        for (; i < n; ++i) sum += src[q][r][i];
         lane[r] = sum / n;
       }
-      mean = Simd<W>::Load(lane);
+      mean[q] = Simd<W>::Load(lane);
     }
     // y[i] = (d[i] - c d[i-1]) w[i] with d = x - mean and d[-1] = d[0], as the reference.
-    for (int r = 0; r < W; ++r) lane[r] = src[r][0];
-    V prev = Simd<W>::Load(lane) - mean;
-    double* out = samples + ch;
-    int i = 0;
-    for (; i < full; i += W) {
+    for (int r = 0; r < W; ++r) lane[r] = src[q][r][0];
+    prev[q] = Simd<W>::Load(lane) - mean[q];
+  }
+  int i = 0;
+  for (; i < full; i += W) {
+    for (int q = 0; q < C; ++q) {
       V v[W];
-      for (int r = 0; r < W; ++r) v[r] = Simd<W>::LoadFloats(src[r] + i);
+      for (int r = 0; r < W; ++r) v[r] = Simd<W>::LoadFloats(src[q][r] + i);
       Simd<W>::Transpose(v);
       for (int j = 0; j < W; ++j) {
-        const V cur = v[j] - mean;
-        Simd<W>::Store(out + (i + j) * K, (cur - c * prev) * p.window[i + j]);
-        prev = cur;
+        const V cur = v[j] - mean[q];
+        Simd<W>::Store(samples + (i + j) * K + q * W, (cur - c * prev[q]) * window[i + j]);
+        prev[q] = cur;
       }
     }
-    for (; i < n; ++i) {
-      for (int r = 0; r < W; ++r) lane[r] = src[r][i];
-      const V cur = Simd<W>::Load(lane) - mean;
-      Simd<W>::Store(out + i * K, (cur - c * prev) * p.window[i]);
-      prev = cur;
+  }
+  for (; i < n; ++i) {
+    for (int q = 0; q < C; ++q) {
+      for (int r = 0; r < W; ++r) lane[r] = src[q][r][i];
+      const V cur = Simd<W>::Load(lane) - mean[q];
+      Simd<W>::Store(samples + i * K + q * W, (cur - c * prev[q]) * window[i]);
+      prev[q] = cur;
     }
+  }
+}
+
+template <int W>
+EDGESER_INLINE void PrepareFramesImpl(const PreparePlan& p, const float* const* frames, int count,
+                                      double* samples) {
+  constexpr int kChunks = K / W;
+  switch ((count + W - 1) / W) {  // lanes of registers that hold any frame
+    case 1:
+      PrepareChunks<W, 1>(p, frames, count, samples);
+      return;
+    case 2:
+      PrepareChunks<W, (kChunks < 2 ? kChunks : 2)>(p, frames, count, samples);
+      return;
+    case 3:
+      PrepareChunks<W, (kChunks < 3 ? kChunks : 3)>(p, frames, count, samples);
+      return;
+    default:
+      PrepareChunks<W, kChunks>(p, frames, count, samples);
+      return;
   }
 }
 
@@ -128,53 +159,107 @@ EDGESER_INLINE typename Simd<W>::V LogPositive(typename Simd<W>::V x) {
   return kd * 0.69314718055994530942 + 2.0 * s * poly;
 }
 
-// mel[m] = log(max(sum_j w_mj spectrum[first_m + j], floor)); then cepstra = dct @ mel.
-template <int W>
-EDGESER_INLINE void CepstrumImpl(const CepstrumPlan& p, const double* spectrum, double* mel,
-                                 double* cepstra, int lanes) {
+// Sums over a filter or DCT row run with all of a block's lane chunks side by side (C chunks
+// of W lanes, C known at compile time so the accumulators stay in registers), even and odd
+// terms in separate accumulators: many independent dependency chains instead of two.
+// mel[m] = max(sum_j w_mj spectrum[first_m + j], floor), lanes [0, C * W).
+template <int W, int C>
+EDGESER_INLINE void MelSums(const MelBanks& banks, const double* spectrum, double floor,
+                            double* mel) {
   using V = typename Simd<W>::V;
-  const int active = (lanes + W - 1) / W * W;
-  const MelBanks& banks = *p.mel;
-  const int n_mels = banks.num_banks();
-  const double scale = p.decibels ? 4.34294481903251827651 : 1.0;  // 10 / ln(10)
-  for (int m = 0; m < n_mels; ++m) {
+  for (int m = 0; m < banks.num_banks(); ++m) {
     const double* w = banks.weights(m);
     const double* s = spectrum + banks.first_bin(m) * K;
     const int nw = banks.num_weights(m);
-    for (int c = 0; c < active; c += W) {
-      V acc0 = Simd<W>::Set(0.0), acc1 = acc0;
-      int j = 0;
-      for (; j + 2 <= nw; j += 2) {
-        acc0 += w[j] * Simd<W>::Load(s + j * K + c);
-        acc1 += w[j + 1] * Simd<W>::Load(s + (j + 1) * K + c);
+    V even[C], odd[C];
+    for (int q = 0; q < C; ++q) even[q] = odd[q] = Simd<W>::Set(0.0);
+    int j = 0;
+    for (; j + 2 <= nw; j += 2) {
+      const double w0 = w[j], w1 = w[j + 1];
+      for (int q = 0; q < C; ++q) {
+        even[q] += w0 * Simd<W>::Load(s + j * K + q * W);
+        odd[q] += w1 * Simd<W>::Load(s + (j + 1) * K + q * W);
       }
-      if (j < nw) acc0 += w[j] * Simd<W>::Load(s + j * K + c);
-      const V e = Simd<W>::Max(acc0 + acc1, p.log_floor);
+    }
+    if (j < nw) {
+      for (int q = 0; q < C; ++q) even[q] += w[j] * Simd<W>::Load(s + j * K + q * W);
+    }
+    for (int q = 0; q < C; ++q)
+      Simd<W>::Store(mel + m * K + q * W, Simd<W>::Max(even[q] + odd[q], floor));
+  }
+}
+
+// cepstra[k] = sum_m dct[k][m] mel[m], lanes [0, C * W).
+template <int W, int C>
+EDGESER_INLINE void DctRows(const double* dct, int n_mfcc, int n_mels, const double* mel,
+                            double* cepstra) {
+  using V = typename Simd<W>::V;
+  for (int k = 0; k < n_mfcc; ++k) {
+    const double* row = dct + k * n_mels;
+    V even[C], odd[C];
+    for (int q = 0; q < C; ++q) even[q] = odd[q] = Simd<W>::Set(0.0);
+    int m = 0;
+    for (; m + 2 <= n_mels; m += 2) {
+      const double r0 = row[m], r1 = row[m + 1];
+      for (int q = 0; q < C; ++q) {
+        even[q] += r0 * Simd<W>::Load(mel + m * K + q * W);
+        odd[q] += r1 * Simd<W>::Load(mel + (m + 1) * K + q * W);
+      }
+    }
+    if (m < n_mels) {
+      for (int q = 0; q < C; ++q) even[q] += row[m] * Simd<W>::Load(mel + m * K + q * W);
+    }
+    for (int q = 0; q < C; ++q) Simd<W>::Store(cepstra + k * K + q * W, even[q] + odd[q]);
+  }
+}
+
+template <int W, int C>
+EDGESER_INLINE void CepstrumChunks(const CepstrumPlan& p, const double* spectrum, double* mel,
+                                   double* cepstra) {
+  using V = typename Simd<W>::V;
+  const MelBanks& banks = *p.mel;
+  const int n_mels = banks.num_banks();
+  MelSums<W, C>(banks, spectrum, p.log_floor, mel);
+  // The logs are independent of each other: one flat loop lets them overlap in the pipeline.
+  const double scale = p.decibels ? 4.34294481903251827651 : 1.0;  // 10 / ln(10)
+  for (int m = 0; m < n_mels; ++m) {
+    for (int q = 0; q < C; ++q) {
+      double* at = mel + m * K + q * W;
+      const V e = Simd<W>::Load(at);
       V lg;
       if (p.fast_log) {
         lg = LogPositive<W>(e);
       } else {
         double tmp[W];
         Simd<W>::Store(tmp, e);
-        for (int q = 0; q < W; ++q) tmp[q] = std::log(tmp[q]);
+        for (int r = 0; r < W; ++r) tmp[r] = std::log(tmp[r]);
         lg = Simd<W>::Load(tmp);
       }
-      Simd<W>::Store(mel + m * K + c, p.decibels ? lg * scale : lg);
+      Simd<W>::Store(at, p.decibels ? lg * scale : lg);
     }
   }
-  if (!p.dct) return;
-  for (int k = 0; k < p.n_mfcc; ++k) {
-    const double* row = p.dct + k * n_mels;
-    for (int c = 0; c < active; c += W) {
-      V acc0 = Simd<W>::Set(0.0), acc1 = acc0;
-      int m = 0;
-      for (; m + 2 <= n_mels; m += 2) {
-        acc0 += row[m] * Simd<W>::Load(mel + m * K + c);
-        acc1 += row[m + 1] * Simd<W>::Load(mel + (m + 1) * K + c);
-      }
-      if (m < n_mels) acc0 += row[m] * Simd<W>::Load(mel + m * K + c);
-      Simd<W>::Store(cepstra + k * K + c, acc0 + acc1);
-    }
+  if (p.dct) DctRows<W, C>(p.dct, p.n_mfcc, n_mels, mel, cepstra);
+}
+
+// mel[m] = log(max(sum_j w_mj spectrum[first_m + j], floor)); then cepstra = dct @ mel, for
+// lanes [0, lanes) rounded up to whole registers.
+template <int W>
+EDGESER_INLINE void CepstrumImpl(const CepstrumPlan& p, const double* spectrum, double* mel,
+                                 double* cepstra, int lanes) {
+  constexpr int kChunks = K / W;
+  switch ((lanes + W - 1) / W) {
+    case 1:
+      CepstrumChunks<W, 1>(p, spectrum, mel, cepstra);
+      return;
+    case 2:
+      CepstrumChunks<W, (kChunks < 2 ? kChunks : 2)>(p, spectrum, mel, cepstra);
+      return;
+    case 3:
+      CepstrumChunks<W, (kChunks < 3 ? kChunks : 3)>(p, spectrum, mel, cepstra);
+      return;
+    default:
+      CepstrumChunks<W, kChunks>(p, spectrum, mel, cepstra);
+      return;
   }
 }
 
@@ -290,7 +375,7 @@ void FeatureComputer::Compute(const float* x, long long n, float* out) const {
 void FeatureComputer::ComputeBatch(const float* const* signals, const long long* lengths,
                                    float* const* outs, int count, int num_threads) const {
   if (count <= 0) return;
-  num_threads = std::max(1, std::min(num_threads, count));
+  num_threads = std::max(1, std::min({num_threads, count, kMaxBatchThreads}));
   std::atomic<int> next{0};
   std::mutex error_mutex;
   std::exception_ptr error;

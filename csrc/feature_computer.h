@@ -42,7 +42,9 @@ class FeatureComputer {
   int fft_size() const { return fft_.size(); }
   int static_dim() const { return static_dim_; }
   int feature_dim() const { return static_dim_ * (1 + opts_.deltas); }
-  long long NumFrames(long long num_samples) const { return opts_.num_frames(num_samples); }
+  long long NumFrames(long long num_samples) const {
+    return edgeser::NumFrames(num_samples, frame_length_, frame_shift_);
+  }
   const MelBanks& mel_banks() const { return mel_; }
 
   Workspace MakeWorkspace() const;
@@ -59,7 +61,9 @@ class FeatureComputer {
   void Compute(const float* x, long long n, float* out, Workspace& ws) const;
   void Compute(const float* x, long long n, float* out) const;
 
-  // Compute() of count signals on up to num_threads threads (each signal on one thread).
+  // Compute() of count signals on up to min(num_threads, count, kMaxBatchThreads) threads
+  // (each signal on one thread).
+  static constexpr int kMaxBatchThreads = 256;
   void ComputeBatch(const float* const* signals, const long long* lengths, float* const* outs,
                     int count, int num_threads) const;
 

@@ -1,7 +1,9 @@
 // Options of the audio front end: a plain mirror of edgeser.frontend.FrontendConfig.
 //
-// The Python dataclass validates user input; Validate() re-checks only the invariants the C++
-// code relies on (sizes, ranges, enum values) so a bad struct throws instead of misbehaving.
+// The Python dataclass validates user input; Validate() re-checks the invariants the C++ code
+// relies on (sizes, ranges, enum values) so a bad struct throws instead of misbehaving. The
+// struct is also filled field by field from Python (edgeser._frontend.FrontendOptions), so
+// every derived size validates first: no field value can divide by zero, overflow or hang.
 #ifndef EDGESER_CSRC_FRONTEND_OPTIONS_H_
 #define EDGESER_CSRC_FRONTEND_OPTIONS_H_
 
@@ -42,19 +44,24 @@ struct FrontendOptions {
   double vtlp_alpha = 1.0;
   double vtlp_high_hz = 4800.0;
 
-  // Derived sizes, computed exactly as the dataclass properties (round half to even).
+  // Derived sizes, computed exactly as the dataclass properties (round half to even). Each
+  // calls Validate() first, so it throws std::invalid_argument naming the field for options
+  // that FrontendConfig would refuse.
   int frame_length() const;
   int frame_shift() const;
   int fft_size() const;
   int n_bins() const { return fft_size() / 2 + 1; }
   double fmax_hz() const;
-  long long num_frames(long long num_samples) const;
+  long long num_frames(long long num_samples) const;  // 0 for num_samples < frame_length()
   int static_dim(FeatureKind kind) const;
   int feature_dim(FeatureKind kind) const { return static_dim(kind) * (1 + deltas); }
 
   // Throws std::invalid_argument naming the field when an invariant does not hold.
   void Validate() const;
 };
+
+// num_frames() for a frame of `length` and a shift of `shift` >= 1 samples (snip edges).
+long long NumFrames(long long num_samples, long long length, long long shift);
 
 // String <-> enum conversions use the dataclass spellings ("hamming", "log_mel", ...) and throw
 // std::invalid_argument on unknown names.

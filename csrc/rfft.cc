@@ -98,13 +98,24 @@ EDGESER_INLINE void Radix4FirstPass(double* d, int m, int active) {
 }
 
 // Stages with half-sizes h and 2h fused: w1 = e^{-2 pi i j / 2h} for the first,
-// w2 = e^{-2 pi i j / 4h} (and -i w2 for the odd pairs) for the second.
+// w2 = e^{-2 pi i j / 4h} (and -i w2 for the odd pairs) for the second. j = 0 (all twiddles 1)
+// skips the multiplications.
 template <int W>
 EDGESER_INLINE void Radix4Pass(double* d, int m, int h, const double* tw, int active) {
   using C = Cplx<W>;
   const int hs = h * S;
   for (int b = 0; b < m; b += 4 * h) {
-    for (int j = 0; j < h; ++j) {
+    for (int c = 0; c < active; c += W) {
+      double* p = d + b * S + c;
+      const C a0 = C::Load(p), a1 = C::Load(p + hs), a2 = C::Load(p + 2 * hs),
+              a3 = C::Load(p + 3 * hs);
+      const C b0 = a0 + a1, b1 = a0 - a1, b2 = a2 + a3, b3 = (a2 - a3).TimesMinusI();
+      (b0 + b2).Store(p);
+      (b1 + b3).Store(p + hs);
+      (b0 - b2).Store(p + 2 * hs);
+      (b1 - b3).Store(p + 3 * hs);
+    }
+    for (int j = 1; j < h; ++j) {
       const double c1 = tw[4 * j], s1 = tw[4 * j + 1], c2 = tw[4 * j + 2], s2 = tw[4 * j + 3];
       for (int c = 0; c < active; c += W) {
         double* p = d + (b + j) * S + c;
@@ -180,6 +191,52 @@ struct SplitPlan {
   const double* sn;  // sin(2 pi k / n)
 };
 
+// Bin k of the output from 2X (twice the bin, so no halving per term): x2 holds 2 Re X,
+// y2 2 Im X.
+template <int W, SpectrumOutput What>
+EDGESER_INLINE void StoreDoubledBin(double* out, int k, int c, typename Simd<W>::V x2,
+                                    typename Simd<W>::V y2) {
+  if (What == SpectrumOutput::kComplex) {
+    Cplx<W>{0.5 * x2, 0.5 * y2}.Store(out + k * S + c);
+    return;
+  }
+  typename Simd<W>::V p = 0.25 * (x2 * x2 + y2 * y2);
+  if (What == SpectrumOutput::kMagnitude) {
+    double tmp[W];
+    Simd<W>::Store(tmp, p);
+    for (int q = 0; q < W; ++q) tmp[q] = std::sqrt(tmp[q]);
+    p = Simd<W>::Load(tmp);
+  }
+  Simd<W>::Store(out + k * K + c, p);
+}
+
+// The split step: with a = Z[k], b = Z[m-k] and w = e^{-2 pi i k/n} = cw - i sw,
+// X[k] = (a + conj b) / 2 - i w (a - conj b) / 2, and bin m-k comes from the same two points
+// (its twiddle is -conj w): 2X[k] = E + P, 2X[m-k] = conj E - conj(-P) with E = a + conj b and
+// P = -i w (a - conj b), so each pair of bins costs one complex multiplication.
+template <int W, SpectrumOutput What>
+EDGESER_INLINE void SplitBins(const SplitPlan& p, const double* d, int bins, double* out,
+                              int active) {
+  using C = Cplx<W>;
+  using V = typename Simd<W>::V;
+  const int m = p.m;
+  for (int k = 0; 2 * k <= m; ++k) {
+    const bool low = k < bins, high = m - k != k && m - k < bins;
+    if (!low && !high) continue;
+    const double* za = d + k * S;
+    const double* zb = d + (k == 0 ? 0 : m - k) * S;
+    const double cw = p.cs[k], sw = p.sn[k];
+    for (int c = 0; c < active; c += W) {
+      const C a = C::Load(za + c), b = C::Load(zb + c);
+      const V er = a.re + b.re, ei = a.im - b.im;
+      const V orr = a.im + b.im, oi = b.re - a.re;
+      const V pr = cw * orr + sw * oi, pi = cw * oi - sw * orr;
+      if (low) StoreDoubledBin<W, What>(out, k, c, er + pr, ei + pi);
+      if (high) StoreDoubledBin<W, What>(out, m - k, c, er - pr, pi - ei);
+    }
+  }
+}
+
 // Sample pairs (x[2j], x[2j+1]) become complex point j of a half-size complex FFT Z (loaded in
 // bit-reversed order by its first pass); then
 // X[k] = (Z[k] + conj Z[m-k]) / 2 - i e^{-2 pi i k/n} (Z[k] - conj Z[m-k]) / 2.
@@ -188,7 +245,6 @@ EDGESER_INLINE void SplitForwardImpl(const SplitPlan& p, const double* x, int le
                                      SpectrumOutput what, int bins, double* out, double* d,
                                      int lanes) {
   using C = Cplx<W>;
-  using V = typename Simd<W>::V;
   const int active = (lanes + W - 1) / W * W;
   const int m = p.m;
   // The first butterfly pass reads the points straight from x in bit-reversed order.
@@ -220,17 +276,16 @@ EDGESER_INLINE void SplitForwardImpl(const SplitPlan& p, const double* x, int le
     }
   }
   LaterPasses<W>(d, m, p.log2m, p.tw, active);
-
-  for (int k = 0; k < bins; ++k) {
-    const double* za = d + (k == m ? 0 : k) * S;
-    const double* zb = d + (k == 0 ? 0 : m - k) * S;
-    const double cw = p.cs[k], sw = p.sn[k];
-    for (int c = 0; c < active; c += W) {
-      const C a = C::Load(za + c), b = C::Load(zb + c);
-      const V er = 0.5 * (a.re + b.re), ei = 0.5 * (a.im - b.im);
-      const V orr = 0.5 * (a.im + b.im), oi = 0.5 * (b.re - a.re);
-      StoreBin<W>(what, out, k, c, C{er + cw * orr + sw * oi, ei + cw * oi - sw * orr});
-    }
+  switch (what) {
+    case SpectrumOutput::kComplex:
+      SplitBins<W, SpectrumOutput::kComplex>(p, d, bins, out, active);
+      return;
+    case SpectrumOutput::kPower:
+      SplitBins<W, SpectrumOutput::kPower>(p, d, bins, out, active);
+      return;
+    case SpectrumOutput::kMagnitude:
+      SplitBins<W, SpectrumOutput::kMagnitude>(p, d, bins, out, active);
+      return;
   }
 }
 

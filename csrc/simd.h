@@ -5,9 +5,15 @@
 // element-wise operation on every lane and needs no shuffles. Hot routines are templates on W,
 // the number of doubles in one machine register; each lane group is processed as kLanes / W
 // register-wide chunks. EDGESER_MULTIVERSIONED builds a routine for AVX-512 (W = 8),
-// AVX2 + FMA (W = 4) and the baseline target, and runs the best one the CPU supports, so a
-// portable wheel still uses the machine's vector units. Every lane runs the same instructions,
-// so a frame's result does not depend on which lane or block it was computed in.
+// AVX2 + FMA (W = 4) and the baseline target on x86-64, for NEON (W = 4: two 128-bit registers
+// per chunk, written with NEON intrinsics) and the baseline target on aarch64, and runs the best
+// one the CPU supports, so a portable wheel still uses the machine's vector units. Every lane
+// runs the same instructions, so a frame's result does not depend on which lane or block it was
+// computed in.
+//
+// Everything stays in double precision on every path: a float32 FFT would meet neither the
+// parity tolerances on narrow-band signals (the quiet bands of a Hann-windowed sine sink under
+// float32 round-off) nor the fuzz tolerances on noise (see docs/wheels.md).
 #ifndef EDGESER_CSRC_SIMD_H_
 #define EDGESER_CSRC_SIMD_H_
 
@@ -15,6 +21,10 @@
 #include <cstring>
 #include <new>
 #include <utility>
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 
 namespace edgeser {
 
@@ -29,12 +39,23 @@ constexpr int kLanes = 8;
 #endif
 
 // ---- instruction sets -------------------------------------------------------------------------
-enum class Isa { kGeneric, kAvx2, kAvx512 };
+enum class Isa { kGeneric, kNeon, kAvx2, kAvx512 };
 
-// The instruction set the multiversioned routines use: the best this CPU supports, lowered by
-// the environment variable EDGESER_SIMD=generic|avx2|avx512 (read once, for tests/benchmarks).
+// The instruction set the multiversioned routines use: the best this CPU supports, or the one
+// named by the environment variable EDGESER_SIMD=generic|neon|avx2|avx512 (read once, for tests
+// and benchmarks). A named path this build or CPU cannot run gives the best one below it
+// (avx512 -> avx2 -> generic, neon -> generic); an unknown name gives the best.
 Isa ActiveIsa();
 const char* IsaName(Isa isa);
+// Whether this build has the path and this CPU can run it (kGeneric: always).
+bool IsaSupported(Isa isa);
+// Parses "generic", "neon", "avx2" or "avx512"; false for anything else.
+bool ParseIsa(const char* name, Isa* isa);
+// The path for a request, as ActiveIsa() picks it from EDGESER_SIMD (null or "": the best).
+Isa ChooseIsa(const char* requested);
+// For tests and benchmarks: later calls run `isa` (false, and no change, where it cannot run).
+// Every path uses the same data layout, so a switch between two calls is harmless.
+bool SetActiveIsa(Isa isa);
 
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__)) && \
     !defined(EDGESER_NO_DISPATCH)
@@ -42,6 +63,11 @@ const char* IsaName(Isa isa);
 #define EDGESER_TARGET_AVX512 \
   __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,bmi,bmi2,popcnt")))
 #define EDGESER_TARGET_AVX2 __attribute__((target("avx2,fma,bmi,bmi2,popcnt")))
+#endif
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__) && \
+    !defined(EDGESER_NO_DISPATCH)
+#define EDGESER_NEON_DISPATCH 1
 #endif
 
 // ---- register-wide chunks of a lane group -----------------------------------------------------
@@ -71,10 +97,14 @@ struct Simd {
     std::memcpy(&v, p, sizeof v);
     return v;
   }
-  static EDGESER_INLINE V LoadFloats(const float* p) {  // W floats, widened
-    double wide[W];
-    for (int q = 0; q < W; ++q) wide[q] = p[q];
-    return Load(wide);
+  typedef float F __attribute__((vector_size(W * sizeof(float))));
+  // W floats, widened in registers (cvtps2pd, fcvtl), not one at a time through memory. The
+  // defaulted parameters keep GCC from checking the vector types before instantiation.
+  template <typename T = V, typename G = F>
+  static EDGESER_INLINE T LoadFloats(const float* p) {
+    G f;
+    std::memcpy(&f, p, sizeof f);
+    return __builtin_convertvector(f, T);
   }
   static EDGESER_INLINE void Store(double* p, V v) { std::memcpy(p, &v, sizeof v); }
   static EDGESER_INLINE V Set(double x) { return V{} + x; }
@@ -90,6 +120,7 @@ EDGESER_INLINE void Simd<2>::Transpose(V* v) {
   v[1] = EDGESER_SHUFFLE(M, a, b, 1, 3);
 }
 
+#if !defined(EDGESER_NEON_DISPATCH)  // on aarch64, Simd<4> is the NEON pair below
 template <>
 EDGESER_INLINE void Simd<4>::Transpose(V* v) {
   const V t0 = EDGESER_SHUFFLE(M, v[0], v[1], 0, 4, 2, 6);
@@ -101,6 +132,7 @@ EDGESER_INLINE void Simd<4>::Transpose(V* v) {
   v[2] = EDGESER_SHUFFLE(M, t0, t2, 2, 3, 6, 7);
   v[3] = EDGESER_SHUFFLE(M, t1, t3, 2, 3, 6, 7);
 }
+#endif
 
 template <>
 EDGESER_INLINE void Simd<8>::Transpose(V* v) {
@@ -120,6 +152,87 @@ EDGESER_INLINE void Simd<8>::Transpose(V* v) {
     v[q + 4] = EDGESER_SHUFFLE(M, u[q], u[q + 4], 4, 5, 6, 7, 12, 13, 14, 15);
   }
 }
+
+#if defined(EDGESER_NEON_DISPATCH)
+// The NEON path: a chunk of 4 lanes is a pair of 128-bit registers, so every step issues two
+// independent instructions (both pipes of an in-order Cortex-A53/A55 stay busy, and wider cores
+// get the same from fewer loop iterations); loads widen floats with fcvtl, transposes use
+// zip1/zip2, and the compiler fuses the multiply-adds into fmla. Same arithmetic as W = 2.
+// Scalars are splatted with vdupq_n_*: no reliance on vector-scalar operators, which Clang and
+// GCC treat differently for NEON types.
+EDGESER_INLINE float64x2_t NeonSplat(double x) { return vdupq_n_f64(x); }
+EDGESER_INLINE uint64x2_t NeonSplat(unsigned long long x) {
+  return vdupq_n_u64(static_cast<uint64_t>(x));
+}
+
+template <typename T, typename S>  // T: a NEON vector type, S: its scalar type
+struct NeonPair {
+  T lo, hi;
+  friend EDGESER_INLINE NeonPair operator+(NeonPair a, NeonPair b) {
+    return {a.lo + b.lo, a.hi + b.hi};
+  }
+  friend EDGESER_INLINE NeonPair operator-(NeonPair a, NeonPair b) {
+    return {a.lo - b.lo, a.hi - b.hi};
+  }
+  friend EDGESER_INLINE NeonPair operator*(NeonPair a, NeonPair b) {
+    return {a.lo * b.lo, a.hi * b.hi};
+  }
+  friend EDGESER_INLINE NeonPair operator/(NeonPair a, NeonPair b) {
+    return {a.lo / b.lo, a.hi / b.hi};
+  }
+  friend EDGESER_INLINE NeonPair operator+(NeonPair a, S b) { return a + Splat(b); }
+  friend EDGESER_INLINE NeonPair operator+(S a, NeonPair b) { return Splat(a) + b; }
+  friend EDGESER_INLINE NeonPair operator-(NeonPair a, S b) { return a - Splat(b); }
+  friend EDGESER_INLINE NeonPair operator*(NeonPair a, S b) { return a * Splat(b); }
+  friend EDGESER_INLINE NeonPair operator*(S a, NeonPair b) { return Splat(a) * b; }
+  friend EDGESER_INLINE NeonPair operator-(NeonPair a) {
+    return {vnegq_f64(a.lo), vnegq_f64(a.hi)};
+  }
+  friend EDGESER_INLINE NeonPair operator>>(NeonPair a, int b) {
+    const int64x2_t shift = vdupq_n_s64(-b);  // a negative left shift is a logical right shift
+    return {vshlq_u64(a.lo, shift), vshlq_u64(a.hi, shift)};
+  }
+  friend EDGESER_INLINE NeonPair operator|(NeonPair a, S b) {
+    return {vorrq_u64(a.lo, NeonSplat(b)), vorrq_u64(a.hi, NeonSplat(b))};
+  }
+  friend EDGESER_INLINE NeonPair operator&(NeonPair a, S b) {
+    return {vandq_u64(a.lo, NeonSplat(b)), vandq_u64(a.hi, NeonSplat(b))};
+  }
+  EDGESER_INLINE NeonPair& operator+=(NeonPair b) { return *this = *this + b; }
+  EDGESER_INLINE NeonPair& operator-=(NeonPair b) { return *this = *this - b; }
+  EDGESER_INLINE NeonPair& operator-=(S b) { return *this = *this - b; }
+  static EDGESER_INLINE NeonPair Splat(S x) { return {NeonSplat(x), NeonSplat(x)}; }
+};
+
+template <>
+struct Simd<4> {
+  typedef NeonPair<float64x2_t, double> V;
+  typedef NeonPair<uint64x2_t, unsigned long long> U;
+  static EDGESER_INLINE V Load(const double* p) { return {vld1q_f64(p), vld1q_f64(p + 2)}; }
+  static EDGESER_INLINE V LoadFloats(const float* p) {
+    const float32x4_t f = vld1q_f32(p);
+    return {vcvt_f64_f32(vget_low_f32(f)), vcvt_high_f64_f32(f)};
+  }
+  static EDGESER_INLINE void Store(double* p, V v) {
+    vst1q_f64(p, v.lo);
+    vst1q_f64(p + 2, v.hi);
+  }
+  static EDGESER_INLINE V Set(double x) { return {vdupq_n_f64(x), vdupq_n_f64(x)}; }
+  static EDGESER_INLINE V Max(V a, double b) {  // a > b ? a : b, so NaN gives b
+    const float64x2_t bb = vdupq_n_f64(b);
+    return {vbslq_f64(vcgtq_f64(a.lo, bb), a.lo, bb), vbslq_f64(vcgtq_f64(a.hi, bb), a.hi, bb)};
+  }
+  // In-place 4 x 4 transpose from 2 x 2 blocks: afterwards v[j][r] is the old v[r][j].
+  static EDGESER_INLINE void Transpose(V* v) {
+    const V a = v[0], b = v[1], c = v[2], d = v[3];
+    v[0] = {vzip1q_f64(a.lo, b.lo), vzip1q_f64(c.lo, d.lo)};
+    v[1] = {vzip2q_f64(a.lo, b.lo), vzip2q_f64(c.lo, d.lo)};
+    v[2] = {vzip1q_f64(a.hi, b.hi), vzip1q_f64(c.hi, d.hi)};
+    v[3] = {vzip2q_f64(a.hi, b.hi), vzip2q_f64(c.hi, d.hi)};
+  }
+};
+constexpr int kNeonWidth = 4;
+#endif
 #else
 constexpr int kGenericWidth = 1;  // plain scalar code for compilers without vector extensions
 
@@ -156,6 +269,17 @@ struct Simd {
         NAME##Generic ARGS;                                              \
         return;                                                          \
     }                                                                    \
+  }
+#elif defined(EDGESER_NEON_DISPATCH)
+#define EDGESER_MULTIVERSIONED(NAME, PARAMS, ARGS)              \
+  void NAME##Neon PARAMS { NAME##Impl<kNeonWidth> ARGS; }       \
+  void NAME##Generic PARAMS { NAME##Impl<kGenericWidth> ARGS; } \
+  void NAME PARAMS {                                            \
+    if (ActiveIsa() == Isa::kNeon) {                            \
+      NAME##Neon ARGS;                                          \
+    } else {                                                    \
+      NAME##Generic ARGS;                                       \
+    }                                                           \
   }
 #else
 #define EDGESER_MULTIVERSIONED(NAME, PARAMS, ARGS) \

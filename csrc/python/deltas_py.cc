@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 
 #include "bindings.h"
@@ -13,6 +14,8 @@ void BindDeltas(py::module_& m) {
         if (statics.ndim() != 2) throw py::value_error("add_deltas: statics must be 2-D");
         if (deltas < 0 || deltas > 2) throw py::value_error("add_deltas: deltas must be 0..2");
         if (window < 1 || window > 10) throw py::value_error("add_deltas: window must be 1..10");
+        if (statics.shape(1) > (1 << 24))
+          throw py::value_error("add_deltas: statics has more than 2**24 columns");
         const long long frames = statics.shape(0);
         const int dim = static_cast<int>(statics.shape(1));
         py::array_t<double> out({frames, static_cast<long long>(dim) * (1 + deltas)});
@@ -30,6 +33,8 @@ void BindDeltas(py::module_& m) {
       [](py::array_t<double, py::array::c_style | py::array::forcecast> feats,
          const std::string& mode) {
         if (feats.ndim() != 2) throw py::value_error("apply_cmvn: feats must be 2-D");
+        if (feats.shape(1) > (1 << 24))
+          throw py::value_error("apply_cmvn: feats has more than 2**24 columns");
         py::array_t<double> out({feats.shape(0), feats.shape(1)});
         std::copy(feats.data(), feats.data() + feats.size(), out.mutable_data());
         ApplyCmvn(out.mutable_data(), feats.shape(0), static_cast<int>(feats.shape(1)),

@@ -24,8 +24,8 @@ PYBIND11_MODULE(_frontend, m) {
   m.attr("LANES") = edgeser::kLanes;
   m.def(
       "simd_isa", [] { return std::string(edgeser::IsaName(edgeser::ActiveIsa())); },
-      "Instruction set the hot loops run with: 'avx512', 'avx2' or 'generic' "
-      "(lower it with the environment variable EDGESER_SIMD before the first call).");
+      "Instruction set the hot loops run with: 'avx512', 'avx2', 'neon' or 'generic' "
+      "(choose another with the environment variable EDGESER_SIMD before the first call).");
   edgeser::BindFrontendOptions(m);
   edgeser::BindWindow(m);
   edgeser::BindMelBanks(m);

@@ -143,6 +143,12 @@ class FrontendConfig:
             raise bad("frame_length_ms", "must be positive")
         if self.frame_shift_ms <= 0:
             raise bad("frame_shift_ms", "must be positive")
+        # Sample counts checked as floats first: round() of an infinite product (e.g.
+        # frame_shift_ms=1e308) would raise OverflowError naming no field.
+        if not self.sample_rate * self.frame_length_ms / 1000.0 <= 65536.5:
+            raise bad("frame_length_ms", "gives a frame longer than 65536 samples")
+        if not self.sample_rate * self.frame_shift_ms / 1000.0 <= 1e9:
+            raise bad("frame_shift_ms", "gives a shift longer than 1e9 samples")
         if self.frame_length < 2:
             raise bad("frame_length_ms", "gives a frame shorter than 2 samples")
         if self.frame_shift < 1:
