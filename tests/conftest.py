@@ -21,6 +21,17 @@ settings.register_profile("explore", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config) -> None:
+    """Import openSMILE (when installed) before any test can import TensorFlow: openSMILE aborts
+    a process in which TensorFlow was imported first, and the runtime refuses openSMILE models
+    there (`edgeser.pipelines.opensmile.check_tensorflow_free`). One pytest worker runs both
+    the training tests (TensorFlow) and the openSMILE model tests; this order makes that safe."""
+    try:
+        import opensmile  # noqa: F401
+    except ImportError:
+        pass
 SIGNAL_KINDS = ("sine", "chirp", "noise", "silence", "clipped", "impulses", "int16_scale")
 
 
