@@ -32,6 +32,8 @@ def pytest_configure(config) -> None:
         import opensmile  # noqa: F401
     except ImportError:
         pass
+
+
 SIGNAL_KINDS = ("sine", "chirp", "noise", "silence", "clipped", "impulses", "int16_scale")
 
 
