@@ -299,21 +299,28 @@ class AugmentConfig:
 
 @dataclass(frozen=True)
 class Perturbation:
-    """One kind of training copy: speed `speed` (when not 1), or augmented copy number `copy`
-    of `augment` with `seed`. `tag` names it in cache files; `settings` enter the cache key."""
+    """One kind of training copy: speed `speed` (when not 1), augmented copy number `copy` of
+    `augment` with `seed`, or VTLP copy number `copy` (`vtlp`: the (low, high) range of its
+    per-utterance warp factor) with `seed`. `tag` names it in cache files; `settings` enter the
+    cache key."""
 
     speed: float = 1.0
     augment: AugmentConfig | None = None
     copy: int = -1
     seed: int = 0
+    vtlp: tuple[float, float] | None = None
 
     @property
     def tag(self) -> str:
         if self.augment is not None:
             return f"aug{self.copy}-s{self.seed}"
+        if self.vtlp is not None:
+            return f"vtlp{self.copy}-s{self.seed}"
         return "" if self.speed == 1.0 else f"speed{self.speed:g}"
 
     def settings(self, bank: NoiseBank | None = None) -> dict[str, Any]:
+        if self.vtlp is not None:
+            return {"vtlp": {"alpha": list(self.vtlp), "copy": self.copy, "seed": self.seed}}
         if self.augment is None:
             return {} if self.speed == 1.0 else {"speed": self.speed}
         d = {k: v for k, v in self.augment.to_dict().items() if k not in ("copies", "noise_dir")}
@@ -336,6 +343,9 @@ class Augmenter:
     def __call__(self, x: np.ndarray, utt: Utterance) -> tuple[np.ndarray, float]:
         """(perturbed samples, VTLP alpha for the front end: 1.0 = none)."""
         p = self.p
+        if p.vtlp is not None:  # the audio as it is; the front end warps its mel filters
+            rng = _rng(p.seed, f"vtlp/{self.corpus.name}/{utt.key}", p.copy)
+            return x, float(rng.uniform(*p.vtlp))
         if p.augment is None:
             return speed_perturb(x, p.speed), 1.0
         a, bank = p.augment, self.bank
@@ -370,3 +380,41 @@ class Augmenter:
 
 def augment_perturbations(augment: AugmentConfig, seed: int) -> list[Perturbation]:
     return [Perturbation(augment=augment, copy=i, seed=seed) for i in range(augment.copies)]
+
+
+# ---- VTLP class balancing ---------------------------------------------------------------------
+def vtlp_perturbations(alpha: tuple[float, float], copies: int, seed: int) -> list[Perturbation]:
+    """`copies` VTLP copies; copy j of an utterance is warped by its own factor, uniform in
+    `alpha` (drawn from (seed, utterance key, j))."""
+    return [Perturbation(vtlp=tuple(alpha), copy=j, seed=seed) for j in range(copies)]
+
+
+def vtlp_copies_needed(y: np.ndarray, margin: int = 1) -> int:
+    """Copies per utterance that bring every class of `y` up to its largest class, plus
+    `margin` so that a training part with a smaller minority class than the whole corpus
+    (a fold's test speaker removed) still has enough."""
+    counts = np.bincount(np.asarray(y))
+    counts = counts[counts > 0]
+    if len(counts) == 0:
+        return 0
+    return int(max(-(-counts.max() // c) - 1 for c in counts)) + margin
+
+
+def balance_picks(y: np.ndarray, copies: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Which utterances (positions into `y`) each of `copies` balancing copies contributes,
+    so that every class present reaches the count of the largest one: a class short of it by
+    d takes copy 0 of its utterances (in a random order), then copy 1, ..., until d copies are
+    taken. Returns one ascending position array per copy; a class that would need more than
+    `copies` copies of each utterance gets all of them (and stays short)."""
+    y = np.asarray(y)
+    picks: list[list[int]] = [[] for _ in range(copies)]
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) == 0:
+        return [np.zeros(0, np.int64) for _ in range(copies)]
+    top = counts.max()
+    for c, n in zip(classes, counts):
+        order = rng.permutation(np.flatnonzero(y == c))
+        need = min(int(top - n), copies * int(n))
+        for i in range(need):
+            picks[i // int(n)].append(int(order[i % int(n)]))
+    return [np.array(sorted(p), dtype=np.int64) for p in picks]

@@ -1,4 +1,5 @@
-"""``python -m train``: extract | fit | evaluate | export | run | baseline | fuse | summary.
+"""``python -m train``: extract | fit | evaluate | export | run | baseline | fuse | summary |
+similarity | multilevel.
 
     python -m train run --corpus emodb --data ../shared/datasets/emodb --model cnn_lstm_2d \
         --protocol loso --out runs/emodb-cnnlstm
@@ -23,6 +24,7 @@ from .config import (
     DEFAULT_PRESETS,
     DEVICES,
     LR_SCHEDULES,
+    OPTIMIZERS,
     SELECTIONS,
     WINDOW_NORMS,
     TrainConfig,
@@ -88,7 +90,8 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--features",
         default="",
-        help="log_mel | mfcc | spectrogram (edgeser front end) or egemaps | compare "
+        help="log_mel | mfcc | spectrogram | spectrogram+log_mel (edgeser front end) or "
+        "egemaps | compare "
         "| is09 (openSMILE functionals); default: the model's own",
     )
     g.add_argument(
@@ -177,7 +180,14 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--batch-size", type=int, default=_DEFAULT.batch_size, help="(%(default)s)")
     g.add_argument(
-        "--lr", type=float, default=_DEFAULT.learning_rate, help="Adam learning rate (%(default)s)"
+        "--lr", type=float, default=_DEFAULT.learning_rate, help="learning rate (%(default)s)"
+    )
+    g.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default=_DEFAULT.optimizer,
+        help="adam, or rmsprop (the DyCNN paper: --optimizer rmsprop --lr 0.01 "
+        "--batch-size 200) (%(default)s)",
     )
     g.add_argument(
         "--lr-schedule",
@@ -220,6 +230,13 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
         help="training-example weights: corpus_class = every (corpus, class) cell "
         "weighs the same (one corpus: same as class), class, none "
         "(%(default)s)",
+    )
+    g.add_argument(
+        "--vtlp-balance",
+        action="store_true",
+        help="bring every class of each training part up to its largest class with VTLP "
+        "copies of its utterances (a random mel warp factor per copy, uniform in the "
+        "--augment vtlp_alpha range, default 0.9-1.1; seeded, cached); mel features only",
     )
     g.add_argument(
         "--window-norm",
@@ -339,6 +356,8 @@ def _config(a: argparse.Namespace) -> TrainConfig:
             selection=a.selection,
             batch_size=a.batch_size,
             learning_rate=a.lr,
+            optimizer=a.optimizer,
+            vtlp_balance=a.vtlp_balance,
             lr_schedule=a.lr_schedule,
             members=a.members,
             speed_perturb=tuple(a.speed_perturb),
@@ -505,6 +524,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     s = sub.add_parser(
+        "similarity",
+        help="multi-level SER stage 0: class similarity by average hashing of spectrogram "
+        "images; prints the Hamming distance matrix and the high-similarity set S",
+    )
+    _add_data_args(s)
+    s.add_argument("--size", type=int, default=16, help="hash image size n (n x n bits)")
+    s.add_argument(
+        "--fraction", type=float, default=0.1, help="share of each class hashed (%(default)s)"
+    )
+    s.add_argument(
+        "--image",
+        choices=("spectrogram", "log_mel"),
+        default="spectrogram",
+        help="image of each clip: log spectrogram or log-mel (%(default)s)",
+    )
+    s.add_argument("--set-size", type=int, default=2, help="classes in S (%(default)s)")
+    s.add_argument("--seed", type=int, default=0, help="sample seed (%(default)s)")
+    s.add_argument(
+        "--out", default="", help="JSON file (default runs/similarity-<corpus>-<labels>.json)"
+    )
+
+    s = sub.add_parser(
+        "multilevel",
+        help="multi-level SER stages 1 and 2: evaluate a coarse model (S merged) and a fine "
+        "model (S only) on the same folds and score the cascade",
+    )
+    _add_data_args(s)
+    _add_train_args(s)
+    s.add_argument(
+        "--similar",
+        required=True,
+        help="the high-similarity set S, comma-separated labels (e.g. from `similarity`)",
+    )
+    s.add_argument("--fine-model", default="", help="model of stage 2 (default --model)")
+    s.add_argument(
+        "--fine-hparams",
+        default="",
+        help="hyper-parameters of stage 2 as JSON (default --hparams), e.g. "
+        "'{\"lstm_layers\": 2}' for the thesis' double LSTM",
+    )
+    s.add_argument("--out", required=True, help="folder: stage1/, stage2/, report.json")
+
+    s = sub.add_parser(
         "speech-gate",
         help="train the learned voice gate (speech vs noise, music, tones) on the corpora "
         "and the noise folder's train split; export its bundles",
@@ -598,6 +660,8 @@ def main(argv: list[str] | None = None) -> int:
         return _summary(a)
     if a.command == "speech-gate":
         return _speech_gate(a)
+    if a.command == "similarity":
+        return _similarity(a)
     from . import recipe
 
     if a.command == "extract":
@@ -639,6 +703,8 @@ def main(argv: list[str] | None = None) -> int:
 
     dev = setup_device(cfg.device, cfg.cpu_replicas)
     print(f"device: {dev.description}", flush=True)
+    if a.command == "multilevel":
+        return _multilevel(a, cfg, dev, table, copies)
     if a.command == "evaluate":
         r = recipe.evaluate(
             cfg, out, dev=dev, table=table, copies=copies, save_folds=a.save_fold_models
@@ -676,6 +742,64 @@ def main(argv: list[str] | None = None) -> int:
         for src in (paths["int8"], card):
             shutil.copy2(src, dest / src.name)
             print(f"installed {dest / src.name}")
+    return 0
+
+
+def _similarity(a: argparse.Namespace) -> int:
+    from .corpora import corpus_path, load_corpus
+    from .report import write_json
+    from .similarity import class_similarity
+
+    cfg = _config(a)
+    if len(cfg.corpora) > 1:
+        raise SystemExit("similarity: one corpus at a time")
+    corpus = load_corpus(cfg.corpus, corpus_path(cfg.corpora, cfg.data, cfg.corpus))
+    corpus = corpus.relabel(cfg.labels)
+    if cfg.subset:
+        corpus = corpus.subset(cfg.subset)
+    try:
+        r = class_similarity(
+            corpus, a.size, a.fraction, a.seed, cfg.frontend_config(), a.image, a.set_size
+        )
+    except ValueError as exc:
+        raise SystemExit(f"similarity: {exc}") from None
+    print(f"{corpus.name} ({cfg.labels} labels), {a.image} average hashes of {a.size}x{a.size}:")
+    print(r.table())
+    out = Path(a.out or f"runs/similarity-{corpus.name}-{cfg.labels}.json")
+    d = {
+        "corpus": cfg.corpus,
+        "label_set": cfg.labels,
+        "image": a.image,
+        "fraction": a.fraction,
+        "seed": a.seed,
+        "frontend": cfg.frontend_config().to_dict(),
+        **r.to_dict(),
+    }
+    write_json(out, d)
+    print(f"written {out}")
+    return 0
+
+
+def _multilevel(a: argparse.Namespace, cfg: TrainConfig, dev, table, copies) -> int:
+    from .similarity import evaluate_multilevel
+
+    similar = [c.strip() for c in a.similar.split(",") if c.strip()]
+    fine_hp = _json_arg(a.fine_hparams, "--fine-hparams") if a.fine_hparams else None
+    try:
+        r = evaluate_multilevel(
+            cfg, similar, Path(a.out), a.fine_model or None, fine_hp, dev, table, copies
+        )
+    except ValueError as exc:
+        raise SystemExit(f"multilevel: {exc}") from None
+    for stage in ("stage1", "stage2"):
+        f = r[stage]["float"]
+        print(f"  {stage} ({r[stage]['model']}): float WA {f['WA']:.4f} UA {f['UA']:.4f}")
+    f = r["float"]
+    msg = f"{r['corpus']} {r['protocol']} {r['model']} S={r['S']}: float WA {f['WA']:.4f} UA "
+    msg += f"{f['UA']:.4f}"
+    if "int8" in r:
+        msg += f" | int8 WA {r['int8']['WA']:.4f} UA {r['int8']['UA']:.4f}"
+    print(msg + f" | report {Path(a.out) / REPORT_FILE}")
     return 0
 
 

@@ -17,6 +17,7 @@ from .protocols import PROTOCOLS
 
 DEVICES = ("auto", "cpu", "gpu")
 LR_SCHEDULES = ("constant", "cosine")
+OPTIMIZERS = ("adam", "rmsprop")
 # val_ua: keep the epoch with the best validation UA (validation speakers taken from training);
 # fixed: train every epoch on the whole training part and keep the last (no validation split).
 SELECTIONS = ("val_ua", "fixed")
@@ -27,6 +28,8 @@ WINDOW_NORMS = ("none", "mean")
 # Training-example weights: balanced classes, or balanced (corpus, class) cells so that the
 # biggest corpus does not decide; none = every window counts once.
 BALANCES = ("corpus_class", "class", "none")
+# Features whose mel filters VTLP warps (for spectrogram+log_mel, the mel part only).
+VTLP_FEATURES = ("log_mel", "mfcc", "spectrogram+log_mel")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class TrainConfig:
     epochs: int = 100
     batch_size: int = 32
     learning_rate: float = 1e-3
+    optimizer: str = "adam"  # see OPTIMIZERS (the DyCNN paper: rmsprop, lr 0.01, batch 200)
     lr_schedule: str = "constant"  # constant | cosine (decays to 0 over `epochs`)
     patience: int = 10
     selection: str = "val_ua"  # see SELECTIONS
@@ -63,6 +67,10 @@ class TrainConfig:
     members: int = 1  # >1: an ensemble of this many networks (seeds seed..seed+members-1)
     select_features: int = 0  # >0: keep this many functionals (ANOVA F on each training part)
     speed_perturb: tuple[float, ...] = ()  # extra training copies played this much faster
+    # VTLP class balancing: copies of minority-class training utterances, each with its own
+    # random mel warp factor (uniform in augment's vtlp_alpha), until every class of the
+    # training part has as many utterances as its largest class (front-end mel features only)
+    vtlp_balance: bool = False
     device: str = "auto"
     cpu_replicas: int = 1
     int8_eval: bool = True
@@ -92,12 +100,18 @@ class TrainConfig:
         except (TypeError, ValueError) as exc:
             raise bad("augment", str(exc)) from None
         check_model(self.model)
+        if self.vtlp_balance and self.feature_name not in VTLP_FEATURES:
+            raise bad("vtlp_balance", f"VTLP warps mel filters: features must be {VTLP_FEATURES}")
         if self.protocol not in PROTOCOLS:
             raise bad("protocol", f"must be one of {PROTOCOLS}")
         if self.frontend_preset and self.frontend_preset not in PRESETS:
             raise bad("frontend_preset", f"must be one of {sorted(PRESETS)}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise bad("lr_schedule", f"must be one of {LR_SCHEDULES}")
+        if self.optimizer not in OPTIMIZERS:
+            raise bad("optimizer", f"must be one of {OPTIMIZERS}")
+        if not isinstance(self.vtlp_balance, bool):
+            raise bad("vtlp_balance", "must be true or false")
         if self.selection not in SELECTIONS:
             raise bad("selection", f"must be one of {SELECTIONS}")
         if self.device not in DEVICES:

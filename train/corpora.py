@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +80,50 @@ CANONICAL = {
     "surprised": "surprise",
 }
 CORPUS_CANONICAL = {"turev": {"calm": "neutral"}}  # per-corpus exceptions to CANONICAL
-LABEL_SETS = ("native", "core", "extended")
+
+# IEMOCAP (licensed, not in ../shared): train from a CSV manifest (`write_iemocap_manifest`
+# writes one from the release's EmoEvaluation files) with `--labels iemocap4` or
+# `--labels quadrant`. Label set "iemocap4" is the usual 4-class IEMOCAP convention: neutral,
+# happiness = happiness + excited (merged), anger, sadness; every other category (frustration,
+# surprise, fear, disgust, other, xxx = no agreement) is left out. Keys are IEMOCAP's
+# EmoEvaluation codes and the spelled-out names manifests tend to use.
+IEMOCAP_4CLASS = {
+    "neu": "neutral",
+    "neutral": "neutral",
+    "hap": "happiness",
+    "happy": "happiness",
+    "happiness": "happiness",
+    "exc": "happiness",
+    "excited": "happiness",
+    "excitement": "happiness",
+    "ang": "anger",
+    "angry": "anger",
+    "anger": "anger",
+    "sad": "sadness",
+    "sadness": "sadness",
+}
+# Label set "quadrant": the valence/arousal quadrant of a category on Russell's circumplex,
+# for any corpus (IEMOCAP codes included). Neutral has no quadrant of its own; as in the usual
+# 4-quadrant convention it goes with calm (low arousal, non-negative valence). Categories not
+# listed (other, xxx) are left out. IEMOCAP's dimensional ratings give the other convention
+# (`quadrant_of_ratings`; `write_iemocap_manifest(label_from="ratings")`).
+QUADRANT_LABELS = ("high_positive", "high_negative", "low_negative", "low_positive")
+QUADRANTS = {
+    **dict.fromkeys(("happiness", "hap", "exc", "excited", "surprise", "sur"), "high_positive"),
+    **dict.fromkeys(("anger", "ang", "fear", "fea", "disgust", "dis"), "high_negative"),
+    **dict.fromkeys(("fru", "frustration", "frustrated"), "high_negative"),
+    **dict.fromkeys(("sadness", "sad", "boredom"), "low_negative"),
+    **dict.fromkeys(("neutral", "neu", "calm"), "low_positive"),
+    **{c: c for c in QUADRANT_LABELS},  # a manifest already in quadrants
+}
+LABEL_SETS = ("native", "core", "extended", "iemocap4", "quadrant")
+# The class order of each mapped label set (classes no utterance has are dropped).
+LABEL_SET_ORDER = {
+    "core": CORE_LABELS,
+    "extended": EXTENDED_LABELS,
+    "iemocap4": CORE_LABELS,
+    "quadrant": QUADRANT_LABELS,
+}
 
 
 @dataclass(frozen=True)
@@ -120,13 +164,15 @@ class Corpus:
     def relabel(self, label_set: str) -> Corpus:
         """The corpus in edgeser's label names: `native` keeps the corpus' own names; `core`
         keeps the utterances of the four shared classes, `extended` those of any class in
-        EXTENDED_LABELS (others are left out, counted in the log, not reported as skipped)."""
+        EXTENDED_LABELS, `iemocap4` the IEMOCAP 4-class convention (IEMOCAP_4CLASS), `quadrant`
+        the valence/arousal quadrants (QUADRANTS); others are left out, counted in the log, not
+        reported as skipped."""
         if label_set == "native":
             return self
         if label_set not in LABEL_SETS:
             raise ValueError(f"unknown label set {label_set!r}; choose from {LABEL_SETS}")
-        wanted = CORE_LABELS if label_set == "core" else EXTENDED_LABELS
-        names = {raw: canonical_label(self.name, raw) for raw in self.labels}
+        wanted = LABEL_SET_ORDER[label_set]
+        names = {raw: mapped_label(self.name, raw, label_set) for raw in self.labels}
         keep = tuple(
             Utterance(u.path, u.key, names[u.label], u.speaker)
             for u in self.utterances
@@ -152,6 +198,25 @@ def canonical_label(corpus: str, raw: str) -> str:
     """edgeser's name for a corpus' emotion label (unknown names pass through lower-cased)."""
     low = raw.lower()
     return CORPUS_CANONICAL.get(corpus, {}).get(low) or CANONICAL.get(low, low)
+
+
+def mapped_label(corpus: str, raw: str, label_set: str) -> str:
+    """A corpus label in a mapped label set (core / extended / iemocap4 / quadrant); a name
+    the set does not map comes back unchanged (and is then left out by `Corpus.relabel`)."""
+    low = raw.strip().lower()
+    if label_set == "iemocap4":
+        return IEMOCAP_4CLASS.get(low, low)
+    if label_set == "quadrant":
+        return QUADRANTS.get(low) or QUADRANTS.get(canonical_label(corpus, raw), low)
+    return canonical_label(corpus, raw)
+
+
+def quadrant_of_ratings(valence: float, arousal: float, middle: float = 3.0) -> str:
+    """The quadrant of dimensional ratings (IEMOCAP: 1-5, `middle` 3): high = arousal above
+    the middle, positive = valence above it (a rating on the middle counts as low / negative)."""
+    return (
+        f"{'high' if arousal > middle else 'low'}_{'positive' if valence > middle else 'negative'}"
+    )
 
 
 def _skip(skipped: list, path: Path, why: str) -> None:
@@ -346,6 +411,91 @@ def load_csv_manifest(csv_path: str | Path) -> Corpus:
         raise ValueError(f"{csv_path}: no usable rows")
     labels = tuple(sorted({u.label for u in utts}))
     return Corpus(csv_path.stem, root, labels, tuple(utts), tuple(skipped))
+
+
+IEMOCAP_MANIFEST_COLUMNS = (
+    "path",
+    "label",
+    "speaker",
+    "session",
+    "valence",
+    "arousal",
+    "dominance",
+)
+
+
+def read_iemocap_evaluations(root: str | Path) -> list[dict[str, str]]:
+    """The utterance lines of IEMOCAP's `Session*/dialog/EmoEvaluation/*.txt` under `root`
+    (the release folder): name, category code, valence, arousal, dominance, session, speaker
+    (`Ses01F_impro01_M003` -> session Ses01, speaker Ses01M, the actor who speaks)."""
+    root = _require_dir(Path(root), "IEMOCAP")
+    rows = []
+    for txt in sorted(root.glob("Session*/dialog/EmoEvaluation/*.txt")):
+        for line in txt.read_text(encoding="utf-8", errors="replace").splitlines():
+            parts = line.strip().split("\t")
+            if len(parts) < 4 or not parts[0].startswith("["):
+                continue
+            name, code, vad = parts[1].strip(), parts[2].strip(), parts[3].strip()
+            try:
+                v, a, d = (float(t) for t in vad.strip("[]").split(","))
+            except ValueError:
+                continue
+            session, last = name[:5], name.rsplit("_", 1)[-1]
+            rows.append(
+                {
+                    "name": name,
+                    "dialog": name.rsplit("_", 1)[0],
+                    "session_dir": txt.parents[2].name,
+                    "label": code,
+                    "valence": f"{v:g}",
+                    "arousal": f"{a:g}",
+                    "dominance": f"{d:g}",
+                    "session": session,
+                    "speaker": session + last[:1],
+                }
+            )
+    if not rows:
+        raise FileNotFoundError(f"no Session*/dialog/EmoEvaluation/*.txt lines under {root}")
+    return rows
+
+
+def write_iemocap_manifest(
+    root: str | Path, csv_path: str | Path, label_from: str = "category", unit: str = "speaker"
+) -> Path:
+    """A CSV manifest (`load_csv_manifest`) of IEMOCAP's segmented utterances
+    (`Session*/sentences/wav/<dialog>/<utterance>.wav`) with columns IEMOCAP_MANIFEST_COLUMNS.
+    `label_from`: "category" writes the EmoEvaluation code (neu, hap, exc, ang, sad, fru, ...;
+    train with `--labels iemocap4` or `--labels quadrant`), "ratings" the quadrant of the
+    valence / arousal ratings (`quadrant_of_ratings`; train with `--labels native`). `unit`:
+    "speaker" (Ses01F: LOSO = 10 folds) or "session" (Ses01: LOSO = leave one session out,
+    the usual IEMOCAP protocol). Utterances whose wav file is missing are left out."""
+    if label_from not in ("category", "ratings"):
+        raise ValueError(f"label_from must be category or ratings, not {label_from!r}")
+    if unit not in ("speaker", "session"):
+        raise ValueError(f"unit must be speaker or session, not {unit!r}")
+    root, csv_path = Path(root), Path(csv_path)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    n_missing = 0
+    lines = []
+    for r in read_iemocap_evaluations(root):
+        wav = root / r["session_dir"] / "sentences" / "wav" / r["dialog"] / f"{r['name']}.wav"
+        if not wav.is_file():
+            n_missing += 1
+            continue
+        label = r["label"]
+        if label_from == "ratings":
+            label = quadrant_of_ratings(float(r["valence"]), float(r["arousal"]))
+        rel = os.path.relpath(wav.resolve(), csv_path.parent.resolve())
+        lines.append(
+            [rel, label, r[unit], r["session"], r["valence"], r["arousal"], r["dominance"]]
+        )
+    if n_missing:
+        log.warning("IEMOCAP: %d utterances without a wav file left out", n_missing)
+    with csv_path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(IEMOCAP_MANIFEST_COLUMNS)
+        w.writerows(lines)
+    return csv_path
 
 
 LOADERS = {

@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 # Short names accepted on the command line for openSMILE sets.
 OPENSMILE_ALIASES = {"egemaps": "eGeMAPSv02", "compare": "ComParE_2016", "is09": "IS09_emotion"}
+# Front-end kinds computed together and concatenated on the feature axis, in this order (the
+# TF-CNN reads both). "spectrogram" enters log-compressed like the mel bands (the front end's
+# log floor and log type): [log(max(power spectrum, log_floor)) (n_fft/2+1) | log mel (n_mels)].
+COMBINED_KINDS = {"spectrogram+log_mel": ("spectrogram", "log_mel")}
 CACHE_VERSION = 1
 
 
@@ -45,8 +49,16 @@ class FeatureChoice:
 
     def __post_init__(self) -> None:
         if self.type == "frontend":
-            if self.kind not in KINDS or not isinstance(self.frontend, FrontendConfig):
-                raise ValueError(f"front-end features need kind in {KINDS} and a FrontendConfig")
+            kinds = (*KINDS, *COMBINED_KINDS)
+            if self.kind not in kinds or not isinstance(self.frontend, FrontendConfig):
+                raise ValueError(f"front-end features need kind in {kinds} and a FrontendConfig")
+            if self.kind in COMBINED_KINDS and (
+                self.frontend.deltas or not self.frontend.streamable
+            ):
+                raise ValueError(
+                    f"{self.kind} features need a front end without deltas and CMVN (the "
+                    "spectrogram is log-compressed after the front end)"
+                )
             if self.frontend.sample_rate != SAMPLE_RATE:
                 raise ValueError(
                     f"training resamples to {SAMPLE_RATE} Hz; the front-end config "
@@ -60,14 +72,16 @@ class FeatureChoice:
 
     @classmethod
     def parse(cls, name: str, frontend: FrontendConfig | None = None) -> FeatureChoice:
-        """`log_mel` / `mfcc` / `spectrogram` (with `frontend`) or egemaps / compare / is09."""
-        if name in KINDS:
+        """`log_mel` / `mfcc` / `spectrogram` / `spectrogram+log_mel` (with `frontend`) or
+        egemaps / compare / is09."""
+        if name in KINDS or name in COMBINED_KINDS:
             return cls("frontend", kind=name, frontend=frontend or FrontendConfig())
         set_name = OPENSMILE_ALIASES.get(name.lower(), name)
         if set_name in OPENSMILE_SETS:
             return cls("opensmile", opensmile_set=set_name)
         raise ValueError(
-            f"unknown features {name!r}; choose from {KINDS} or {sorted(OPENSMILE_ALIASES)}"
+            f"unknown features {name!r}; choose from {(*KINDS, *COMBINED_KINDS)} or "
+            f"{sorted(OPENSMILE_ALIASES)}"
         )
 
     @property
@@ -87,6 +101,11 @@ class FeatureChoice:
     ) -> FeatureSpec:
         """The bundle's feature config for a model trained on these features (windows for
         front-end frames; `select`: the functionals an openSMILE model reads)."""
+        if self.kind in COMBINED_KINDS:
+            raise ValueError(
+                f"the runtime has no feature family for {self.kind!r} features yet: "
+                "such a model can be evaluated and converted, not bundled"
+            )
         if self.type == "frontend":
             return FrontendFeatures(
                 frontend=self.frontend,
@@ -125,6 +144,9 @@ class FeatureTable:
     speakers: np.ndarray
     skipped: list[tuple[str, str]] = field(default_factory=list)
     corpora: np.ndarray | None = None  # corpus name of each utterance
+    # a VTLP class-balancing copy: training uses only the utterances `augment.balance_picks`
+    # chooses from it (see TrainConfig.vtlp_balance), not all of them
+    balance_copy: bool = False
 
     def __post_init__(self) -> None:
         if self.corpora is None:
@@ -160,6 +182,13 @@ def _opensmile_extractor(set_name: str):
 
 def _extractor(choice: FeatureChoice):
     """fn(samples, vtlp_alpha) -> features; VTLP warps the front end's mel filters only."""
+    if choice.kind in COMBINED_KINDS:
+
+        def combined(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+            cfg = choice.frontend if alpha == 1.0 else choice.frontend.replace(vtlp_alpha=alpha)
+            return combined_features(x, cfg, choice.kind)
+
+        return combined
     if choice.type == "frontend":
 
         def fn(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
@@ -168,6 +197,19 @@ def _extractor(choice: FeatureChoice):
 
         return fn
     return _opensmile_extractor(choice.opensmile_set)
+
+
+def combined_features(x: np.ndarray, cfg: FrontendConfig, kind: str) -> np.ndarray:
+    """The frames of a `COMBINED_KINDS` kind: each part from the front end, the spectrogram
+    log-compressed like the mel bands, concatenated on the feature axis [frames, sum of dims]."""
+    parts = []
+    for part in COMBINED_KINDS[kind]:
+        f = frontend_features(x, cfg, part)
+        if part == "spectrogram":
+            f = np.maximum(f, np.float32(cfg.log_floor))
+            f = 10.0 * np.log10(f) if cfg.log_type == "db" else np.log(f)
+        parts.append(np.asarray(f, dtype=np.float32))
+    return np.concatenate(parts, axis=1)
 
 
 def extract(

@@ -151,8 +151,13 @@ def _train_single(
         lr = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=steps)
     with dev.strategy.scope():
         model = spec.build()
+        optimizer = (
+            keras.optimizers.RMSprop(lr)
+            if cfg.optimizer == "rmsprop"
+            else keras.optimizers.Adam(lr)
+        )
         model.compile(
-            optimizer=keras.optimizers.Adam(lr),
+            optimizer=optimizer,
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )

@@ -16,13 +16,20 @@ from typing import Any
 
 import numpy as np
 
-from .augment import NoiseBank, Perturbation, augment_perturbations
+from .augment import (
+    NoiseBank,
+    Perturbation,
+    augment_perturbations,
+    balance_picks,
+    vtlp_copies_needed,
+    vtlp_perturbations,
+)
 from .config import TrainConfig
-from .corpora import CORE_LABELS, EXTENDED_LABELS, Corpus, corpus_path, load_corpus
+from .corpora import LABEL_SET_ORDER, Corpus, corpus_path, load_corpus
 from .data import Examples, Normaliser, balance_weights, make_examples, utterance_probs
 from .device import DeviceSetup, setup_device
 from .export import ConversionError, TFLiteModel, convert_model, make_bundle
-from .features import FeatureChoice, FeatureTable, concat_tables, extract
+from .features import COMBINED_KINDS, FeatureChoice, FeatureTable, concat_tables, extract
 from .fit import train_model
 from .metrics import scores, scores_by_group
 from .models import ModelSpec, reads_windows
@@ -54,9 +61,7 @@ def label_order(cfg: TrainConfig, corpora: list[Corpus]) -> tuple[str, ...]:
     if cfg.labels == "native":
         return corpora[0].labels
     present = {c for corpus in corpora for c in corpus.labels}
-    return tuple(
-        c for c in (CORE_LABELS if cfg.labels == "core" else EXTENDED_LABELS) if c in present
-    )
+    return tuple(c for c in LABEL_SET_ORDER[cfg.labels] if c in present)
 
 
 def load_table(
@@ -91,8 +96,12 @@ def perturbations(cfg: TrainConfig) -> list[Perturbation]:
 
 def load_copies(cfg: TrainConfig, table: FeatureTable, progress: bool = True) -> list[FeatureTable]:
     """One table per training copy (`perturbations(cfg)`), aligned with `table` utterance by
-    utterance (an utterance whose copy could not be extracted keeps its original features)."""
+    utterance (an utterance whose copy could not be extracted keeps its original features);
+    then, with `cfg.vtlp_balance`, the VTLP balancing copies (`balance_copy` set: training
+    takes only the utterances `balance_picks` chooses from them)."""
     kinds = perturbations(cfg)
+    n_balance = vtlp_copies_needed(table.y) if cfg.vtlp_balance else 0
+    kinds += vtlp_perturbations(cfg.augment_config.vtlp_alpha, n_balance, cfg.seed)
     if not kinds:
         return []
     corpora = load_config_corpora(cfg)
@@ -117,6 +126,7 @@ def load_copies(cfg: TrainConfig, table: FeatureTable, progress: bool = True) ->
                 table.speakers,
                 t.skipped,
                 table.corpora,
+                balance_copy=p.vtlp is not None,
             )
         )
     return copies
@@ -130,19 +140,24 @@ def training_examples(
     norm: Normaliser,
     win: Windowing,
 ) -> Examples:
-    """Training windows of the utterances `idx` and of their perturbed copies, weighted as
-    `cfg.example_balance` says."""
-    parts = [
-        make_examples(t, idx, norm, win.window, win.train_hop, win.norm) for t in [table, *copies]
-    ]
-    n = parts[0].n_utterances
+    """Training windows of the utterances `idx` and of their perturbed copies (of the VTLP
+    balancing copies only those `balance_picks` chooses, so that every class of `idx` has as
+    many utterances as its largest), weighted as `cfg.example_balance` says."""
+    every = [t for t in copies if not t.balance_copy]
+    balancing = [t for t in copies if t.balance_copy]
+    sources = [(t, idx) for t in [table, *every]]
+    if balancing:
+        picks = balance_picks(table.y[idx], len(balancing), np.random.default_rng(cfg.seed))
+        sources += [(t, idx[p]) for t, p in zip(balancing, picks) if len(p)]
+    parts = [make_examples(t, i, norm, win.window, win.train_hop, win.norm) for t, i in sources]
+    offsets = np.cumsum([0] + [p.n_utterances for p in parts])
     ex = (
         parts[0]
         if len(parts) == 1
         else Examples(
             np.concatenate([p.x for p in parts]),
             np.concatenate([p.y for p in parts]),
-            np.concatenate([p.owner + i * n for i, p in enumerate(parts)]),
+            np.concatenate([p.owner + offsets[i] for i, p in enumerate(parts)]),
             np.concatenate([p.utt_y for p in parts]),
         )
     )
@@ -150,7 +165,7 @@ def training_examples(
     if balance != "none":
         groups = None
         if balance == "corpus_class":
-            groups = np.tile(table.corpora[idx], len(parts))[ex.owner]
+            groups = np.concatenate([table.corpora[i] for _, i in sources])[ex.owner]
         ex.w = balance_weights(ex.y, groups, len(table.labels))
     return ex
 
@@ -192,7 +207,11 @@ def model_spec(cfg: TrainConfig, table: FeatureTable, win: Windowing) -> ModelSp
     shape = (
         (win.window, table.dim) if table.choice.is_sequence else (cfg.select_features or table.dim,)
     )
-    return ModelSpec(cfg.model, shape, len(table.labels), dict(cfg.hparams), cfg.members)
+    hparams = dict(cfg.hparams)
+    if cfg.model == "tfcnn" and table.choice.kind in COMBINED_KINDS:
+        # where the log spectrogram ends and the log-mel bands begin in each frame
+        hparams.setdefault("spec_bins", table.choice.frontend.n_bins)
+    return ModelSpec(cfg.model, shape, len(table.labels), hparams, cfg.members)
 
 
 def fit_normaliser(cfg: TrainConfig, table: FeatureTable, idx: np.ndarray) -> Normaliser:

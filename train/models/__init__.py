@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import cnn_lstm, resse_cnn1d, speech_gate
+from . import cnn_lstm, dycnn, resse_cnn1d, speech_gate, tfcnn
 
 # name -> (builder, default features, whether the model reads frame windows)
 MODELS: dict[str, tuple[Callable[..., Any], str, bool]] = {
@@ -21,6 +21,8 @@ MODELS: dict[str, tuple[Callable[..., Any], str, bool]] = {
     "cnn_lstm_1d": (cnn_lstm.build_cnn_lstm_1d, "mfcc", True),
     "cnn_lstm_2d": (cnn_lstm.build_cnn_lstm_2d, "log_mel", True),
     "speech_gate": (speech_gate.build_speech_gate_cnn, "log_mel", True),
+    "dycnn_bilstm": (dycnn.build_dycnn_bilstm, "mfcc", True),
+    "tfcnn": (tfcnn.build_tfcnn, "spectrogram+log_mel", True),
 }
 
 
