@@ -84,14 +84,6 @@ class SpeechDetector:
         return i0, i1
 
     # ---- decisions ------------------------------------------------------------------------------
-    def probabilities(self, segments: list[np.ndarray]) -> np.ndarray:
-        """Mean speech probability of each segment of raw detector frames (a segment shorter
-        than one detector window is one zero-padded window; an empty one scores 0)."""
-        return self._mean_probabilities([(0, len(s)) for s in segments], segments)
-
-    def is_speech(self, segments: list[np.ndarray]) -> list[bool]:
-        return [bool(p >= self.threshold) for p in self.probabilities(segments)]
-
     def confirm(
         self,
         loud: list[bool],
@@ -109,23 +101,20 @@ class SpeechDetector:
             i0, i1 = self.frame_range(*spans[k])
             i0, i1 = max(0, i0 - offset), min(len(frames), max(0, i1 - offset))
             ranges.append((i0, max(i0, i1)))
-        probs = self._mean_probabilities(ranges, [frames])
+        probs = self._mean_probabilities(ranges, frames)
         out = list(loud)
         for k, p in zip(keep, probs):
             out[k] = bool(p >= self.threshold)
         return out
 
-    def _mean_probabilities(
-        self, ranges: list[tuple[int, int]], sources: list[np.ndarray]
-    ) -> np.ndarray:
+    def _mean_probabilities(self, ranges: list[tuple[int, int]], frames: np.ndarray) -> np.ndarray:
         """Mean speech probability over the detector windows of each frame range [i0, i1) of
-        one source (or of `sources[k]` each, when there is one source per range). A window is
-        keyed by (source, start, length), so windows shared by ranges are scored once."""
+        `frames` (0 for an empty range). A window is keyed by (start, length), so windows
+        shared by overlapping ranges are scored once."""
         f = self.features
-        keys: dict[tuple[int, int, int], int] = {}
+        keys: dict[tuple[int, int], int] = {}
         members: list[list[int]] = []
-        for k, (i0, i1) in enumerate(ranges):
-            src = k if len(sources) == len(ranges) and len(sources) > 1 else 0
+        for i0, i1 in ranges:
             n = i1 - i0
             if n <= 0:
                 members.append([])
@@ -134,13 +123,13 @@ class SpeechDetector:
                 starts, length = [0], n
             else:
                 starts, length = window_starts(n, f.window_frames, f.hop_frames), f.window_frames
-            members.append([keys.setdefault((src, i0 + s, length), len(keys)) for s in starts])
+            members.append([keys.setdefault((i0 + s, length), len(keys)) for s in starts])
         out = np.zeros(len(ranges))
         if not keys:
             return out
         wins = []
-        for src, start, length in keys:  # dicts keep insertion order: index = position
-            seg = sources[src][start : start + length]
+        for start, length in keys:  # dicts keep insertion order: index = position
+            seg = frames[start : start + length]
             z = ((seg - self._mean) / self._std).astype(np.float32, copy=False)
             wins.append(feature_windows(z, f.window_frames, f.hop_frames, f.window_norm))
         p = self._runner.run(np.concatenate(wins))[:, self._speech]

@@ -227,8 +227,7 @@ def probe(data: bytes, max_duration_s: float) -> Header | None:
     """
     import soundfile as sf
 
-    sniff = getattr(audio_io, "sniff_format", None)  # the loader's format allow-list
-    if sniff is not None and sniff(data[:64]) is None:
+    if audio_io.sniff_format(data[:64]) is None:  # the loader's format allow-list
         return None
     try:
         info = sf.info(io.BytesIO(data))
