@@ -5,6 +5,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <string>
+#include <vector>
+
 #include "frontend_options.h"
 
 namespace edgeser {
@@ -33,6 +36,14 @@ void BindRfft(py::module_& m);
 void BindDeltas(py::module_& m);
 void BindFeatureComputer(py::module_& m);
 void BindFrameStream(py::module_& m);
+void BindDescriptorOptions(py::module_& m);
+void BindPitch(py::module_& m);
+void BindSpectral(py::module_& m);
+void BindFormants(py::module_& m);
+void BindDescriptorComputer(py::module_& m);
+
+// The rows of a 2-D float32 array [n, width]; ValueError naming `what` for any other shape.
+std::vector<const float*> ViewRows(const FloatSignal& rows, int width, const char* what);
 
 }  // namespace edgeser
 

@@ -19,7 +19,8 @@ FeatureKind KindArg(const std::string& kind) { return ParseFeatureKind(kind); }
 
 PYBIND11_MODULE(_frontend, m) {
   m.doc() =
-      "edgeser's C++ audio front end (spectrogram, log-mel, MFCC; batch and streaming). "
+      "edgeser's C++ audio front end (spectrogram, log-mel, MFCC and voice descriptors; batch and "
+      "streaming). "
       "Call it through edgeser.frontend; this module is its backend 'cpp'.";
   m.attr("LANES") = edgeser::kLanes;
   m.def(
@@ -34,4 +35,9 @@ PYBIND11_MODULE(_frontend, m) {
   edgeser::BindDeltas(m);
   edgeser::BindFeatureComputer(m);
   edgeser::BindFrameStream(m);
+  edgeser::BindDescriptorOptions(m);
+  edgeser::BindPitch(m);
+  edgeser::BindSpectral(m);
+  edgeser::BindFormants(m);
+  edgeser::BindDescriptorComputer(m);
 }

@@ -1,0 +1,164 @@
+"""Options of the voice descriptors (F0, voice quality, spectral shape, formants).
+
+One validated dataclass shared by the C++ extension (mirrored field by field in
+`csrc/descriptor_options.h`) and the NumPy reference. The definitions of every descriptor are in
+docs/voice-descriptors.md; `DESCRIPTOR_NAMES` is the column order of every backend's output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .config import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
+
+DESCRIPTOR_NAMES = (
+    "f0_hz",
+    "voicing",
+    "hnr_db",
+    "jitter_local",
+    "shimmer_local_db",
+    "loudness",
+    "energy_db",
+    "alpha_ratio_db",
+    "hammarberg_db",
+    "slope_0_500",
+    "slope_500_1500",
+    "f1_hz",
+    "f1_bw_hz",
+    "f2_hz",
+    "f2_bw_hz",
+    "f3_hz",
+    "f3_bw_hz",
+    "spectral_flux",
+    "spectral_centroid_hz",
+    "spectral_rolloff_hz",
+    "spectral_entropy",
+    "zcr",
+)
+COLUMN = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}
+F0_LOOKAHEAD = 2  # frames of look-ahead the octave-jump smoothing needs
+
+
+def _samples(rate: int, ms: float) -> int:
+    return int(round(rate * ms / 1000.0))
+
+
+@dataclass(frozen=True)
+class DescriptorConfig:
+    """How samples become voice descriptors: 10 ms frames, a 50 ms pitch and a 25 ms spectral
+    window centred on the same instant, F0 searched in 60-500 Hz."""
+
+    sample_rate: int = 16000
+    frame_shift_ms: float = 10.0
+    pitch_window_ms: float = 50.0
+    spectral_window_ms: float = 25.0
+    f0_min_hz: float = 60.0
+    f0_max_hz: float = 500.0
+    voicing_threshold: float = 0.2  # on the cumulative mean normalised difference
+    silence_dbfs: float = -80.0  # pitch windows quieter than this are unvoiced
+    lpc_order: int = 16
+    formant_max_hz: float = 5500.0
+    formant_max_bw_hz: float = 400.0
+
+    # ---- derived sizes ---------------------------------------------------------------------
+    @property
+    def frame_shift(self) -> int:
+        return _samples(self.sample_rate, self.frame_shift_ms)
+
+    @property
+    def pitch_length(self) -> int:
+        return _samples(self.sample_rate, self.pitch_window_ms)
+
+    @property
+    def spectral_length(self) -> int:
+        return _samples(self.sample_rate, self.spectral_window_ms)
+
+    @property
+    def analysis_length(self) -> int:
+        return max(self.pitch_length, self.spectral_length)
+
+    @property
+    def pitch_offset(self) -> int:
+        return (self.analysis_length - self.pitch_length) // 2
+
+    @property
+    def spectral_offset(self) -> int:
+        return (self.analysis_length - self.spectral_length) // 2
+
+    @property
+    def fft_size(self) -> int:
+        return 1 << max(0, (self.spectral_length - 1).bit_length())
+
+    @property
+    def tau_min(self) -> int:
+        return int(math.floor(self.sample_rate / self.f0_max_hz))
+
+    @property
+    def tau_max(self) -> int:
+        return int(math.ceil(self.sample_rate / self.f0_min_hz))
+
+    @property
+    def dim(self) -> int:
+        return len(DESCRIPTOR_NAMES)
+
+    def num_frames(self, num_samples: int) -> int:
+        if num_samples < self.analysis_length:
+            return 0
+        return 1 + (int(num_samples) - self.analysis_length) // self.frame_shift
+
+    def __post_init__(self) -> None:
+        def bad(field: str, why: str) -> ValueError:
+            return ValueError(f"DescriptorConfig.{field}={getattr(self, field)!r}: {why}")
+
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.name in ("sample_rate", "lpc_order"):
+                if isinstance(v, bool) or not isinstance(v, int):
+                    raise bad(f.name, "must be an integer")
+            elif isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise bad(f.name, "must be a finite number")
+        if not MIN_SAMPLE_RATE <= self.sample_rate <= MAX_SAMPLE_RATE:
+            raise bad("sample_rate", f"must be between {MIN_SAMPLE_RATE} and {MAX_SAMPLE_RATE} Hz")
+        for name in ("frame_shift_ms", "pitch_window_ms", "spectral_window_ms"):
+            lo = 1.0 if name == "frame_shift_ms" else 5.0
+            if not lo <= getattr(self, name) <= 1000.0:
+                raise bad(name, f"must be between {lo:g} and 1000 ms")
+        if self.frame_shift < 1:
+            raise bad("frame_shift_ms", "is shorter than one sample")
+        nyquist = self.sample_rate / 2.0
+        if self.f0_min_hz < 20.0:
+            raise bad("f0_min_hz", "must be >= 20")
+        if not self.f0_min_hz < self.f0_max_hz <= nyquist / 2:
+            raise bad("f0_max_hz", "must be above f0_min_hz and at most a quarter of the rate")
+        if self.tau_min < 2:
+            raise bad("f0_max_hz", "leaves fewer than 2 samples per period")
+        if self.pitch_length - self.tau_max < self.tau_max:
+            raise bad("pitch_window_ms", "must hold at least two periods of f0_min_hz")
+        if not 0.0 < self.voicing_threshold < 1.0:
+            raise bad("voicing_threshold", "must be in (0, 1)")
+        if not -200.0 <= self.silence_dbfs <= 0.0:
+            raise bad("silence_dbfs", "must be in [-200, 0]")
+        if not 4 <= self.lpc_order <= 64:
+            raise bad("lpc_order", "must be between 4 and 64")
+        if self.lpc_order >= self.spectral_length:
+            raise bad("lpc_order", "must be below the spectral window length")
+        if not 90.0 < self.formant_max_hz <= nyquist:
+            raise bad("formant_max_hz", "must be in (90, Nyquist]")
+        if self.formant_max_bw_hz <= 0:
+            raise bad("formant_max_bw_hz", "must be > 0")
+
+    # ---- (de)serialisation -------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DescriptorConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown DescriptorConfig fields: {unknown}")
+        return cls(**dict(data))
