@@ -383,9 +383,10 @@ class ModelRef:
 
         bundle = ModelBundle.load(path)
         spec = bundle.meta.features
-        what = (
-            f"{spec.kind} x{spec.dim}" if isinstance(spec, FrontendFeatures) else spec.opensmile_set
-        )
+        if isinstance(spec, FrontendFeatures):
+            what = f"{spec.kind} x{spec.dim}"
+        else:
+            what = getattr(spec, "opensmile_set", None) or getattr(spec, "feature_set", "?")
         return cls(bundle.meta.name, str(Path(path).resolve()), f"{spec.type}: {what}")
 
 

@@ -36,7 +36,9 @@ class FormantAnalyzer {
  private:
   DescriptorOptions opts_;
   int length_;
-  std::vector<double> window_;
+  std::vector<double> window_;  // symmetric Hamming
+  // A conservative prefilter of the candidate roots (see the constructor).
+  double min_modulus_ = 0.0, max_cosine_ = 1.0, min_cosine_ = -1.0;
 };
 
 }  // namespace edgeser

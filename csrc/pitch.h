@@ -5,9 +5,11 @@
 #ifndef EDGESER_CSRC_PITCH_H_
 #define EDGESER_CSRC_PITCH_H_
 
+#include <cstddef>
 #include <vector>
 
 #include "descriptor_options.h"
+#include "rfft.h"
 #include "simd.h"
 
 namespace edgeser {
@@ -41,10 +43,39 @@ class PitchAnalyzer {
   void Analyze(const float* const* windows, int count, PitchFrame* out, Workspace& ws) const;
 
  private:
+  friend struct PitchAnalyzerTestPeer;  // csrc/tests/test_pitch.cc checks d(t) against its sum
+
+  // Autocorrelation sum_{j<length-t} s[j] s[j+t], t in [0, max_lag], of kLanes sequences at
+  // once (lane layout): the power spectrum of an FFT of size `size`, turned back with half a
+  // transform; the few lags that wrap around the FFT are corrected by direct sums.
+  struct Autocorrelator {
+    Autocorrelator(int length, int max_lag);
+    std::size_t workspace_size() const;  // doubles
+    // ac: (max_lag + 1) * kLanes doubles; work: workspace_size() doubles, 64-byte aligned.
+    void Run(const double* s, int lanes, double* ac, double* work) const;
+
+    int length, max_lag;
+    int size;  // N, a power of two
+    int lags;  // lags with a nonzero result: min(max_lag, length - 1) + 1
+    RealFft fft, half_fft;
+    std::vector<double> sin_table, cos_table;  // sin and cos of pi j / (N / 2), j < N / 2
+  };
+
+  // DC-removed windows into ws ([sample][lane]) and their difference function d(t), t in
+  // [0, tau_max] ([t][lane]; lanes past count repeat window 0); returns d.
+  const double* DifferenceFunction(const float* const* windows, int count, Workspace& ws) const;
+  void EnsureWorkspace(Workspace& ws) const;
+
   DescriptorOptions opts_;
   int length_;
   int tau_min_;
   int tau_max_;
+  int width_;  // W = length - tau_max, the integration length
+  // r(t) = sum_{j<W} x[j] x[j+t] is the autocorrelation of the window minus that of its tail
+  // x[W:L] (the products that start past W).
+  Autocorrelator window_ac_, tail_ac_;
+  // Offsets (doubles, multiples of one lane group) of the parts of Workspace::lanes_.
+  std::size_t x_at_, r_at_, tail_at_, d_at_, c_at_, work_at_, means_at_, power_at_, lanes_size_;
 };
 
 // Octave-jump smoothing of one frame: raw[2] is the frame's raw F0, raw[0..1] and raw[3..4] those

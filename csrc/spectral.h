@@ -35,10 +35,12 @@ class SpectralAnalyzer {
 
    private:
     friend class SpectralAnalyzer;
-    AlignedBuffer samples_;
-    AlignedBuffer fft_;
-    AlignedBuffer power_;
-    std::vector<double> previous_;  // normalised magnitude spectrum of the previous frame
+    AlignedBuffer samples_;  // [spectral_length][kLanes]: the windowed frames
+    AlignedBuffer fft_;      // RealFft scratch
+    AlignedBuffer power_;    // [bins][kLanes]: P_k
+    // [bins][1 + kLanes]: the previous window's m_k, then each lane's sqrt(P_k), normalised in
+    // place into its m_k.
+    AlignedBuffer magnitude_;
     bool has_previous_ = false;
   };
 
@@ -52,10 +54,23 @@ class SpectralAnalyzer {
   static void Reset(Workspace& ws);  // the next window starts a new signal
 
  private:
+  struct Range {  // bins [begin, end)
+    int begin = 0, end = 0;
+  };
   DescriptorOptions opts_;
   int length_;
   RealFft fft_;
+  int bins_;
   std::vector<double> window_;
+  double inv_window_power_;  // 1 / sum_j w_j^2
+  std::vector<double> freqs_;
+  // Loudness band b weights bins band_first_[b], band_first_[b] + 1, ... by T_b(f_k) Q_b,
+  // band_weights_[band_offset_[b] .. band_offset_[b + 1]).
+  std::vector<int> band_first_, band_offset_;
+  std::vector<double> band_weights_;
+  Range alpha_low_, alpha_high_, hammarberg_low_, hammarberg_high_, slope_low_, slope_high_;
+  // Slope = sum_k coef_k ln(P_k + eps) over the slope's range (the regression folded in).
+  std::vector<double> slope_low_coef_, slope_high_coef_;
 };
 
 }  // namespace edgeser

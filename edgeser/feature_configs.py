@@ -15,6 +15,8 @@ from typing import Any, ClassVar, Union
 
 from .errors import BundleError
 from .frontend.config import KINDS, FrontendConfig
+from .frontend.descriptor_config import DescriptorConfig
+from .frontend.functionals import FEATURE_SETS
 from .opensmile_sets import OPENSMILE_DIMS, OPENSMILE_SETS
 from .windows import WINDOW_NORMS
 
@@ -114,24 +116,7 @@ class OpenSmileFeatures:
     def __post_init__(self) -> None:
         if self.opensmile_set not in OPENSMILE_SETS:
             raise BundleError(f"opensmile_set must be one of {OPENSMILE_SETS}")
-        sel, size = self.select, self.source_dim
-        if sel is not None:
-            if (
-                not isinstance(sel, tuple)
-                or not sel
-                or any(isinstance(i, bool) or not isinstance(i, int) for i in sel)
-                or sel[0] < 0
-                or any(b <= a for a, b in zip(sel, sel[1:]))
-            ):
-                raise BundleError(
-                    f"select must be {len(sel) if isinstance(sel, tuple) else ''}"
-                    " ascending non-negative integer indices (one per model "
-                    "input)"
-                )
-            if sel[-1] >= size:
-                raise BundleError(
-                    f"select index {sel[-1]} is past the {size} functionals of {self.opensmile_set}"
-                )
+        _check_select(self.select, self.source_dim, self.opensmile_set)
 
     @property
     def source_dim(self) -> int:
@@ -168,30 +153,103 @@ class OpenSmileFeatures:
     def from_dict(cls, d: Mapping[str, Any]) -> OpenSmileFeatures:
         dim = d.get("dim")
         d = _fields(d, cls.type, {"opensmile_set", "select"})
-        select = d.get("select")
-        if select is not None:
-            if not isinstance(select, (list, tuple)) or (
-                isinstance(dim, int) and len(select) != dim
-            ):
-                raise BundleError(
-                    f"select must be {dim} ascending non-negative integer "
-                    "indices (one per model input)"
-                )
-            select = tuple(select)
+        select = _select_from(d.get("select"), dim)
         return cls(opensmile_set=d.get("opensmile_set") or "", select=select)
 
 
-FeatureSpec = Union[FrontendFeatures, OpenSmileFeatures]  # noqa: UP007 (a runtime alias on 3.10)
-FEATURE_FAMILIES: dict[str, type[FrontendFeatures] | type[OpenSmileFeatures]] = {
+@dataclass(frozen=True)
+class FunctionalFeatures:
+    """One vector of edgeser's own functionals (`feature_set`, e.g. ``edgeser-gemaps-v1``) over
+    the voice descriptors of `descriptors` per clip: model input [1, dim]. No openSMILE.
+
+    `select` (optional, ascending indices into the set) names the functionals the model reads.
+    """
+
+    type: ClassVar[str] = "functionals"
+    feature_set: str
+    descriptors: DescriptorConfig = DescriptorConfig()
+    select: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.feature_set not in FEATURE_SETS:
+            raise BundleError(
+                f"feature_set must be one of {sorted(FEATURE_SETS)}, got {self.feature_set!r} "
+                "(a newer edgeser may know it)"
+            )
+        if not isinstance(self.descriptors, DescriptorConfig):
+            raise BundleError("functional features need a DescriptorConfig")
+        _check_select(self.select, self.source_dim, self.feature_set)
+
+    @property
+    def source_dim(self) -> int:
+        return len(FEATURE_SETS[self.feature_set])
+
+    @property
+    def dim(self) -> int:
+        return self.source_dim if self.select is None else len(self.select)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        names = FEATURE_SETS[self.feature_set]
+        return names if self.select is None else tuple(names[i] for i in self.select)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (1, self.dim)
+
+    @property
+    def min_format_version(self) -> int:
+        return 5
+
+    def describe(self) -> str:
+        chosen = "" if self.select is None else " selected"
+        return (
+            f"edgeser {self.feature_set} functionals ({self.dim}{chosen} dims) per clip, over "
+            f"voice descriptors at {self.descriptors.sample_rate} Hz"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "type": self.type,
+            "dim": self.dim,
+            "feature_set": self.feature_set,
+            "descriptors": self.descriptors.to_dict(),
+        }
+        if self.select is not None:
+            d["select"] = list(self.select)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> FunctionalFeatures:
+        dim = d.get("dim")
+        d = _fields(d, cls.type, {"feature_set", "descriptors", "select"})
+        if not isinstance(d.get("descriptors"), Mapping):
+            raise BundleError("functional features need a descriptors object")
+        try:
+            descriptors = DescriptorConfig.from_dict(d["descriptors"])
+        except (TypeError, ValueError) as exc:
+            raise BundleError(f"bad descriptors config: {exc}") from None
+        return cls(
+            feature_set=d.get("feature_set") or "",
+            descriptors=descriptors,
+            select=_select_from(d.get("select"), dim),
+        )
+
+
+FeatureSpec = Union[FrontendFeatures, OpenSmileFeatures, FunctionalFeatures]  # noqa: UP007
+FEATURE_FAMILIES: dict[str, Any] = {
     FrontendFeatures.type: FrontendFeatures,
     OpenSmileFeatures.type: OpenSmileFeatures,
+    FunctionalFeatures.type: FunctionalFeatures,
 }
 # fields that belong to one family only: naming the family beats "unknown field"
 _FAMILY_OF_FIELD = {
     "window_norm": "front-end feature windows",
     "window_frames": "front-end feature windows",
-    "select": "opensmile features",
+    "select": "opensmile and functional features",
     "opensmile_set": "opensmile features",
+    "feature_set": "functional features",
+    "descriptors": "functional features",
 }
 
 
@@ -207,9 +265,10 @@ def features_from_dict(d: Mapping[str, Any]) -> FeatureSpec:
     spec = family.from_dict(d)
     dim = d.get("dim")
     if dim is not None and dim != spec.dim:
-        if isinstance(spec, OpenSmileFeatures) and spec.select is None:
+        if isinstance(spec, (OpenSmileFeatures, FunctionalFeatures)) and spec.select is None:
+            set_name = getattr(spec, "opensmile_set", None) or getattr(spec, "feature_set", "")
             raise BundleError(
-                f"{spec.opensmile_set} has {spec.source_dim} functionals, the "
+                f"{set_name} has {spec.source_dim} functionals, the "
                 f"features say {dim} (and select none)"
             )
         raise BundleError(f"feature dim {dim} does not match the features ({spec.dim})")
@@ -228,3 +287,34 @@ def _fields(d: Mapping[str, Any], family: str, allowed: set[str]) -> dict[str, A
                 else f"unknown field {key!r} in {family} features"
             )
     return out
+
+
+def _check_select(sel: Any, size: int, set_name: str) -> None:
+    """`select` is None or ascending non-negative indices below `size`."""
+    if sel is None:
+        return
+    if (
+        not isinstance(sel, tuple)
+        or not sel
+        or any(isinstance(i, bool) or not isinstance(i, int) for i in sel)
+        or sel[0] < 0
+        or any(b <= a for a, b in zip(sel, sel[1:]))
+    ):
+        raise BundleError(
+            f"select must be {len(sel) if isinstance(sel, tuple) else ''}"
+            " ascending non-negative integer indices (one per model "
+            "input)"
+        )
+    if sel[-1] >= size:
+        raise BundleError(f"select index {sel[-1]} is past the {size} functionals of {set_name}")
+
+
+def _select_from(select: Any, dim: Any) -> tuple[int, ...] | None:
+    """A header's `select` list as a tuple (checked against the header's dim)."""
+    if select is None:
+        return None
+    if not isinstance(select, (list, tuple)) or (isinstance(dim, int) and len(select) != dim):
+        raise BundleError(
+            f"select must be {dim} ascending non-negative integer indices (one per model input)"
+        )
+    return tuple(select)

@@ -90,8 +90,8 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--features",
         default="",
-        help="log_mel | mfcc | spectrogram | spectrogram+log_mel (edgeser front end) or "
-        "egemaps | compare "
+        help="log_mel | mfcc | spectrogram | spectrogram+log_mel (edgeser front end), gemaps "
+        "(edgeser-gemaps-v1: edgeser's own voice functionals, no openSMILE) or egemaps | compare "
         "| is09 (openSMILE functionals); default: the model's own",
     )
     g.add_argument(

@@ -1,9 +1,10 @@
 """Feature extraction for a corpus, cached on disk.
 
-Two families: edgeser front-end frames (`[frames, dim]` per utterance, exactly what the runtime
-computes) and openSMILE functionals (`[dim]` per utterance). The cache file name holds a hash of
-the feature settings and of the file list (names, sizes, modification times), so a change to
-either gives a new cache entry instead of stale features.
+Three families: edgeser front-end frames (`[frames, dim]` per utterance, exactly what the
+runtime computes), edgeser's own voice functionals (`[dim]` per utterance, e.g.
+``edgeser-gemaps-v1``) and openSMILE functionals (`[dim]` per utterance). The cache file name
+holds a hash of the feature settings and of the file list (names, sizes, modification times),
+so a change to either gives a new cache entry instead of stale features.
 """
 
 from __future__ import annotations
@@ -18,10 +19,16 @@ from typing import Any
 import numpy as np
 
 from edgeser.errors import AudioDecodeError
-from edgeser.feature_configs import FeatureSpec, FrontendFeatures, OpenSmileFeatures
-from edgeser.frontend import FrontendConfig
+from edgeser.feature_configs import (
+    FeatureSpec,
+    FrontendFeatures,
+    FunctionalFeatures,
+    OpenSmileFeatures,
+)
+from edgeser.frontend import FrontendConfig, functionals
 from edgeser.frontend import features as frontend_features
 from edgeser.frontend.config import KINDS
+from edgeser.frontend.descriptor_config import DescriptorConfig
 from edgeser.opensmile_sets import OPENSMILE_SETS, make_smile
 
 from .augment import Augmenter, NoiseBank, Perturbation
@@ -31,6 +38,8 @@ log = logging.getLogger(__name__)
 
 # Short names accepted on the command line for openSMILE sets.
 OPENSMILE_ALIASES = {"egemaps": "eGeMAPSv02", "compare": "ComParE_2016", "is09": "IS09_emotion"}
+# Short names for edgeser's own functional sets (no openSMILE at predict time).
+FUNCTIONAL_ALIASES = {"gemaps": functionals.SET_V1}
 # Front-end kinds computed together and concatenated on the feature axis, in this order (the
 # TF-CNN reads both). "spectrogram" enters log-compressed like the mel bands (the front end's
 # log floor and log type): [log(max(power spectrum, log_floor)) (n_fft/2+1) | log mel (n_mels)].
@@ -40,12 +49,15 @@ CACHE_VERSION = 1
 
 @dataclass(frozen=True)
 class FeatureChoice:
-    """Which features to extract: front-end `kind` with `frontend`, or an openSMILE set."""
+    """Which features to extract: front-end `kind` with `frontend`, an edgeser functional set
+    (`functional_set` over `descriptors`), or an openSMILE set."""
 
-    type: str  # "frontend" | "opensmile"
+    type: str  # "frontend" | "functionals" | "opensmile"
     kind: str | None = None
     frontend: FrontendConfig | None = None
     opensmile_set: str | None = None
+    functional_set: str | None = None
+    descriptors: DescriptorConfig | None = None
 
     def __post_init__(self) -> None:
         if self.type == "frontend":
@@ -67,21 +79,39 @@ class FeatureChoice:
         elif self.type == "opensmile":
             if self.opensmile_set not in OPENSMILE_SETS:
                 raise ValueError(f"opensmile_set must be one of {OPENSMILE_SETS}")
+        elif self.type == "functionals":
+            if self.functional_set not in functionals.FEATURE_SETS:
+                raise ValueError(
+                    f"functional_set must be one of {sorted(functionals.FEATURE_SETS)}"
+                )
+            if not isinstance(self.descriptors, DescriptorConfig):
+                raise ValueError("functional features need a DescriptorConfig")
+            if self.descriptors.sample_rate != SAMPLE_RATE:
+                raise ValueError(
+                    f"training resamples to {SAMPLE_RATE} Hz; the descriptor config says "
+                    f"{self.descriptors.sample_rate}"
+                )
         else:
-            raise ValueError(f"unknown feature type {self.type!r} (frontend | opensmile)")
+            raise ValueError(
+                f"unknown feature type {self.type!r} (frontend | functionals | opensmile)"
+            )
 
     @classmethod
     def parse(cls, name: str, frontend: FrontendConfig | None = None) -> FeatureChoice:
-        """`log_mel` / `mfcc` / `spectrogram` / `spectrogram+log_mel` (with `frontend`) or
-        egemaps / compare / is09."""
+        """`log_mel` / `mfcc` / `spectrogram` / `spectrogram+log_mel` (with `frontend`),
+        gemaps (edgeser-gemaps-v1, edgeser's own) or egemaps / compare / is09 (openSMILE)."""
         if name in KINDS or name in COMBINED_KINDS:
             return cls("frontend", kind=name, frontend=frontend or FrontendConfig())
+        fset = FUNCTIONAL_ALIASES.get(name.lower(), name)
+        if fset in functionals.FEATURE_SETS:
+            return cls("functionals", functional_set=fset, descriptors=DescriptorConfig())
         set_name = OPENSMILE_ALIASES.get(name.lower(), name)
         if set_name in OPENSMILE_SETS:
             return cls("opensmile", opensmile_set=set_name)
         raise ValueError(
-            f"unknown features {name!r}; choose from {(*KINDS, *COMBINED_KINDS)} or "
-            f"{sorted(OPENSMILE_ALIASES)}"
+            f"unknown features {name!r}; choose from {(*KINDS, *COMBINED_KINDS)}, "
+            f"{sorted(FUNCTIONAL_ALIASES)} (edgeser functionals) or {sorted(OPENSMILE_ALIASES)} "
+            "(openSMILE)"
         )
 
     @property
@@ -90,7 +120,9 @@ class FeatureChoice:
 
     @property
     def label(self) -> str:
-        return self.kind if self.type == "frontend" else self.opensmile_set
+        if self.type == "frontend":
+            return self.kind
+        return self.functional_set if self.type == "functionals" else self.opensmile_set
 
     def spec(
         self,
@@ -100,7 +132,7 @@ class FeatureChoice:
         select: Any = None,
     ) -> FeatureSpec:
         """The bundle's feature config for a model trained on these features (windows for
-        front-end frames; `select`: the functionals an openSMILE model reads)."""
+        front-end frames; `select`: the functionals a functional model reads)."""
         if self.kind in COMBINED_KINDS:
             raise ValueError(
                 f"the runtime has no feature family for {self.kind!r} features yet: "
@@ -114,14 +146,22 @@ class FeatureChoice:
                 hop_frames=hop_frames,
                 window_norm=window_norm,
             )
-        return OpenSmileFeatures(
-            opensmile_set=self.opensmile_set,
-            select=None if select is None else tuple(int(i) for i in select),
-        )
+        chosen = None if select is None else tuple(int(i) for i in select)
+        if self.type == "functionals":
+            return FunctionalFeatures(
+                feature_set=self.functional_set, descriptors=self.descriptors, select=chosen
+            )
+        return OpenSmileFeatures(opensmile_set=self.opensmile_set, select=chosen)
 
     def to_dict(self) -> dict[str, Any]:
         if self.type == "frontend":
             return {"type": "frontend", "kind": self.kind, "frontend": self.frontend.to_dict()}
+        if self.type == "functionals":
+            return {
+                "type": "functionals",
+                "functional_set": self.functional_set,
+                "descriptors": self.descriptors.to_dict(),
+            }
         return {"type": "opensmile", "opensmile_set": self.opensmile_set}
 
     @classmethod
@@ -129,6 +169,8 @@ class FeatureChoice:
         d = dict(d)
         if d.get("frontend") is not None:
             d["frontend"] = FrontendConfig.from_dict(d["frontend"])
+        if d.get("descriptors") is not None:
+            d["descriptors"] = DescriptorConfig.from_dict(d["descriptors"])
         return cls(**d)
 
 
@@ -196,6 +238,10 @@ def _extractor(choice: FeatureChoice):
             return frontend_features(x, cfg, choice.kind)
 
         return fn
+    if choice.type == "functionals":
+        return lambda x, alpha=1.0: functionals.extract(
+            x, choice.functional_set, choice.descriptors
+        )
     return _opensmile_extractor(choice.opensmile_set)
 
 

@@ -139,12 +139,12 @@ def write_model_card(
             f" `{fs.kind}` ({fs.dim} dims), windows of {fs.window_frames} frames every "
             f"{fs.hop_frames} frames, probabilities averaged over windows"
             if isinstance(fs, FrontendFeatures)
-            else f" `{fs.opensmile_set}` ({fs.dim} dims)"
+            else f" `{getattr(fs, 'opensmile_set', None) or fs.feature_set}` ({fs.dim} dims)"
         )
         + (
             ", the functionals with the largest ANOVA F score on the training data (chosen "
             "inside each evaluation fold too)"
-            if isinstance(fs, OpenSmileFeatures) and fs.select is not None
+            if not isinstance(fs, FrontendFeatures) and fs.select is not None
             else ""
         ),
         *(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..audio import Audio, AudioLimits
-from ..feature_configs import FeatureSpec, FrontendFeatures, OpenSmileFeatures
+from ..feature_configs import FeatureSpec, FrontendFeatures, FunctionalFeatures, OpenSmileFeatures
 from ..interpreter import ModelRunner
 from ..speech_detector import SpeechDetector
 from ..vad import VadConfig
@@ -57,7 +57,7 @@ class LoadedModel:
 
 def make_pipeline(model: LoadedModel, features: FeatureSpec, backend: str | None = None):
     """The pipeline of `features`' family (`backend`: front-end backend, or None for the
-    fastest; front-end features only)."""
+    fastest; front-end and functional features)."""
     if isinstance(features, FrontendFeatures):
         from .frontend import FrontendPipeline
 
@@ -66,4 +66,8 @@ def make_pipeline(model: LoadedModel, features: FeatureSpec, backend: str | None
         from .opensmile import OpenSmilePipeline
 
         return OpenSmilePipeline(model, features)
+    if isinstance(features, FunctionalFeatures):
+        from .functionals import FunctionalPipeline
+
+        return FunctionalPipeline(model, features, backend=backend)
     raise TypeError(f"no pipeline for features of type {type(features).__name__}")

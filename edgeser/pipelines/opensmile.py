@@ -14,14 +14,8 @@ from ..feature_configs import OpenSmileFeatures
 from ..interpreter import IncompatibleRuntimeError
 from ..opensmile_sets import make_smile
 from ..prediction import NO_SPEECH, Prediction
-from ..vad import VoiceGate, frame_energy_db
-from ..windows import window_starts
 from . import LoadedModel
-
-# the voice gate reads 25 ms / 10 ms frames, the usual speech framing (openSMILE's too), in
-# 1.5 s windows every 0.5 s as the front-end models do; a clip is speech if any window is
-GATE_FRAME_S, GATE_SHIFT_S = 0.025, 0.010
-GATE_WINDOW, GATE_HOP = 150, 50
+from .clip_gate import clip_is_speech
 
 
 def check_tensorflow_free(source: str, name: str, runtime: str | None = None) -> None:
@@ -60,30 +54,10 @@ class OpenSmilePipeline:
             None if features.select is None else np.asarray(features.select, dtype=np.intp)
         )
 
-    def _is_speech(self, samples: np.ndarray) -> bool:
-        m = self.model
-        assert m.vad is not None  # predict() does not call it with the gate off
-        length = int(round(GATE_FRAME_S * m.sample_rate))
-        shift = int(round(GATE_SHIFT_S * m.sample_rate))
-        energies = frame_energy_db(samples, length, shift)
-        if m.detector is None:  # the whole clip at once, as before the learned gate
-            return VoiceGate(m.vad).is_speech(energies)
-        gate = VoiceGate(m.vad)
-        starts = window_starts(len(energies), GATE_WINDOW, GATE_HOP)
-        loud = [gate.is_speech(energies[s : s + GATE_WINDOW]) for s in starts]
-        if not any(loud):
-            return False
-        spans = []
-        for s in starts:
-            last = min(s + GATE_WINDOW, len(energies)) - 1
-            spans.append((s * shift, last * shift + length))
-        frames = m.detector.frame_features(samples)
-        return any(m.detector.confirm(loud, spans, frames))
-
     def predict(self, clip: Audio) -> Prediction:
         m, f = self.model, self.features
         t0 = time.perf_counter()
-        speech = m.vad is None or self._is_speech(clip.samples)
+        speech = m.vad is None or clip_is_speech(m, clip.samples)
         t1 = time.perf_counter()
         timings = {**clip.timings, "vad": t1 - t0}
         common = m.common(clip, timings)

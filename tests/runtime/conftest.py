@@ -30,7 +30,16 @@ _KEY_SOURCES = [
     HERE / "support.py",
     ROOT / "edgeser" / "bundle.py",
     ROOT / "edgeser" / "windows.py",
-    *(ROOT / "edgeser" / "frontend" / f for f in ("config.py", "filters.py", "reference.py")),
+    *(
+        ROOT / "edgeser" / "frontend" / f
+        for f in (
+            "config.py",
+            "filters.py",
+            "reference.py",
+            "descriptor_config.py",
+            "functionals.py",
+        )
+    ),
 ]
 
 

@@ -3,8 +3,9 @@
 Run as a subprocess (it imports TensorFlow, which the tests themselves must not):
     python tests/runtime/make_tiny_bundles.py OUT_DIR
 Writes tiny_float, tiny_int8 (full-integer), tiny_fixed (batch fixed to 1), tiny_logits
-(no softmax), tiny_wnorm (windows mean-normalised: format 3) and, when openSMILE is importable,
-tiny_smile. The weights are random but seeded; the test-side stand-in for a trained model.
+(no softmax), tiny_wnorm (windows mean-normalised: format 3), tiny_gemaps (edgeser's own
+functionals: format 5) and, when openSMILE is importable, tiny_smile. The weights are random
+but seeded; the test-side stand-in for a trained model.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from support import speechlike  # noqa: E402  (this folder is sys.path[0])
 
 from edgeser import frontend  # noqa: E402
 from edgeser.bundle import BundleMeta, ModelBundle  # noqa: E402
-from edgeser.feature_configs import FeatureSpec, FrontendFeatures, OpenSmileFeatures  # noqa: E402
+from edgeser.feature_configs import (  # noqa: E402
+    FeatureSpec,
+    FrontendFeatures,
+    FunctionalFeatures,
+    OpenSmileFeatures,
+)
+from edgeser.frontend import functionals  # noqa: E402
 from edgeser.windows import feature_windows  # noqa: E402
 
 LABELS = ("anger", "happiness", "neutral", "sadness")
@@ -139,6 +146,13 @@ def main(out: Path) -> None:
         std,
         "float32",
     )
+    gemaps = FunctionalFeatures(feature_set=functionals.SET_V1)
+    vecs = np.stack([functionals.extract(speechlike(1.5, s)) for s in range(8)])
+    tf.keras.utils.set_random_seed(5)
+    inp = tf.keras.layers.Input((gemaps.dim,))
+    dense = tf.keras.Model(inp, tf.keras.layers.Dense(len(LABELS), activation="softmax")(inp))
+    mean, std = vecs.mean(axis=0), vecs.std(axis=0) + 1e-3
+    write(out, "tiny_gemaps", convert(tf, dense), gemaps, mean, std, "float32")
     if smile_stats is None:
         return
     # tiny_smile reads all functionals but has zero weights outside SMILE_SELECT; tiny_smile_select

@@ -1,0 +1,35 @@
+"""The voice gate of whole-clip pipelines (one feature vector per clip): is there speech?"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..vad import VoiceGate, frame_energy_db
+from ..windows import window_starts
+from . import LoadedModel
+
+# the gate reads 25 ms / 10 ms frames, the usual speech framing, in 1.5 s windows every 0.5 s
+# as the front-end models do; a clip is speech if any window is
+GATE_FRAME_S, GATE_SHIFT_S = 0.025, 0.010
+GATE_WINDOW, GATE_HOP = 150, 50
+
+
+def clip_is_speech(m: LoadedModel, samples: np.ndarray) -> bool:
+    """The model's voice gate (`m.vad`, and its learned detector when it names one) on a clip."""
+    assert m.vad is not None  # callers skip the gate when it is off
+    length = int(round(GATE_FRAME_S * m.sample_rate))
+    shift = int(round(GATE_SHIFT_S * m.sample_rate))
+    energies = frame_energy_db(samples, length, shift)
+    if m.detector is None:  # the whole clip at once, as before the learned gate
+        return VoiceGate(m.vad).is_speech(energies)
+    gate = VoiceGate(m.vad)
+    starts = window_starts(len(energies), GATE_WINDOW, GATE_HOP)
+    loud = [gate.is_speech(energies[s : s + GATE_WINDOW]) for s in starts]
+    if not any(loud):
+        return False
+    spans = []
+    for s in starts:
+        last = min(s + GATE_WINDOW, len(energies)) - 1
+        spans.append((s * shift, last * shift + length))
+    frames = m.detector.frame_features(samples)
+    return any(m.detector.confirm(loud, spans, frames))

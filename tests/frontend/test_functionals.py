@@ -1,0 +1,93 @@
+"""The edgeser-gemaps-v1 functional set: shape, names, level independence, edge cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgeser.frontend import functionals
+from edgeser.frontend.descriptor_config import COLUMN, DescriptorConfig
+
+from .test_descriptors import voiced
+
+NAMES = functionals.FEATURE_SETS[functionals.SET_V1]
+
+
+def idx(name: str) -> int:
+    return NAMES.index(name)
+
+
+def test_names_are_unique_and_match_the_vector(ext_or_numpy):
+    assert len(set(NAMES)) == len(NAMES) == functionals.set_dim(functionals.SET_V1)
+    v = functionals.extract(voiced(1.0), backend=ext_or_numpy)
+    assert v.shape == (len(NAMES),) and v.dtype == np.float32 and np.isfinite(v).all()
+    with pytest.raises(ValueError, match="unknown functional set"):
+        functionals.set_dim("edgeser-gemaps-v0")
+
+
+@pytest.fixture(params=["cpp", "numpy"])
+def ext_or_numpy(request, cpp_required):
+    if request.param == "cpp":
+        try:
+            from edgeser import _frontend  # noqa: F401
+        except ImportError as exc:
+            if cpp_required:
+                pytest.fail(f"EDGESER_REQUIRE_CPP=1 but edgeser._frontend does not import: {exc}")
+            pytest.skip("edgeser._frontend is not built")
+    return request.param
+
+
+def test_the_set_is_level_independent():
+    x = voiced(2.5, seed=2)
+    a = functionals.extract(x)
+    for gain_db in (-30.0, -12.0, 6.0):
+        b = functionals.extract(x * np.float32(10 ** (gain_db / 20)))
+        scale = np.maximum(np.abs(a), 1e-2)
+        rel = np.abs(a - b) / scale
+        worst = np.argsort(rel)[::-1][:3]
+        assert rel.max() < 0.05, [(NAMES[i], a[i], b[i]) for i in worst]
+
+
+def test_what_the_functionals_measure():
+    x = voiced(2.5, f0=150.0, seed=3)
+    v = functionals.extract(x)
+    st = 12 * np.log2(150 / 27.5)
+    assert abs(v[idx("f0_semitone_p50")] - st) < 2.0  # the glide is +-15% around 150 Hz
+    assert 0.35 < v[idx("voiced_fraction")] < 0.75  # the envelope is 0 half of the time
+    assert v[idx("voiced_segments_per_s")] > 1.0  # the 2 Hz syllable envelope
+    assert v[idx("f0_semitone_rise_mean")] > 0 and v[idx("f0_semitone_fall_mean")] > 0
+    higher = functionals.extract(voiced(2.5, f0=240.0, seed=3))
+    assert higher[idx("f0_semitone_mean")] - v[idx("f0_semitone_mean")] == pytest.approx(
+        12 * np.log2(240 / 150), abs=1.0
+    )
+
+
+def test_noise_and_silence_give_finite_vectors_without_voicing():
+    rng = np.random.default_rng(1)
+    for x in (np.zeros(16000, np.float32), (0.1 * rng.standard_normal(16000)).astype(np.float32)):
+        v = functionals.extract(x)
+        assert np.isfinite(v).all()
+        assert v[idx("voiced_fraction")] < 0.1
+    short = functionals.extract(np.zeros(100, np.float32))  # no frames at all
+    assert short.shape == (len(NAMES),) and not short.any()
+
+
+def test_functionals_of_a_known_descriptor_matrix():
+    """Hand-made descriptors: 10 voiced frames at 110 Hz then 10 unvoiced, loudness 1 then 3."""
+    cfg = DescriptorConfig()
+    lld = np.zeros((20, len(COLUMN)), np.float32)
+    lld[:10, COLUMN["f0_hz"]] = 110.0
+    lld[:, COLUMN["energy_db"]] = -20.0
+    lld[:10, COLUMN["loudness"]] = 1.0
+    lld[10:, COLUMN["loudness"]] = 3.0
+    lld[:10, COLUMN["hnr_db"]] = 10.0
+    v = functionals.functionals_v1(lld, np.zeros((20, 13), np.float32), cfg)
+    assert v[idx("f0_semitone_mean")] == pytest.approx(24.0, abs=1e-4)  # 110 Hz = 2 octaves
+    assert v[idx("f0_semitone_std")] == pytest.approx(0.0, abs=1e-6)
+    assert v[idx("voiced_fraction")] == pytest.approx(0.5)
+    assert v[idx("voiced_segments_per_s")] == pytest.approx(1 / 0.2)
+    assert v[idx("voiced_segment_s_mean")] == pytest.approx(0.1)
+    assert v[idx("unvoiced_segment_s_mean")] == pytest.approx(0.1)
+    assert v[idx("hnr_db_voiced_mean")] == pytest.approx(10.0)
+    assert v[idx("loudness_rel_p50")] == pytest.approx(1.0)  # mean loudness 2: 0.5 and 1.5
+    assert v[idx("loudness_rel_range_20_80")] == pytest.approx(1.0)
