@@ -40,8 +40,8 @@ void DescriptorComputer::ComputeRawFrames(const float* const* frames, int count,
                                           Workspace& ws) const {
   if (count < 0 || count > kLanes) throw std::invalid_argument("count must be in [0, kLanes]");
   if (count == 0) return;
-  const float* pitch_windows[kLanes];
-  const float* spectral_windows[kLanes];
+  const float* pitch_windows[kLanes] = {};
+  const float* spectral_windows[kLanes] = {};
   for (int f = 0; f < count; ++f) {
     pitch_windows[f] = frames[f] + pitch_offset_;
     spectral_windows[f] = frames[f] + spectral_offset_;

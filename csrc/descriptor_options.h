@@ -42,8 +42,8 @@ struct DescriptorOptions {
   double spectral_window_ms = 25.0;
   double f0_min_hz = 60.0;
   double f0_max_hz = 500.0;
-  double voicing_threshold = 0.2;  // on the cumulative mean normalised difference
-  double silence_dbfs = -80.0;     // pitch windows quieter than this are unvoiced
+  double voicing_threshold = 0.45;  // on the cumulative mean normalised difference
+  double silence_dbfs = -80.0;      // pitch windows quieter than this are unvoiced
   int lpc_order = 16;
   double formant_max_hz = 5500.0;
   double formant_max_bw_hz = 400.0;

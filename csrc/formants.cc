@@ -1,5 +1,6 @@
 #include "formants.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 
@@ -26,7 +27,7 @@ struct Layout {
       at += n;
       return start;
     };
-    prepared = take(length + AutocorrelationPadding(order));  // the padding stays zero
+    prepared = take(length + AutocorrelationPadding(order));
     autocorrelation = take(order + 1);
     lpc = take(order);
     root_re = take(order);
@@ -100,9 +101,13 @@ void FormantAnalyzer::Analyze(const float* const* windows, int count, FormantFra
                               Workspace& ws) const {
   const int n = length_, order = opts_.lpc_order;
   const Layout layout(n, order);
-  if (ws.scratch_.size() < layout.total) ws.scratch_.assign(layout.total, 0.0);  // foreign ws
+  // A default-constructed Workspace allocates here once; MakeWorkspace() ones never do.
+  if (ws.scratch_.size() < layout.total) ws.scratch_.assign(layout.total, 0.0);
   double* base = ws.scratch_.data();
   double* u = base + layout.prepared;
+  // The zeros after the window that Autocorrelation reads (a Workspace may come from another
+  // analyzer, longer windows having left samples there).
+  std::fill(u + n, u + n + AutocorrelationPadding(order), 0.0);
   double* r = base + layout.autocorrelation;
   double* a = base + layout.lpc;
   double* re = base + layout.root_re;

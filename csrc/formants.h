@@ -1,6 +1,7 @@
 // Formants F1-F3 and their bandwidths per spectral window, from LPC (autocorrelation method,
 // Levinson-Durbin) and the roots of the prediction polynomial. Definitions:
-// docs/voice-descriptors.md. Immutable after construction.
+// docs/voice-descriptors.md. Immutable after construction: one analyzer serves many threads,
+// each with its own Workspace; frames are independent of each other.
 #ifndef EDGESER_CSRC_FORMANTS_H_
 #define EDGESER_CSRC_FORMANTS_H_
 
@@ -30,7 +31,8 @@ class FormantAnalyzer {
   const DescriptorOptions& options() const { return opts_; }
   Workspace MakeWorkspace() const;
 
-  // count windows of opts.spectral_length() samples at windows[f].
+  // count windows of opts.spectral_length() samples at windows[f] (any count). No allocation
+  // with a Workspace from MakeWorkspace().
   void Analyze(const float* const* windows, int count, FormantFrame* out, Workspace& ws) const;
 
  private:

@@ -39,10 +39,16 @@ EDGESER_INLINE void AutocorrelationVectorsImpl(const double* x, int n, int max_l
   for (int first = 0; first < lags; first += kMaxVectors * W) {
     double block[4 * 8];  // kMaxVectors * W <= 32
     const int vectors = (lags - first + W - 1) / W;
-    if (kMaxVectors == 4 && vectors >= 4) {
-      LagBlock<W, (kMaxVectors == 4 ? 4 : 1)>(x, n, first, block);
-    } else if (kMaxVectors == 4 && vectors == 3) {
-      LagBlock<W, (kMaxVectors == 4 ? 3 : 1)>(x, n, first, block);
+    if constexpr (kMaxVectors == 4) {
+      if (vectors >= 4) {
+        LagBlock<W, 4>(x, n, first, block);
+      } else if (vectors == 3) {
+        LagBlock<W, 3>(x, n, first, block);
+      } else if (vectors == 2) {
+        LagBlock<W, 2>(x, n, first, block);
+      } else {
+        LagBlock<W, 1>(x, n, first, block);
+      }
     } else if (vectors >= 2) {
       LagBlock<W, 2>(x, n, first, block);
     } else {

@@ -201,7 +201,7 @@ bool HessenbergEigenvalues(Matrix a, int n, double* wr, double* wi) {
 // approximation (started at the regula falsi point of its bracket) and each pair one
 // approximation in the upper half plane (started on a circle). The Aberth correction of an
 // approximation then sums over every other root estimate, the implicit conjugates included, so
-// a real approximation stays exactly real and a pair stays a pair, and each iteration costs half
+// a real approximation stays real and a pair stays a pair, and each iteration costs half
 // of the iteration on all n roots. When the grid finds the wrong number of real roots (two in one
 // cell, or one outside [-1, 1]) no such set is a fixed point and the iteration does not converge:
 // the caller then falls back to the companion matrix. For the prediction polynomials of linear
@@ -227,7 +227,7 @@ constexpr int Padded(int n) { return (n + kMaxGroup - 1) / kMaxGroup * kMaxGroup
 
 // The per-approximation arrays of the iteration, carved out of the caller's work buffer.
 struct AberthState {
-  double *zr, *zi;   // approximations (pairs: Im > 0; reals: Im == 0 exactly)
+  double *zr, *zi;   // approximations (pairs: Im > 0; reals: Im == 0 up to fused rounding)
   double* weight;    // 1 for a pair (it stands for two roots), 0.5 for a real root
   double* real;      // 1 for a real approximation, 0 for a pair
   double *pr, *pim;  // p(z)

@@ -15,4 +15,8 @@ if [ ! -f build/dev/CMakeCache.txt ]; then
 fi
 cmake --build build/dev --target _frontend --parallel 2
 site=$("$py" -c "import sysconfig; print(sysconfig.get_paths()['platlib'])")
-cp build/dev/_frontend*.so "$site/edgeser/"
+# copy then rename: a process that has the old module mapped keeps its (unlinked) file
+for so in build/dev/_frontend*.so; do
+  cp "$so" "$site/edgeser/.$(basename "$so").tmp"
+  mv -f "$site/edgeser/.$(basename "$so").tmp" "$site/edgeser/$(basename "$so")"
+done

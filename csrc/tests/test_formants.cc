@@ -349,7 +349,7 @@ EDGESER_TEST(formants, silence_dc_and_tiny_windows_have_none) {
 
 EDGESER_TEST(formants, hostile_windows_give_finite_plausible_values) {
   edgeser_test::Rng rng(15);
-  for (int order : {4, 16, 40}) {
+  for (int order : {4, 16, 40, 64}) {
     edgeser::DescriptorOptions o;
     o.lpc_order = order;
     const edgeser::FormantAnalyzer analyzer(o);

@@ -58,7 +58,7 @@ class DescriptorConfig:
     spectral_window_ms: float = 25.0
     f0_min_hz: float = 60.0
     f0_max_hz: float = 500.0
-    voicing_threshold: float = 0.2  # on the cumulative mean normalised difference
+    voicing_threshold: float = 0.45  # on the cumulative mean normalised difference
     silence_dbfs: float = -80.0  # pitch windows quieter than this are unvoiced
     lpc_order: int = 16
     formant_max_hz: float = 5500.0
