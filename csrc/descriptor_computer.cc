@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "frontend_options.h"
+#include "parallel_batch.h"
 
 namespace edgeser {
 
@@ -123,30 +124,9 @@ void DescriptorComputer::Compute(const float* x, long long n, float* out) const 
 
 void DescriptorComputer::ComputeBatch(const float* const* signals, const long long* lengths,
                                       float* const* outs, int count, int num_threads) const {
-  if (count <= 0) return;
-  num_threads = std::max(1, std::min({num_threads, count, kMaxBatchThreads}));
-  std::atomic<int> next{0};
-  std::mutex error_mutex;
-  std::exception_ptr error;
-  auto work = [&]() {
-    try {
-      Workspace ws = MakeWorkspace();
-      for (int i = next++; i < count; i = next++) Compute(signals[i], lengths[i], outs[i], ws);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (!error) error = std::current_exception();
-      next = count;
-    }
-  };
-  std::vector<std::thread> helpers;
-  try {
-    for (int t = 1; t < num_threads; ++t) helpers.emplace_back(work);
-  } catch (const std::system_error&) {
-    // Could not start another thread: the ones running (and this one) do all the work.
-  }
-  work();
-  for (std::thread& h : helpers) h.join();
-  if (error) std::rethrow_exception(error);
+  RunParallelBatch(
+      count, num_threads, [this] { return MakeWorkspace(); },
+      [&](int i, Workspace& ws) { Compute(signals[i], lengths[i], outs[i], ws); });
 }
 
 // ---- streaming -------------------------------------------------------------------------------

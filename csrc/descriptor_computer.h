@@ -52,7 +52,6 @@ class DescriptorComputer {
   void Compute(const float* x, long long n, float* out, Workspace& ws) const;
   void Compute(const float* x, long long n, float* out) const;
 
-  static constexpr int kMaxBatchThreads = 256;
   void ComputeBatch(const float* const* signals, const long long* lengths, float* const* outs,
                     int count, int num_threads) const;
 

@@ -63,7 +63,6 @@ class FeatureComputer {
 
   // Compute() of count signals on up to min(num_threads, count, kMaxBatchThreads) threads
   // (each signal on one thread).
-  static constexpr int kMaxBatchThreads = 256;
   void ComputeBatch(const float* const* signals, const long long* lengths, float* const* outs,
                     int count, int num_threads) const;
 

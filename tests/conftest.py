@@ -71,6 +71,19 @@ def cpp_required() -> bool:
     return require_cpp()
 
 
+@pytest.fixture(scope="session")
+def ext(cpp_required):
+    """The compiled module edgeser._frontend; skips without it (fails under
+    EDGESER_REQUIRE_CPP=1)."""
+    try:
+        from edgeser import _frontend
+    except ImportError as exc:
+        if cpp_required:
+            pytest.fail(f"EDGESER_REQUIRE_CPP=1 but edgeser._frontend does not import: {exc}")
+        pytest.skip(f"edgeser._frontend is not built ({exc}); run `pip install -e .`")
+    return _frontend
+
+
 @pytest.fixture(scope="session", params=("cpp", "numba", "numpy"))
 def backend_name(request) -> str:
     """Every front-end backend in turn; missing ones skip (cpp fails under EDGESER_REQUIRE_CPP)."""

@@ -42,34 +42,7 @@ void BindFeatureComputer(py::module_& m) {
       .def(
           "compute_batch",
           [](const FeatureComputer& c, const py::sequence& signals, int num_threads) {
-            if (num_threads < 1) throw py::value_error("num_threads must be >= 1");
-            const std::size_t count = signals.size();
-            std::vector<FloatSignal> inputs;
-            std::vector<const float*> data;
-            std::vector<long long> lengths;
-            std::vector<float*> outs;
-            py::list results;
-            inputs.reserve(count);
-            for (std::size_t i = 0; i < count; ++i) {
-              py::object item = signals[i];
-              if (!py::isinstance<FloatSignal>(item))
-                throw py::type_error("signal " + std::to_string(i) +
-                                     " must be a float32 C-contiguous numpy array");
-              inputs.push_back(item.cast<FloatSignal>());
-              const SignalView sig = ViewSignal(inputs.back(), "signal");
-              py::array_t<float> out(
-                  {c.NumFrames(sig.size), static_cast<long long>(c.feature_dim())});
-              data.push_back(sig.data);
-              lengths.push_back(sig.size);
-              outs.push_back(out.mutable_data());
-              results.append(out);
-            }
-            {
-              py::gil_scoped_release nogil;
-              c.ComputeBatch(data.data(), lengths.data(), outs.data(), static_cast<int>(count),
-                             num_threads);
-            }
-            return results;
+            return ComputeBatchPy(c, static_cast<long long>(c.feature_dim()), signals, num_threads);
           },
           py::arg("signals"), py::arg("num_threads") = 1,
           "compute() of every signal, spread over up to num_threads threads without the GIL.")

@@ -28,18 +28,6 @@ KINDS = ("spectrogram", "log_mel", "mfcc")
 
 
 @pytest.fixture(scope="module")
-def ext(cpp_required):
-    """The compiled module; skips (or fails under EDGESER_REQUIRE_CPP=1) when it is missing."""
-    try:
-        from edgeser import _frontend
-    except ImportError as exc:
-        if cpp_required:
-            pytest.fail(f"EDGESER_REQUIRE_CPP=1 but edgeser._frontend does not import: {exc}")
-        pytest.skip(f"edgeser._frontend is not built ({exc}); run `pip install -e .`")
-    return _frontend
-
-
-@pytest.fixture(scope="module")
 def cpp(ext):
     from edgeser.frontend import _cpp_backend
 

@@ -15,17 +15,6 @@ from edgeser.frontend.descriptor_config import COLUMN, DESCRIPTOR_NAMES, Descrip
 RATE = 16000
 
 
-@pytest.fixture(scope="module")
-def ext(cpp_required):
-    try:
-        from edgeser import _frontend
-    except ImportError as exc:
-        if cpp_required:
-            pytest.fail(f"EDGESER_REQUIRE_CPP=1 but edgeser._frontend does not import: {exc}")
-        pytest.skip(f"edgeser._frontend is not built ({exc})")
-    return _frontend
-
-
 def voiced(seconds: float, f0: float = 150.0, seed: int = 0) -> np.ndarray:
     """A vowel-like signal with a gliding F0, a syllable envelope, and pauses."""
     rng = np.random.default_rng(seed)

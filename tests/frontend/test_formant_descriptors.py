@@ -40,17 +40,6 @@ VOWELS = {
 UPPER = ((3500, 200), (4500, 250))
 
 
-@pytest.fixture(scope="module")
-def ext(cpp_required):
-    try:
-        from edgeser import _frontend
-    except ImportError as exc:
-        if cpp_required:
-            pytest.fail(f"EDGESER_REQUIRE_CPP=1 but edgeser._frontend does not import: {exc}")
-        pytest.skip(f"edgeser._frontend is not built ({exc})")
-    return _frontend
-
-
 def options(ext, cfg: DescriptorConfig):
     o = ext.DescriptorOptions()
     for field in dataclasses.fields(cfg):

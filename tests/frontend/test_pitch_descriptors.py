@@ -33,17 +33,6 @@ HNR_ATOL = 1e-8
 JITTER_ATOL = SHIMMER_ATOL = 1e-9
 
 
-@pytest.fixture(scope="module")
-def ext(cpp_required):
-    try:
-        from edgeser import _frontend
-    except ImportError as exc:
-        if cpp_required:
-            pytest.fail(f"EDGESER_REQUIRE_CPP=1 but edgeser._frontend does not import: {exc}")
-        pytest.skip(f"edgeser._frontend is not built ({exc})")
-    return _frontend
-
-
 def options(ext, cfg: DescriptorConfig):
     o = ext.DescriptorOptions()
     for field in dataclasses.fields(cfg):

@@ -22,17 +22,6 @@ from hypothesis import strategies as st
 from edgeser.frontend import FrontendConfig
 
 
-@pytest.fixture(scope="module")
-def ext(cpp_required):
-    try:
-        from edgeser import _frontend
-    except ImportError as exc:
-        if cpp_required:
-            pytest.fail(f"EDGESER_REQUIRE_CPP=1 but edgeser._frontend does not import: {exc}")
-        pytest.skip(f"edgeser._frontend is not built ({exc}); run `pip install -e .`")
-    return _frontend
-
-
 def run_isolated(code: str) -> subprocess.CompletedProcess:
     """Runs `code` in a fresh interpreter: a crash shows as a signal, a hang as a timeout."""
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
