@@ -161,3 +161,34 @@ def test_voiced_signal_is_voiced_and_silence_is_not(ext):
     assert 110 < np.median(f0[f0 > 0]) < 200
     quiet = descriptors.compute(np.zeros(8000, np.float32))
     assert (quiet[:, COLUMN["f0_hz"]] == 0).all() and np.isfinite(quiet).all()
+
+
+_HOSTILE = [0.0, -1.0, 1e-300, 1e-9, 0.5, 3.0, 55.0, 999.0, 1e6, 1e308, float("inf"), float("nan")]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_raw_options_with_hostile_values_raise_or_compute(ext, seed):
+    """Any value in any field of the raw extension's DescriptorOptions: a ValueError naming the
+    field, or finite descriptors (never a crash, a hang or NaN)."""
+    rng = np.random.default_rng(seed)
+    opts = ext.DescriptorOptions()
+    fields = DescriptorConfig().to_dict()
+    for name in rng.choice(sorted(fields), size=int(rng.integers(1, 4)), replace=False):
+        if name in ("sample_rate", "lpc_order"):
+            value = int(rng.choice([0, -5, 1, 3, 8000, 44100, 384000, 10**6, 2**31 - 1]))
+        else:
+            value = float(rng.choice(_HOSTILE))
+        setattr(opts, str(name), value)
+    try:
+        opts.validate()
+    except ValueError as exc:
+        assert "DescriptorOptions." in str(exc)
+        with pytest.raises(ValueError):
+            ext.DescriptorComputer(opts)
+        return
+    if opts.analysis_length > 20000 or opts.lpc_order > 40:
+        return  # valid but slow to exercise here
+    comp = ext.DescriptorComputer(opts)
+    x = voiced(0.3, seed=seed)
+    out = comp.compute(x)
+    assert out.shape == (opts.num_frames(len(x)), len(DESCRIPTOR_NAMES)) and np.isfinite(out).all()

@@ -35,8 +35,11 @@ def test_functional_features_validate_and_round_trip():
         FunctionalFeatures(feature_set=functionals.SET_V1, select=(0, 500))
     with pytest.raises(BundleError, match="functional features only"):
         features_from_dict({"type": "frontend", "feature_set": functionals.SET_V1})
-    with pytest.raises(BundleError, match="does not match"):
+    with pytest.raises(BundleError, match="select must be 4"):
         features_from_dict({**d, "dim": 4})
+    whole = FunctionalFeatures(feature_set=functionals.SET_V1).to_dict()
+    with pytest.raises(BundleError, match="has 76 functionals"):
+        features_from_dict({**whole, "dim": 4})
 
 
 def test_gemaps_bundle_round_trips_with_format_5(bundle_dir):
@@ -101,5 +104,7 @@ def test_descriptor_rate_must_match_the_model():
 
         FunctionalPipeline(
             _Model(),  # type: ignore[arg-type]
-            FunctionalFeatures(functionals.SET_V1, DescriptorConfig(sample_rate=8000)),
+            FunctionalFeatures(
+                functionals.SET_V1, DescriptorConfig(sample_rate=8000, formant_max_hz=4000.0)
+            ),
         )

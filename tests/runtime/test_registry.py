@@ -113,7 +113,9 @@ def test_feature_selection_is_validated_and_versioned(models_dir, tmp_path):
     with pytest.raises(BundleError, match="has 88 functionals, the features say 87"):
         smile(dim=87)
     front = registry.resolve("tiny_float", models_dir).meta.features
-    with pytest.raises(BundleError, match="opensmile features only"):
+    with pytest.raises(
+        BundleError, match="select applies to opensmile and functional features only"
+    ):
         features_from_dict({**front.to_dict(), "select": list(range(front.dim))})
     meta = registry.resolve("tiny_float", models_dir).meta
     smile_meta = dataclasses.replace(
