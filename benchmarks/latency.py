@@ -172,7 +172,7 @@ def probe_warm(
             if isinstance(rec.pipeline, FrontendPipeline):
                 out["stream"].append(_stream_cost(rec, samples, rate, chunk_ms))
             else:
-                out["stream_skipped"] = "the model reads one openSMILE vector per clip"
+                out["stream_skipped"] = "the model reads one functional vector per clip"
     samples, rate = sf.read(throughput_clip, dtype="float32")
     batch = [samples] * batch_size
     rec.predict_batch(batch, sample_rate=rate)

@@ -106,8 +106,8 @@ def _features_label(r: Mapping[str, Any]) -> str:
     f, cfg = r["features"], r.get("config") or {}
     if f["type"] == "opensmile":
         label = f["opensmile_set"]
-    elif f["type"] == "functionals":
-        label = f["functional_set"]
+    elif f["type"] == "functionals":  # a run's FeatureChoice, or a bundle's FunctionalFeatures
+        label = f.get("functional_set") or f["feature_set"]
     else:
         n_mels = (f.get("frontend") or {}).get("n_mels")
         label = f["kind"] + (f" {n_mels}" if f["kind"] == "log_mel" and n_mels else "")

@@ -328,7 +328,7 @@ class App:
             raise ApiError(
                 422,
                 "timeline_unsupported",
-                f"model {self.recognizer.name!r} reads one openSMILE vector per clip and has no "
+                f"model {self.recognizer.name!r} reads one functional vector per clip and has no "
                 "timeline; call /v1/predict without ?timeline=1",
             )
         deadline = call.started + cfg.request_timeout_s
@@ -424,7 +424,7 @@ class App:
                 raise ApiError(
                     422,
                     "stream_unsupported",
-                    f"model {self.recognizer.name!r} reads one openSMILE vector per clip and "
+                    f"model {self.recognizer.name!r} reads one functional vector per clip and "
                     "cannot stream; use POST /v1/predict",
                 )
             if self.streams >= self.config.max_streams:
