@@ -181,6 +181,6 @@ class Recognizer:
         if not isinstance(self._pipeline, FrontendPipeline):
             raise ValueError(
                 f"{what} needs a model over front-end feature windows; "
-                f"{self.name!r} reads one functional vector per clip (use predict)"
+                f"{self.name!r} reads {self.features.describe()} (use predict)"
             )
         return self._pipeline

@@ -328,8 +328,9 @@ class App:
             raise ApiError(
                 422,
                 "timeline_unsupported",
-                f"model {self.recognizer.name!r} reads one functional vector per clip and has no "
-                "timeline; call /v1/predict without ?timeline=1",
+                f"model {self.recognizer.name!r} reads "
+                f"{self.recognizer.features.describe()} and has no timeline; call /v1/predict "
+                "without ?timeline=1",
             )
         deadline = call.started + cfg.request_timeout_s
         with self.budget.reserve() as held:
@@ -424,8 +425,9 @@ class App:
                 raise ApiError(
                     422,
                     "stream_unsupported",
-                    f"model {self.recognizer.name!r} reads one functional vector per clip and "
-                    "cannot stream; use POST /v1/predict",
+                    f"model {self.recognizer.name!r} reads "
+                    f"{self.recognizer.features.describe()} and cannot stream; use POST "
+                    "/v1/predict",
                 )
             if self.streams >= self.config.max_streams:
                 raise ApiError(
