@@ -52,7 +52,23 @@ void DescriptorComputer::ComputeRawFrames(const float* const* frames, int count,
   FormantFrame formants[kLanes];
   pitch_.Analyze(pitch_windows, count, pitch, ws.pitch_);
   spectral_.Analyze(spectral_windows, count, spectral, ws.spectral_);
-  formants_.Analyze(spectral_windows, count, formants, ws.formants_);
+  // Formants only where the pitch found voicing (they are 0 elsewhere): the LPC roots are a
+  // third of the cost of a frame, and unvoiced frames have no formant structure to measure.
+  const float* voiced_windows[kLanes] = {};
+  int voiced_index[kLanes] = {};
+  int voiced = 0;
+  for (int f = 0; f < count; ++f) {
+    formants[f] = FormantFrame{};
+    if (pitch[f].f0_hz > 0.0) {
+      voiced_index[voiced] = f;
+      voiced_windows[voiced++] = spectral_windows[f];
+    }
+  }
+  if (voiced > 0) {
+    FormantFrame found[kLanes];
+    formants_.Analyze(voiced_windows, voiced, found, ws.formants_);
+    for (int v = 0; v < voiced; ++v) formants[voiced_index[v]] = found[v];
+  }
   for (int f = 0; f < count; ++f) {
     double* r = rows + static_cast<std::ptrdiff_t>(f) * kNumDescriptors;
     r[kF0Hz] = pitch[f].f0_hz;
@@ -83,9 +99,10 @@ void DescriptorComputer::FinishRow(const double* raw_row, const double f0_contex
   for (int c = 0; c < kNumDescriptors; ++c) out[c] = static_cast<float>(raw_row[c]);
   const double f0 = SmoothF0(f0_context);
   out[kF0Hz] = static_cast<float>(f0);
-  if (f0 <= 0.0 && raw_row[kF0Hz] > 0.0) {
+  if (f0 <= 0.0 && raw_row[kF0Hz] > 0.0) {  // unvoiced by the smoothing
     out[kJitterLocal] = 0.0f;
     out[kShimmerLocalDb] = 0.0f;
+    for (int c = kF1Hz; c <= kF3BwHz; ++c) out[c] = 0.0f;
   }
 }
 

@@ -30,7 +30,8 @@ def raw_row(
     row[:5] = pitch_reference.analyze(pitch_window, cfg)
     values, spectrum = spectral_reference.analyze(spectral_window, previous, cfg)
     row[_SPECTRAL] = values
-    row[_FORMANTS] = formant_reference.analyze(spectral_window, cfg)
+    if row[_F0] > 0:  # formants of voiced frames only (0 elsewhere)
+        row[_FORMANTS] = formant_reference.analyze(spectral_window, cfg)
     return row, spectrum
 
 
@@ -40,8 +41,9 @@ def finish_row(raw: np.ndarray, f0_context: np.ndarray) -> np.ndarray:
     out = raw.astype(np.float32)
     f0 = pitch_reference.smooth_f0(f0_context.tolist())
     out[_F0] = f0
-    if f0 <= 0.0 and raw[_F0] > 0.0:
+    if f0 <= 0.0 and raw[_F0] > 0.0:  # unvoiced by the smoothing
         out[_JITTER] = out[_SHIMMER] = 0.0
+        out[_FORMANTS] = 0.0
     return out
 
 
