@@ -27,9 +27,13 @@ def clip_is_speech(m: LoadedModel, samples: np.ndarray) -> bool:
     loud = [gate.is_speech(energies[s : s + GATE_WINDOW]) for s in starts]
     if not any(loud):
         return False
-    spans = []
-    for s in starts:
-        last = min(s + GATE_WINDOW, len(energies)) - 1
-        spans.append((s * shift, last * shift + length))
     frames = m.detector.frame_features(samples)
-    return any(m.detector.confirm(loud, spans, frames))
+    # the first loud window the detector confirms decides: each window's decision depends on
+    # its own stretch only, so stopping there gives any() of all of them at a fraction of the cost
+    for s, is_loud in zip(starts, loud):
+        if not is_loud:
+            continue
+        last = min(s + GATE_WINDOW, len(energies)) - 1
+        if m.detector.confirm([True], [(s * shift, last * shift + length)], frames)[0]:
+            return True
+    return False
