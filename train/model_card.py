@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from edgeser.bundle import ModelBundle
-from edgeser.feature_configs import FrontendFeatures, OpenSmileFeatures
+from edgeser.feature_configs import FrontendFeatures, FunctionalFeatures, OpenSmileFeatures
 
 PROTOCOL_TEXT = {
     "loso": "Speaker-independent, leave one speaker out: each speaker is tested by a model "
@@ -26,7 +26,7 @@ PROTOCOL_TEXT = {
 CORPUS_CARDS = {
     "emodb": (
         "EmoDB (Berlin Database of Emotional Speech, Burkhardt et al. 2005): acted "
-        "German, 10 actors, 535 utterances",
+        "German, 10 actors (5 female, 5 male), 10 sentences, 535 utterances, studio quality",
         "research use",
     ),
     "casia": (
@@ -85,7 +85,9 @@ def _data_lines(training: Mapping[str, Any]) -> list[str]:
             f"- Label set: {training['labels']} (one map for every corpus: `train/corpora.py`)."
         )
     aug = training.get("augment") or {}
-    if aug.get("copies"):
+    if not aug.get("copies"):
+        out.append("- Augmentation: none (the original recordings only; no noise data).")
+    else:
         out.append(
             f"- Augmentation: {aug['copies']} copies per training utterance with "
             f"{AUGMENT_DATA}; telephone band, VTLP and gain; SpecAugment. Test parts "
@@ -214,12 +216,15 @@ def write_model_card(
     lines += [
         "## Data and limits",
         "",
-        "- Trained on EmoDB (Berlin Database of Emotional Speech, Burkhardt et al. 2005): "
-        "acted German speech, 10 actors (5 female, 5 male), 10 sentences, 535 utterances, "
-        "studio quality."
-        if m.training.get("corpus") == "emodb"
+        *_data_lines(m.training),
+        "- Input level: the edgeser functionals are level-independent by construction "
+        "(`tests/frontend/test_functionals.py` checks -30..+6 dB gains)."
+        if isinstance(fs, FunctionalFeatures)
         else "",
-        *([] if m.training.get("corpus") == "emodb" else _data_lines(m.training)),
+        ""
+        if multi or robustness
+        else "- Not measured for this model: leave-one-corpus-out and robustness (it knows "
+        "one corpus; for speech it was not trained on, see the default model's card).",
         "- Acted emotions are more intense than spontaneous ones; expect much lower "
         "accuracy on natural speech, other languages, noisy or far-field audio.",
         "- The leave-one-corpus-out figures are the honest estimate for new speech; "

@@ -63,13 +63,17 @@ def backend(name: str | None = None) -> str:
     return "cpp" if _use_cpp(name) else "numpy"
 
 
-@functools.lru_cache(maxsize=16)
-def _computer(cfg: DescriptorConfig):
-    ext = _cpp()
-    opts = ext.DescriptorOptions()
+def cpp_options(cfg: DescriptorConfig):
+    """The C++ mirror of `cfg` (edgeser._frontend.DescriptorOptions), field by field."""
+    opts = _cpp().DescriptorOptions()
     for field in dataclasses.fields(cfg):
         setattr(opts, field.name, getattr(cfg, field.name))
-    comp = ext.DescriptorComputer(opts)
+    return opts
+
+
+@functools.lru_cache(maxsize=16)
+def _computer(cfg: DescriptorConfig):
+    comp = _cpp().DescriptorComputer(cpp_options(cfg))
     if comp.analysis_length != cfg.analysis_length or comp.frame_shift != cfg.frame_shift:
         raise RuntimeError(
             f"edgeser._frontend frames descriptors differently from {cfg!r}; rebuild the extension"

@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from ..audio import Audio
 from ..errors import BundleError
 from ..feature_configs import FunctionalFeatures
 from ..frontend import functionals
-from ..prediction import NO_SPEECH, Prediction
+from ..prediction import Prediction
 from . import LoadedModel
-from .clip_gate import clip_is_speech
+from .whole_clip import predict_whole_clip
 
 
 class FunctionalPipeline:
@@ -45,17 +43,4 @@ class FunctionalPipeline:
         return vec if self._select is None else vec[self._select]
 
     def predict(self, clip: Audio) -> Prediction:
-        m = self.model
-        t0 = time.perf_counter()
-        speech = m.vad is None or clip_is_speech(m, clip.samples)
-        t1 = time.perf_counter()
-        timings = {**clip.timings, "vad": t1 - t0}
-        common = m.common(clip, timings)
-        if not speech:
-            return Prediction.no_speech(reason=NO_SPEECH, **common)
-        vec = self.vector(clip.samples)
-        t2 = time.perf_counter()
-        probs = m.score(m.normalise(vec)[None, :])
-        t3 = time.perf_counter()
-        timings.update(features=t2 - t1, inference=t3 - t2)
-        return Prediction.from_scores(m.labels, probs[0], **common)
+        return predict_whole_clip(self.model, clip, self.vector)

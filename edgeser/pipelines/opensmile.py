@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 
 import numpy as np
 
@@ -13,9 +12,9 @@ from ..errors import BundleError
 from ..feature_configs import OpenSmileFeatures
 from ..interpreter import IncompatibleRuntimeError
 from ..opensmile_sets import make_smile
-from ..prediction import NO_SPEECH, Prediction
+from ..prediction import Prediction
 from . import LoadedModel
-from .clip_gate import clip_is_speech
+from .whole_clip import predict_whole_clip
 
 
 def check_tensorflow_free(source: str, name: str, runtime: str | None = None) -> None:
@@ -54,27 +53,18 @@ class OpenSmilePipeline:
             None if features.select is None else np.asarray(features.select, dtype=np.intp)
         )
 
-    def predict(self, clip: Audio) -> Prediction:
+    def vector(self, samples: np.ndarray) -> np.ndarray:
+        """The functional vector the model reads (before normalisation)."""
         m, f = self.model, self.features
-        t0 = time.perf_counter()
-        speech = m.vad is None or clip_is_speech(m, clip.samples)
-        t1 = time.perf_counter()
-        timings = {**clip.timings, "vad": t1 - t0}
-        common = m.common(clip, timings)
-        if not speech:
-            return Prediction.no_speech(reason=NO_SPEECH, **common)
         with self._smile_lock:
-            table = self._smile.process_signal(clip.samples, m.sample_rate)
+            table = self._smile.process_signal(samples, m.sample_rate)
         vec = np.asarray(table, dtype=np.float32).reshape(-1)
         if vec.size != f.source_dim:
             raise BundleError(
                 f"{m.source}: openSMILE {f.opensmile_set} gave {vec.size} "
                 f"values, the bundle describes {f.source_dim}"
             )
-        if self._select is not None:
-            vec = vec[self._select]
-        t2 = time.perf_counter()
-        probs = m.score(m.normalise(vec)[None, :])
-        t3 = time.perf_counter()
-        timings.update(features=t2 - t1, inference=t3 - t2)
-        return Prediction.from_scores(m.labels, probs[0], **common)
+        return vec if self._select is None else vec[self._select]
+
+    def predict(self, clip: Audio) -> Prediction:
+        return predict_whole_clip(self.model, clip, self.vector)

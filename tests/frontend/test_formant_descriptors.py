@@ -4,13 +4,13 @@ formants (informative), silence, hostile windows and gain invariance."""
 
 from __future__ import annotations
 
-import dataclasses
 import wave
 from functools import cache
 
 import numpy as np
 import pytest
 
+from edgeser.frontend import descriptors
 from edgeser.frontend import formant_reference as ref
 from edgeser.frontend.descriptor_config import DESCRIPTOR_NAMES, DescriptorConfig
 
@@ -41,10 +41,7 @@ UPPER = ((3500, 200), (4500, 250))
 
 
 def options(ext, cfg: DescriptorConfig):
-    o = ext.DescriptorOptions()
-    for field in dataclasses.fields(cfg):
-        setattr(o, field.name, getattr(cfg, field.name))
-    return o
+    return descriptors.cpp_options(cfg)
 
 
 def cpp(ext, windows, cfg: DescriptorConfig = CFG) -> np.ndarray:

@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pytest
 
+from edgeser.frontend import descriptors
 from edgeser.frontend import pitch_reference as ref
 from edgeser.frontend.descriptor_config import DescriptorConfig
 
@@ -34,10 +35,7 @@ JITTER_ATOL = SHIMMER_ATOL = 1e-9
 
 
 def options(ext, cfg: DescriptorConfig):
-    o = ext.DescriptorOptions()
-    for field in dataclasses.fields(cfg):
-        setattr(o, field.name, getattr(cfg, field.name))
-    return o
+    return descriptors.cpp_options(cfg)
 
 
 def cpp(ext, windows: np.ndarray, cfg: DescriptorConfig = CFG) -> np.ndarray:

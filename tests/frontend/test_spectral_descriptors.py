@@ -4,11 +4,10 @@ truths of synthetic signals (on both), gain invariance and hostile windows."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
+from edgeser.frontend import descriptors
 from edgeser.frontend import spectral_reference as ref
 from edgeser.frontend.descriptor_config import DESCRIPTOR_NAMES, DescriptorConfig
 
@@ -25,10 +24,7 @@ RTOL = ATOL = 1e-8
 
 
 def options(ext, cfg: DescriptorConfig):
-    o = ext.DescriptorOptions()
-    for field in dataclasses.fields(cfg):
-        setattr(o, field.name, getattr(cfg, field.name))
-    return o
+    return descriptors.cpp_options(cfg)
 
 
 def cpp(ext, windows, cfg: DescriptorConfig = CFG) -> np.ndarray:

@@ -1,9 +1,15 @@
-"""The voice gate of whole-clip pipelines (one feature vector per clip): is there speech?"""
+"""What the whole-clip pipelines (one feature vector per clip) share: the voice gate and the
+predict step around their own vector."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import numpy as np
 
+from ..audio import Audio
+from ..prediction import NO_SPEECH, Prediction
 from ..vad import VoiceGate, frame_energy_db
 from ..windows import window_starts
 from . import LoadedModel
@@ -37,3 +43,22 @@ def clip_is_speech(m: LoadedModel, samples: np.ndarray) -> bool:
         if m.detector.confirm([True], [(s * shift, last * shift + length)], frames)[0]:
             return True
     return False
+
+
+def predict_whole_clip(
+    m: LoadedModel, clip: Audio, vector: Callable[[np.ndarray], np.ndarray]
+) -> Prediction:
+    """Voice gate -> `vector(samples)` (the model's input before normalisation) -> the model."""
+    t0 = time.perf_counter()
+    speech = m.vad is None or clip_is_speech(m, clip.samples)
+    t1 = time.perf_counter()
+    timings = {**clip.timings, "vad": t1 - t0}
+    common = m.common(clip, timings)
+    if not speech:
+        return Prediction.no_speech(reason=NO_SPEECH, **common)
+    vec = vector(clip.samples)
+    t2 = time.perf_counter()
+    probs = m.score(m.normalise(vec)[None, :])
+    t3 = time.perf_counter()
+    timings.update(features=t2 - t1, inference=t3 - t2)
+    return Prediction.from_scores(m.labels, probs[0], **common)
