@@ -14,7 +14,8 @@ one feature family's config (`edgeser.feature_configs`), tagged by its ``type``.
 `features.select` (the model reads a chosen subset of the openSMILE functionals); version 3 added
 `features.window_norm` (each window is mean-normalised before the model: level invariance);
 version 4 added `speech_detector` (the learned voice gate the model runs behind); version 5 added
-the `functionals` feature family (edgeser's own voice functionals, no openSMILE). A
+the `functionals` feature family (edgeser's own voice functionals, no openSMILE); version 6 added
+`features.window_floor_db` (each band of a window floored below its window peak). A
 bundle is written with the lowest version that describes it, so bundles without these stay
 readable by older runtimes, and an older runtime refuses a bundle whose features it cannot
 compute.
@@ -37,7 +38,7 @@ import numpy as np
 from .errors import BundleError, BundleVersionError
 from .feature_configs import FeatureSpec, FrontendFeatures, features_from_dict
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 MAGIC = b"EDGESER\x00"
 SUFFIX = ".edgeser"
 QUANTIZATIONS = ("int8", "float32")

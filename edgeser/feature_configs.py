@@ -9,16 +9,19 @@ a cascade of two models) is a new type here plus a pipeline in `edgeser.pipeline
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Union
+
+import numpy as np
 
 from .errors import BundleError
 from .frontend.config import KINDS, FrontendConfig
 from .frontend.descriptor_config import DescriptorConfig
 from .frontend.functionals import FEATURE_SETS
 from .opensmile_sets import OPENSMILE_DIMS, OPENSMILE_SETS
-from .windows import WINDOW_NORMS
+from .windows import WINDOW_NORMS, feature_windows, floor_depths
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,9 @@ class FrontendFeatures:
 
     `window_norm` "mean" subtracts each window's own per-dimension mean after normalisation
     (`edgeser.windows.feature_windows`): the model does not see the input level.
+    `window_floor_db` (log-mel only; 0 = off) floors every band of a window at that many dB
+    below its loudest frame in the window, so silence and digital zeros look the same at
+    any input level (with "mean": exact level invariance down to the front end's log_floor).
     """
 
     type: ClassVar[str] = "frontend"
@@ -36,6 +42,7 @@ class FrontendFeatures:
     window_frames: int
     hop_frames: int
     window_norm: str = "none"
+    window_floor_db: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.frontend, FrontendConfig):
@@ -48,10 +55,33 @@ class FrontendFeatures:
                 raise BundleError(f"frontend features need a positive integer {name}")
         if self.window_norm not in WINDOW_NORMS:
             raise BundleError(f"window_norm must be one of {WINDOW_NORMS}")
+        fl = self.window_floor_db
+        if isinstance(fl, bool) or not isinstance(fl, int | float) or not math.isfinite(fl):
+            raise BundleError(f"window_floor_db must be a finite number of dB, got {fl!r}")
+        if fl < 0 or fl > 200:
+            raise BundleError(f"window_floor_db={fl!r}: must be 0 (off) or up to 200 dB")
+        if fl and (self.kind != "log_mel" or self.frontend.deltas or self.frontend.cmvn != "none"):
+            raise BundleError(
+                "window_floor_db applies to log-mel energies only (kind log_mel, no deltas, "
+                f"no CMVN); got kind {self.kind!r}, deltas {self.frontend.deltas}, "
+                f"cmvn {self.frontend.cmvn!r}"
+            )
 
     @property
     def dim(self) -> int:
         return self.frontend.feature_dim(self.kind)
+
+    def windows(self, z: np.ndarray, std: np.ndarray, hop: int | None = None) -> np.ndarray:
+        """The model's windows of normalised frames `z` (`std`: the normaliser's, which the
+        floor depth needs), every `hop` frames (default `hop_frames`)."""
+        depth = None
+        if self.window_floor_db:
+            cfg = self.frontend
+            depth = floor_depths(self.window_floor_db, cfg.log_type, cfg.power, std)
+        w = self.window_frames
+        return feature_windows(
+            z, w, self.hop_frames if hop is None else hop, self.window_norm, depth
+        )
 
     @property
     def source_dim(self) -> int:
@@ -63,6 +93,8 @@ class FrontendFeatures:
 
     @property
     def min_format_version(self) -> int:
+        if self.window_floor_db:
+            return 6
         return 3 if self.window_norm != "none" else 1
 
     def describe(self) -> str:
@@ -71,6 +103,11 @@ class FrontendFeatures:
             f"{self.kind} ({self.dim} dims, {cfg.frame_length_ms:g} ms / "
             f"{cfg.frame_shift_ms:g} ms frames at {cfg.sample_rate} Hz), windows of "
             f"{self.window_frames} frames every {self.hop_frames}"
+            + (
+                f", each band floored {self.window_floor_db:g} dB below its window peak"
+                if self.window_floor_db
+                else ""
+            )
             + (", each mean-normalised (level-independent)" if self.window_norm == "mean" else "")
         )
 
@@ -85,11 +122,17 @@ class FrontendFeatures:
         }
         if self.window_norm != "none":  # absent = "none": older runtimes read the bundle
             d["window_norm"] = self.window_norm
+        if self.window_floor_db:  # absent = 0 (off), likewise
+            d["window_floor_db"] = self.window_floor_db
         return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> FrontendFeatures:
-        d = _fields(d, cls.type, {"kind", "frontend", "window_frames", "hop_frames", "window_norm"})
+        d = _fields(
+            d,
+            cls.type,
+            {"kind", "frontend", "window_frames", "hop_frames", "window_norm", "window_floor_db"},
+        )
         if not isinstance(d.get("frontend"), Mapping):
             raise BundleError("frontend features need a FrontendConfig")
         norm = d.pop("window_norm", None)
@@ -245,6 +288,7 @@ FEATURE_FAMILIES: dict[str, Any] = {
 # fields that belong to one family only: naming the family beats "unknown field"
 _FAMILY_OF_FIELD = {
     "window_norm": "front-end feature windows",
+    "window_floor_db": "front-end feature windows",
     "window_frames": "front-end feature windows",
     "select": "opensmile and functional features",
     "opensmile_set": "opensmile features",

@@ -17,7 +17,7 @@ from .bundle import ModelBundle
 from .errors import BundleError
 from .feature_configs import FrontendFeatures
 from .interpreter import ModelRunner
-from .windows import feature_windows, window_starts
+from .windows import window_starts
 
 SPEECH_LABEL = "speech"
 DEFAULT_SPEECH_DETECTOR = "speech-gate-int8"  # the gate shipped in edgeser/models/detectors
@@ -131,7 +131,7 @@ class SpeechDetector:
         for start, length in keys:  # dicts keep insertion order: index = position
             seg = frames[start : start + length]
             z = ((seg - self._mean) / self._std).astype(np.float32, copy=False)
-            wins.append(feature_windows(z, f.window_frames, f.hop_frames, f.window_norm))
+            wins.append(f.windows(z, self._std))
         p = self._runner.run(np.concatenate(wins))[:, self._speech]
         for k, idx in enumerate(members):
             if idx:

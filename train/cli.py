@@ -101,6 +101,13 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--n-mels", type=int, default=0, help="override the preset's mel bands")
     g.add_argument(
+        "--log-floor",
+        type=float,
+        default=0.0,
+        help="override the preset's power floor before the log (e.g. 1e-20, so a window "
+        "floor keeps level invariance for very quiet input)",
+    )
+    g.add_argument(
         "--cache",
         default=_DEFAULT.cache,
         help="feature cache folder ('' = no cache; default %(default)s)",
@@ -246,6 +253,14 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
         "fixed channel colouring cancel; the bundle records it) (%(default)s)",
     )
     g.add_argument(
+        "--window-floor-db",
+        type=float,
+        default=_DEFAULT.window_floor_db,
+        help="log-mel only: floor every band of a window this many dB below its loudest "
+        "frame in the window, so silence and digital zeros look alike at any input level "
+        "(0 = off; the bundle records it) (%(default)s)",
+    )
+    g.add_argument(
         "--augment-copies",
         type=int,
         default=0,
@@ -329,6 +344,7 @@ def _config(a: argparse.Namespace) -> TrainConfig:
         features=a.features,
         frontend_preset=a.frontend_preset,
         n_mels=a.n_mels,
+        log_floor=a.log_floor,
         cache=a.cache,
         subset=a.subset,
         select_features=getattr(a, "select_features", 0),
@@ -345,6 +361,7 @@ def _config(a: argparse.Namespace) -> TrainConfig:
         kw.update(
             balance=a.balance,
             window_norm=a.window_norm,
+            window_floor_db=a.window_floor_db,
             augment=augment,
             protocol=a.protocol,
             k=a.k,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,7 @@ class TrainConfig:
     features: str = ""  # "" = the model's default (see train.models.MODELS)
     frontend_preset: str = ""  # "" = per-kind default (DEFAULT_PRESETS)
     n_mels: int = 0  # 0 = the preset's value
+    log_floor: float = 0.0  # 0 = the preset's value (the front end's power floor before log)
     protocol: str = "loso"
     k: int = 10
     val_fraction: float = 0.1
@@ -62,6 +64,7 @@ class TrainConfig:
     class_weight: bool = True  # False = balance "none" (kept for old configs and the CLI)
     balance: str = "corpus_class"  # see BALANCES; equals "class" for one corpus
     window_norm: str = "none"  # see WINDOW_NORMS
+    window_floor_db: float = 0.0  # >0: floor each band of a window this far below its peak
     augment: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # AugmentConfig fields
     hparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     members: int = 1  # >1: an ensemble of this many networks (seeds seed..seed+members-1)
@@ -95,6 +98,12 @@ class TrainConfig:
             raise bad("balance", f"must be one of {BALANCES}")
         if self.window_norm not in WINDOW_NORMS:
             raise bad("window_norm", f"must be one of {WINDOW_NORMS}")
+        if not (math.isfinite(self.window_floor_db) and 0 <= self.window_floor_db <= 200):
+            raise bad("window_floor_db", "must be 0 (off) or a number of dB up to 200")
+        if self.window_floor_db and self.feature_name != "log_mel":
+            raise bad("window_floor_db", "floors log-mel energies: features must be log_mel")
+        if not (math.isfinite(self.log_floor) and 0 <= self.log_floor < 1):
+            raise bad("log_floor", "must be 0 (the preset's) or a power floor in (0, 1)")
         try:
             AugmentConfig.from_dict(dict(self.augment))
         except (TypeError, ValueError) as exc:
@@ -159,7 +168,9 @@ class TrainConfig:
 
     def frontend_config(self) -> FrontendConfig:
         preset = self.frontend_preset or DEFAULT_PRESETS.get(self.feature_name, "default")
-        overrides = {"n_mels": self.n_mels} if self.n_mels else {}
+        overrides: dict[str, Any] = {"n_mels": self.n_mels} if self.n_mels else {}
+        if self.log_floor:
+            overrides["log_floor"] = self.log_floor
         return FrontendConfig.preset(preset, **overrides)
 
     def frames(self, seconds: float) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgeser.windows import feature_windows
+from edgeser.windows import feature_windows, floor_depths
 
 from .features import FeatureTable
 
@@ -97,12 +97,24 @@ def make_examples(
     window: int = 0,
     hop: int = 0,
     window_norm: str = "none",
+    floor_db: float = 0.0,
 ) -> Examples:
-    """Windows of normalised frames (sequence features) or normalised vectors (functionals)."""
+    """Windows of normalised frames (sequence features) or normalised vectors (functionals);
+    `floor_db`: the window floor of log-mel frames (`edgeser.windows.floor_depths`)."""
+    depth = None
+    if floor_db:
+        fe = table.choice.frontend
+        if fe is None:
+            raise ValueError("a window floor needs front-end features")
+        depth = floor_depths(floor_db, fe.log_type, fe.power, norm.std)
     xs, owner = [], []
     for pos, i in enumerate(idx):
         f = norm(table.feats[i])
-        w = feature_windows(f, window, hop, window_norm) if table.choice.is_sequence else f[None, :]
+        w = (
+            feature_windows(f, window, hop, window_norm, depth)
+            if table.choice.is_sequence
+            else f[None, :]
+        )
         xs.append(w)
         owner.append(np.full(len(w), pos, dtype=np.int64))
     owner_arr = np.concatenate(owner)

@@ -124,11 +124,12 @@ def make_bundle(
     description: str = "",
     window_norm: str = "none",
     speech_detector: str | None = DEFAULT_SPEECH_DETECTOR,
+    window_floor_db: float = 0.0,
 ) -> ModelBundle:
     """The bundle of a converted model; it names the learned voice gate it runs behind
     (`speech_detector`, None for the loudness gate only) and gets the lowest format version
     that describes it."""
-    spec = choice.spec(window_frames, hop_frames, window_norm, norm.keep)
+    spec = choice.spec(window_frames, hop_frames, window_norm, norm.keep, window_floor_db)
     if spec.dim != dim:
         raise ValueError(
             f"{name}: the model reads {dim} features, {spec.describe()} has {spec.dim}"

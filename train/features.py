@@ -130,6 +130,7 @@ class FeatureChoice:
         hop_frames: int | None = None,
         window_norm: str = "none",
         select: Any = None,
+        window_floor_db: float = 0.0,
     ) -> FeatureSpec:
         """The bundle's feature config for a model trained on these features (windows for
         front-end frames; `select`: the functionals a functional model reads)."""
@@ -145,6 +146,7 @@ class FeatureChoice:
                 window_frames=window_frames,
                 hop_frames=hop_frames,
                 window_norm=window_norm,
+                window_floor_db=window_floor_db,
             )
         chosen = None if select is None else tuple(int(i) for i in select)
         if self.type == "functionals":

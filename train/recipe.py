@@ -149,7 +149,7 @@ def training_examples(
     if balancing:
         picks = balance_picks(table.y[idx], len(balancing), np.random.default_rng(cfg.seed))
         sources += [(t, idx[p]) for t, p in zip(balancing, picks) if len(p)]
-    parts = [make_examples(t, i, norm, win.window, win.train_hop, win.norm) for t, i in sources]
+    parts = [win.examples(t, i, norm, training=True) for t, i in sources]
     offsets = np.cumsum([0] + [p.n_utterances for p in parts])
     ex = (
         parts[0]
@@ -176,13 +176,15 @@ class Windowing:
     hop: int = 0
     train_hop: int = 0
     norm: str = "none"
+    floor_db: float = 0.0
 
     @classmethod
     def of(cls, cfg: TrainConfig, table: FeatureTable) -> Windowing:
         if not table.choice.is_sequence:
-            if cfg.window_norm != "none":
+            if cfg.window_norm != "none" or cfg.window_floor_db:
                 raise ValueError(
-                    f"--window-norm applies to frame features; {table.choice.label} are functionals"
+                    "--window-norm and --window-floor-db apply to frame features; "
+                    f"{table.choice.label} are functionals"
                 )
             return cls()
         return cls(
@@ -190,7 +192,15 @@ class Windowing:
             cfg.frames(cfg.hop_s),
             cfg.frames(cfg.train_hop_s),
             cfg.window_norm,
+            cfg.window_floor_db,
         )
+
+    def examples(
+        self, table: FeatureTable, idx: np.ndarray, norm: Normaliser, training: bool = False
+    ) -> Examples:
+        """`make_examples` with these windows (the training hop when `training`)."""
+        hop = self.train_hop if training else self.hop
+        return make_examples(table, idx, norm, self.window, hop, self.norm, self.floor_db)
 
 
 def model_spec(cfg: TrainConfig, table: FeatureTable, win: Windowing) -> ModelSpec:
@@ -281,6 +291,7 @@ def save_fold_model(
         training,
         description=f"{spec.name}, fold {fold_name}",
         window_norm=win.norm,
+        window_floor_db=win.floor_db,
     )
     path = bundle.save(folder / f"{slug}.edgeser")
     (folder / f"{slug}.test.txt").write_text(
@@ -339,8 +350,8 @@ def evaluate(
         train_idx = np.sort(np.concatenate([fold.train, fold.val])) if fixed else fold.train
         norm = fit_normaliser(cfg, table, train_idx)
         tr = training_examples(cfg, table, copies, train_idx, norm, win)
-        va = None if fixed else make_examples(table, fold.val, norm, win.window, win.hop, win.norm)
-        te = make_examples(table, fold.test, norm, win.window, win.hop, win.norm)
+        va = None if fixed else win.examples(table, fold.val, norm)
+        te = win.examples(table, fold.test, norm)
         res = train_model(spec, tr, va, cfg, dev, labels)
         p = res.model.predict(te.x, batch_size=256, verbose=0)
         uf = utterance_probs(p, te.owner, te.n_utterances)
@@ -506,6 +517,7 @@ def fit_all(
         "window_frames": win.window or None,
         "hop_frames": win.hop or None,
         "window_norm": win.norm,
+        "window_floor_db": win.floor_db,
         "corpora": {str(g): int(n) for g, n in zip(*np.unique(table.corpora, return_counts=True))},
         "norm_mean": norm.mean.tolist(),
         "norm_std": norm.std.tolist(),
@@ -578,6 +590,7 @@ def export_dir(
             description=f"{spec.name}{ensemble} on {cfg['corpus']} "
             f"({choice.label} features), {quant}",
             window_norm=info.get("window_norm", "none"),
+            window_floor_db=info.get("window_floor_db", 0.0),
         )
         paths[quant] = bundle.save(out / f"{name}-{quant}.edgeser")
     return paths

@@ -17,7 +17,7 @@ from ..audio import Audio
 from ..feature_configs import FrontendFeatures
 from ..prediction import NO_SPEECH, Prediction
 from ..vad import VoiceGate, frame_energy_db
-from ..windows import feature_windows, window_starts
+from ..windows import window_starts
 from . import LoadedModel
 
 WINDOWS_PER_BLOCK = 256  # windows scored at once: memory stays flat on long recordings
@@ -122,7 +122,7 @@ class FrontendPipeline:
         for b in range(0, len(starts), WINDOWS_PER_BLOCK):
             block = starts[b : b + WINDOWS_PER_BLOCK]
             windows = np.concatenate(
-                [feature_windows(feats[s : s + w], w, w, f.window_norm) for s in block]
+                [f.windows(feats[s : s + w], self.model.norm_std, hop=w) for s in block]
             )
             out.append(self.model.score(windows))
         return np.concatenate(out)

@@ -3,13 +3,15 @@
 Run as a subprocess (it imports TensorFlow, which the tests themselves must not):
     python tests/runtime/make_tiny_bundles.py OUT_DIR
 Writes tiny_float, tiny_int8 (full-integer), tiny_fixed (batch fixed to 1), tiny_logits
-(no softmax), tiny_wnorm (windows mean-normalised: format 3), tiny_gemaps (edgeser's own
+(no softmax), tiny_wnorm (windows mean-normalised: format 3), tiny_wfloor (windows floored
+60 dB below each band's peak, then mean-normalised: format 6), tiny_gemaps (edgeser's own
 functionals: format 5) and, when openSMILE is importable, tiny_smile. The weights are random
 but seeded; the test-side stand-in for a trained model.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -38,6 +40,8 @@ WINDOW, HOP = 100, 50
 # 44.1/48 kHz audio is brought to 16 kHz, and a model is then fed a band it never saw.
 FRONTEND = frontend.FrontendConfig(sample_rate=SAMPLE_RATE, n_mels=40, fmax=7600.0)
 KIND = "log_mel"
+# A power floor far below any real signal, so a window floor keeps exact level invariance.
+FLOOR_FRONTEND = dataclasses.replace(FRONTEND, log_floor=1e-20)
 SMILE_SET, SMILE_DIM = "eGeMAPSv02", 88
 SMILE_SELECT = (1, 5, 10, 23, 40, 61, 87)  # functionals read by tiny_smile_select
 
@@ -142,6 +146,23 @@ def main(out: Path) -> None:
         "tiny_wnorm",
         convert(tf, window_model(tf, None, softmax=True, seed=4)),
         wspec,
+        mean,
+        std,
+        "float32",
+    )
+    fspec = FrontendFeatures(
+        kind=KIND,
+        frontend=FLOOR_FRONTEND,
+        window_frames=WINDOW,
+        hop_frames=HOP,
+        window_norm="mean",
+        window_floor_db=60.0,
+    )
+    write(
+        out,
+        "tiny_wfloor",
+        convert(tf, window_model(tf, None, softmax=True, seed=4)),
+        fspec,
         mean,
         std,
         "float32",

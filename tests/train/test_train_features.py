@@ -54,6 +54,41 @@ def test_examples_use_runtime_windows_and_training_stats(synthetic_csv):
     assert np.array_equal(utterance_probs(probs, ex.owner, len(t)).argmax(1), t.y)
 
 
+def test_training_windows_are_the_runtime_windows_with_a_floor(synthetic_csv):
+    """Training examples with a window floor are exactly `FrontendFeatures.windows` (what the
+    runtime cuts from the bundle's config and statistics)."""
+    from edgeser.feature_configs import FrontendFeatures
+
+    corpus = load_csv_manifest(synthetic_csv)
+    cfg = FrontendConfig(n_mels=24, log_floor=1e-20)
+    t = extract(corpus, FeatureChoice.parse("log_mel", cfg), progress=False)
+    idx = np.arange(len(t))
+    norm = Normaliser.fit([t.feats[i] for i in idx])
+    ex = make_examples(t, idx, norm, window=40, hop=20, window_norm="mean", floor_db=3.0)
+    spec = FrontendFeatures(cfg, "log_mel", 40, 20, "mean", 3.0)
+    first = spec.windows(norm(t.feats[0]), norm.std)
+    assert np.array_equal(ex.x[: len(first)], first)
+    plain = make_examples(t, idx, norm, window=40, hop=20, window_norm="mean")
+    assert not np.array_equal(plain.x, ex.x)  # a 3 dB floor bites on any recording
+
+
+def test_window_floor_and_log_floor_settings_are_validated():
+    from train.config import TrainConfig
+
+    cfg = TrainConfig(corpus="emodb", features="log_mel", window_floor_db=60.0, log_floor=1e-20)
+    assert cfg.frontend_config().log_floor == 1e-20
+    assert TrainConfig(corpus="emodb").frontend_config().log_floor == FrontendConfig().log_floor
+    for kw, field in [
+        (dict(window_floor_db=-3.0), "window_floor_db"),
+        (dict(window_floor_db=float("inf")), "window_floor_db"),
+        (dict(window_floor_db=60.0, features="mfcc"), "window_floor_db"),
+        (dict(log_floor=2.0), "log_floor"),
+        (dict(log_floor=float("nan")), "log_floor"),
+    ]:
+        with pytest.raises(ValueError, match=field):
+            TrainConfig(corpus="emodb", **{"features": "log_mel", **kw})
+
+
 # ---- feature selection (ANOVA F, fitted on the training part) ---------------------------------
 def _separable_table(seed=0, n=60, dims=12, informative=(3, 7)):
     rng = np.random.default_rng(seed)
