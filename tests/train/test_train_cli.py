@@ -28,6 +28,12 @@ def run_dir(synthetic_csv, tmp_path_factory):
         "0.3",
         "--n-mels",
         "24",
+        "--window-norm",
+        "mean",
+        "--window-floor-db",
+        "20",
+        "--log-floor",
+        "1e-20",
         "--window-s",
         "0.5",
         "--hop-s",
@@ -70,6 +76,8 @@ def test_bundles_are_valid_int8_and_float(run_dir):
     fs = b8.meta.features
     assert fs.type == "frontend" and fs.kind == "log_mel" and fs.dim == 24
     assert (fs.window_frames, fs.hop_frames) == (50, 25)
+    assert (fs.window_norm, fs.window_floor_db, fs.frontend.log_floor) == ("mean", 20.0, 1e-20)
+    assert b8.meta.format_version == 6
     assert b8.meta.labels == ("high", "low")
     assert b8.meta.training["protocol"] == "random" and "int8" in b8.meta.training["metrics"]
     assert (run_dir / "installed" / "toy-int8.edgeser").is_file()
@@ -90,7 +98,7 @@ def test_int8_model_has_only_builtin_int8_ops(run_dir):
 
 def test_runtime_reproduces_training_path(run_dir, synthetic_csv):
     """The runtime's Recognizer (no voice gate) gives the probabilities the training code
-    computes for the same clip with the same bundle."""
+    computes for the same clip with the same bundle (window floor and mean norm included)."""
     recognizer = pytest.importorskip("edgeser.recognizer")
     from edgeser.frontend import features
     from edgeser.windows import feature_windows
@@ -102,9 +110,10 @@ def test_runtime_reproduces_training_path(run_dir, synthetic_csv):
     clip = synthetic_csv.parent / "s2" / "high_2.wav"
     fs = b.meta.features
     norm = Normaliser(np.array(b.meta.norm_mean, np.float32), np.array(b.meta.norm_std, np.float32))
-    w = feature_windows(
-        norm(features(read_audio(clip), fs.frontend, fs.kind)), fs.window_frames, fs.hop_frames
-    )
+    z = norm(features(read_audio(clip), fs.frontend, fs.kind))
+    w = feature_windows(z, fs.window_frames, fs.hop_frames)
+    assert not np.allclose(w, fs.windows(z, norm.std))  # the floor and mean norm do act here
+    w = fs.windows(z, norm.std)
     ours = utterance_probs(TFLiteModel(b.model).predict(w), np.zeros(len(w), int), 1)[0]
     pred = recognizer.Recognizer(b, vad=None).predict(str(clip))
     theirs = np.array([pred.scores[label] for label in b.meta.labels])

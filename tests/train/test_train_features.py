@@ -75,9 +75,14 @@ def test_training_windows_are_the_runtime_windows_with_a_floor(synthetic_csv):
 def test_window_floor_and_log_floor_settings_are_validated():
     from train.config import TrainConfig
 
-    cfg = TrainConfig(corpus="emodb", features="log_mel", window_floor_db=60.0, log_floor=1e-20)
+    cfg = TrainConfig(
+        corpus="emodb", data="x", features="log_mel", window_floor_db=60.0, log_floor=1e-20
+    )
     assert cfg.frontend_config().log_floor == 1e-20
-    assert TrainConfig(corpus="emodb").frontend_config().log_floor == FrontendConfig().log_floor
+    assert (
+        TrainConfig(corpus="emodb", data="x").frontend_config().log_floor
+        == FrontendConfig().log_floor
+    )
     for kw, field in [
         (dict(window_floor_db=-3.0), "window_floor_db"),
         (dict(window_floor_db=float("inf")), "window_floor_db"),
@@ -86,7 +91,7 @@ def test_window_floor_and_log_floor_settings_are_validated():
         (dict(log_floor=float("nan")), "log_floor"),
     ]:
         with pytest.raises(ValueError, match=field):
-            TrainConfig(corpus="emodb", **{"features": "log_mel", **kw})
+            TrainConfig(corpus="emodb", data="x", **{"features": "log_mel", **kw})
 
 
 # ---- feature selection (ANOVA F, fitted on the training part) ---------------------------------

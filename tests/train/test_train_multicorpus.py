@@ -213,6 +213,8 @@ def test_recipe_file_sets_defaults_and_the_command_line_wins(tmp_path):
                 "augment_copies": 2,
                 "augment": {"snr_db": [5, 15]},
                 "window_norm": "mean",
+                "window_floor_db": 60.0,
+                "log_floor": 1e-20,
             }
         )
     )
@@ -232,6 +234,7 @@ def test_recipe_file_sets_defaults_and_the_command_line_wins(tmp_path):
     cfg = _config(p.parse_args(argv))
     assert cfg.corpus == "emodb,casia" and cfg.labels == "core" and cfg.epochs == 3
     assert cfg.window_norm == "mean" and cfg.protocol == "loco"
+    assert cfg.window_floor_db == 60.0 and cfg.frontend_config().log_floor == 1e-20
     assert cfg.augment_config.copies == 2 and cfg.augment_config.snr_db == (5.0, 15.0)
     assert Path(cfg.data) == datasets_dir()
     recipe.write_text(json.dumps({"corpus": "emodb", "learning_rate_typo": 1}))
