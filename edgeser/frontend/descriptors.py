@@ -2,9 +2,13 @@
 balance and shape, formants (22 columns, `DESCRIPTOR_NAMES`). Definitions:
 docs/voice-descriptors.md.
 
-Two backends with the same numbers: ``cpp`` (the compiled extension) and ``numpy`` (the
-reference, slow: tests and machines without the extension). ``EDGESER_BACKEND=numpy`` forces the
-reference; ``numba`` (a front-end backend) computes descriptors with the reference too.
+Three backends with the same numbers: ``cpp`` (the compiled extension), ``numba`` (the fallback
+when the extension cannot be imported: `_numba_descriptors`, with numba's per-frame kernels and
+NumPy's FFT and eigenvalues) and ``numpy`` (the reference, slow: tests and machines with
+neither). Without a name, calls take cpp, else numba, else numpy; ``EDGESER_BACKEND`` (shared
+with the front end) or ``backend=`` forces one, and a forced backend that cannot be imported
+raises ImportError, as in the front end (``numba`` without numba installed is an error, not the
+reference).
 
     from edgeser.frontend import descriptors
     d = descriptors.compute(x)                      # float32 [frames, 22]
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import os
 from collections.abc import Iterable
 
@@ -33,7 +38,8 @@ __all__ = [
     "compute_batch",
 ]
 
-BACKENDS = ("cpp", "numpy")
+BACKENDS = ("cpp", "numba", "numpy")
+_MODULES = {"numba": "._numba_descriptors", "numpy": ".descriptors_reference"}
 
 
 @functools.cache
@@ -43,24 +49,38 @@ def _cpp():
     return _frontend
 
 
-def _use_cpp(name: str | None) -> bool:
+def _import_backend(name: str):
+    """The extension (cpp) or the backend module (numba, numpy); ImportError when missing."""
+    if name == "cpp":
+        return _cpp()
+    return importlib.import_module(_MODULES[name], __package__)
+
+
+def _resolve(name: str | None) -> str:
+    """The backend to use: `name`, else $EDGESER_BACKEND, else cpp -> numba -> numpy."""
     requested = name or os.environ.get("EDGESER_BACKEND", "").strip().lower() or None
-    if requested in (None, "cpp"):
+    if requested is not None:
+        if requested not in BACKENDS:
+            raise ValueError(f"unknown descriptor backend {requested!r}; choose from {BACKENDS}")
         try:
-            _cpp()
-            return True
+            _import_backend(requested)
         except ImportError as exc:
-            if requested == "cpp":
-                raise ImportError(f"descriptor backend 'cpp' is not available: {exc}") from exc
-            return False
-    if requested in ("numpy", "numba"):
-        return False
-    raise ValueError(f"unknown descriptor backend {requested!r}; choose from {BACKENDS}")
+            raise ImportError(f"descriptor backend {requested!r} is not available: {exc}") from exc
+        return requested
+    for candidate in BACKENDS:
+        try:
+            _import_backend(candidate)
+        except ImportError:
+            continue
+        return candidate
+    raise ImportError("no descriptor backend available")  # numpy always imports
 
 
 def backend(name: str | None = None) -> str:
-    """The backend that calls use ("cpp" or "numpy")."""
-    return "cpp" if _use_cpp(name) else "numpy"
+    """The backend that calls use ("cpp", "numba" or "numpy"): `name` if given (ImportError if
+    it cannot be imported), else $EDGESER_BACKEND, else the first of cpp, numba, numpy that
+    imports."""
+    return _resolve(name)
 
 
 def cpp_options(cfg: DescriptorConfig):
@@ -94,11 +114,10 @@ def compute(x, cfg: DescriptorConfig | None = None, *, backend: str | None = Non
     signal shorter than one 50 ms analysis frame)."""
     cfg = _cfg(cfg)
     sig = as_signal(x)
-    if _use_cpp(backend):
+    name = _resolve(backend)
+    if name == "cpp":
         return _computer(cfg).compute(sig)
-    from . import descriptors_reference
-
-    return descriptors_reference.compute(sig, cfg)
+    return _import_backend(name).compute(sig, cfg)
 
 
 def compute_batch(
@@ -108,16 +127,16 @@ def compute_batch(
     num_threads: int = 1,
     backend: str | None = None,
 ) -> list[np.ndarray]:
-    """`compute` of many signals; the cpp backend spreads them over `num_threads` threads."""
+    """`compute` of many signals; the cpp and numba backends spread them over `num_threads`
+    threads."""
     cfg = _cfg(cfg)
     if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
         raise ValueError(f"num_threads must be a positive integer, got {num_threads!r}")
     sigs = [as_signal(x) for x in signals]
-    if _use_cpp(backend):
+    name = _resolve(backend)
+    if name == "cpp":
         return _computer(cfg).compute_batch(sigs, num_threads)
-    from . import descriptors_reference
-
-    return descriptors_reference.compute_batch(sigs, cfg)
+    return _import_backend(name).compute_batch(sigs, cfg, num_threads)
 
 
 class DescriptorStream:
@@ -127,14 +146,11 @@ class DescriptorStream:
 
     def __init__(self, cfg: DescriptorConfig | None = None, *, backend: str | None = None):
         self.cfg = _cfg(cfg)
-        if _use_cpp(backend):
-            self.backend = "cpp"
+        self.backend = _resolve(backend)
+        if self.backend == "cpp":
             self._impl = _cpp().DescriptorStream(_computer(self.cfg))
         else:
-            from . import descriptors_reference
-
-            self.backend = "numpy"
-            self._impl = descriptors_reference.make_stream(self.cfg)
+            self._impl = _import_backend(self.backend).make_stream(self.cfg)
 
     @property
     def dim(self) -> int:
