@@ -15,7 +15,8 @@ one feature family's config (`edgeser.feature_configs`), tagged by its ``type``.
 `features.window_norm` (each window is mean-normalised before the model: level invariance);
 version 4 added `speech_detector` (the learned voice gate the model runs behind); version 5 added
 the `functionals` feature family (edgeser's own voice functionals, no openSMILE); version 6 added
-`features.window_floor_db` (each band of a window floored below its window peak). A
+`features.window_floor_db` (each band of a window floored below its window peak) and the
+combined front-end kind "spectrogram+log_mel" (the TF-CNN's input). A
 bundle is written with the lowest version that describes it, so bundles without these stay
 readable by older runtimes, and an older runtime refuses a bundle whose features it cannot
 compute.

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Union
 import numpy as np
 
 from .errors import BundleError
-from .frontend.config import KINDS, FrontendConfig
+from .frontend.config import COMBINED_KINDS, KINDS, FrontendConfig
 from .frontend.descriptor_config import DescriptorConfig
 from .frontend.functionals import FEATURE_SETS
 from .opensmile_sets import OPENSMILE_DIMS, OPENSMILE_SETS
@@ -26,7 +26,8 @@ from .windows import WINDOW_NORMS, feature_windows, floor_depths
 
 @dataclass(frozen=True)
 class FrontendFeatures:
-    """edgeser's front end (`frontend` config, feature `kind`), cut into windows of
+    """edgeser's front end (`frontend` config, feature `kind`, or a combined kind such as
+    "spectrogram+log_mel", the TF-CNN's two inputs side by side), cut into windows of
     `window_frames` frames every `hop_frames` frames: model input [1, window_frames, dim].
 
     `window_norm` "mean" subtracts each window's own per-dimension mean after normalisation
@@ -47,8 +48,13 @@ class FrontendFeatures:
     def __post_init__(self) -> None:
         if not isinstance(self.frontend, FrontendConfig):
             raise BundleError("frontend features need a FrontendConfig")
-        if self.kind not in KINDS:
-            raise BundleError(f"frontend features need a kind in {KINDS}, got {self.kind!r}")
+        kinds = (*KINDS, *COMBINED_KINDS)
+        if self.kind not in kinds:
+            raise BundleError(f"frontend features need a kind in {kinds}, got {self.kind!r}")
+        try:
+            self.frontend.feature_dim(self.kind)
+        except ValueError as exc:
+            raise BundleError(str(exc)) from None
         for name in ("window_frames", "hop_frames"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -93,7 +99,7 @@ class FrontendFeatures:
 
     @property
     def min_format_version(self) -> int:
-        if self.window_floor_db:
+        if self.window_floor_db or self.kind in COMBINED_KINDS:
             return 6
         return 3 if self.window_norm != "none" else 1
 

@@ -27,7 +27,7 @@ from edgeser.feature_configs import (
 )
 from edgeser.frontend import FrontendConfig, functionals
 from edgeser.frontend import features as frontend_features
-from edgeser.frontend.config import KINDS
+from edgeser.frontend.config import COMBINED_KINDS, KINDS
 from edgeser.frontend.descriptor_config import DescriptorConfig
 from edgeser.opensmile_sets import OPENSMILE_SETS, make_smile
 
@@ -40,10 +40,6 @@ log = logging.getLogger(__name__)
 OPENSMILE_ALIASES = {"egemaps": "eGeMAPSv02", "compare": "ComParE_2016", "is09": "IS09_emotion"}
 # Short names for edgeser's own functional sets (no openSMILE at predict time).
 FUNCTIONAL_ALIASES = {"gemaps": functionals.SET_V1}
-# Front-end kinds computed together and concatenated on the feature axis, in this order (the
-# TF-CNN reads both). "spectrogram" enters log-compressed like the mel bands (the front end's
-# log floor and log type): [log(max(power spectrum, log_floor)) (n_fft/2+1) | log mel (n_mels)].
-COMBINED_KINDS = {"spectrogram+log_mel": ("spectrogram", "log_mel")}
 CACHE_VERSION = 1
 
 
@@ -64,13 +60,8 @@ class FeatureChoice:
             kinds = (*KINDS, *COMBINED_KINDS)
             if self.kind not in kinds or not isinstance(self.frontend, FrontendConfig):
                 raise ValueError(f"front-end features need kind in {kinds} and a FrontendConfig")
-            if self.kind in COMBINED_KINDS and (
-                self.frontend.deltas or not self.frontend.streamable
-            ):
-                raise ValueError(
-                    f"{self.kind} features need a front end without deltas and CMVN (the "
-                    "spectrogram is log-compressed after the front end)"
-                )
+            if self.kind in COMBINED_KINDS:
+                self.frontend.require_combinable(self.kind)
             if self.frontend.sample_rate != SAMPLE_RATE:
                 raise ValueError(
                     f"training resamples to {SAMPLE_RATE} Hz; the front-end config "
@@ -134,11 +125,6 @@ class FeatureChoice:
     ) -> FeatureSpec:
         """The bundle's feature config for a model trained on these features (windows for
         front-end frames; `select`: the functionals a functional model reads)."""
-        if self.kind in COMBINED_KINDS:
-            raise ValueError(
-                f"the runtime has no feature family for {self.kind!r} features yet: "
-                "such a model can be evaluated and converted, not bundled"
-            )
         if self.type == "frontend":
             return FrontendFeatures(
                 frontend=self.frontend,
@@ -226,13 +212,6 @@ def _opensmile_extractor(set_name: str):
 
 def _extractor(choice: FeatureChoice):
     """fn(samples, vtlp_alpha) -> features; VTLP warps the front end's mel filters only."""
-    if choice.kind in COMBINED_KINDS:
-
-        def combined(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
-            cfg = choice.frontend if alpha == 1.0 else choice.frontend.replace(vtlp_alpha=alpha)
-            return combined_features(x, cfg, choice.kind)
-
-        return combined
     if choice.type == "frontend":
 
         def fn(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
@@ -245,19 +224,6 @@ def _extractor(choice: FeatureChoice):
             x, choice.functional_set, choice.descriptors
         )
     return _opensmile_extractor(choice.opensmile_set)
-
-
-def combined_features(x: np.ndarray, cfg: FrontendConfig, kind: str) -> np.ndarray:
-    """The frames of a `COMBINED_KINDS` kind: each part from the front end, the spectrogram
-    log-compressed like the mel bands, concatenated on the feature axis [frames, sum of dims]."""
-    parts = []
-    for part in COMBINED_KINDS[kind]:
-        f = frontend_features(x, cfg, part)
-        if part == "spectrogram":
-            f = np.maximum(f, np.float32(cfg.log_floor))
-            f = 10.0 * np.log10(f) if cfg.log_type == "db" else np.log(f)
-        parts.append(np.asarray(f, dtype=np.float32))
-    return np.concatenate(parts, axis=1)
 
 
 def extract(

@@ -170,12 +170,12 @@ def similarity_from_images(
 
 def spectrogram_image(x: np.ndarray, frontend, kind: str = "spectrogram") -> np.ndarray:
     """A clip's log spectrogram (or log-mel) image: [frequency rows, high first; time columns]."""
-    from .features import combined_features
+    from edgeser.frontend import features as frontend_features
 
     if kind not in IMAGE_KINDS:
         raise ValueError(f"image kind must be one of {IMAGE_KINDS}, got {kind!r}")
     if kind == "spectrogram":
-        f = combined_features(x, frontend, "spectrogram+log_mel")[:, : frontend.n_bins]
+        f = frontend_features(x, frontend, "spectrogram+log_mel")[:, : frontend.n_bins]
     else:
         from edgeser.frontend import features
 

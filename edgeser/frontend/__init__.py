@@ -1,5 +1,8 @@
 """Audio front end: samples -> spectrogram / log-mel / MFCC features, batch and streaming.
 
+A combined kind (`COMBINED_KINDS`, e.g. ``"spectrogram+log_mel"`` for the TF-CNN) is its parts
+side by side, the spectrogram log-compressed like the mel bands; it streams like the others.
+
 One entry point, three interchangeable backends with the same numbers:
 ``cpp`` (the compiled extension `edgeser._frontend`), ``numba`` (fallback when the extension
 cannot be imported) and ``numpy`` (the reference). `backend()` names the active one; the
@@ -22,12 +25,13 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ._input import as_signal
-from .config import KINDS, PRESETS, FrontendConfig, check_kind
+from .config import COMBINED_KINDS, KINDS, PRESETS, FrontendConfig, kind_parts
 
 __all__ = [
     "FrontendConfig",
     "PRESETS",
     "KINDS",
+    "COMBINED_KINDS",
     "FrameStream",
     "backend",
     "available_backends",
@@ -96,8 +100,30 @@ def features(
 ) -> np.ndarray:
     """Features of one signal: float32 [frames, cfg.feature_dim(kind)]."""
     cfg = _cfg(cfg)
-    check_kind(kind)
-    return _resolve(backend).compute(as_signal(x), cfg, kind)
+    parts = _parts(cfg, kind)
+    impl, sig = _resolve(backend), as_signal(x)
+    return _join(cfg, parts, [impl.compute(sig, cfg, part) for part in parts])
+
+
+def _parts(cfg: FrontendConfig, kind: str) -> tuple[str, ...]:
+    """The base kinds of `kind`, checked against `cfg` (a combined kind needs no deltas/CMVN)."""
+    parts = kind_parts(kind)
+    cfg.feature_dim(kind)
+    return parts
+
+
+def _join(cfg: FrontendConfig, parts: Sequence[str], arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """One kind's frames as they are; a combined kind's parts side by side, the spectrogram
+    log-compressed (float32, the config's floor and log type)."""
+    if len(parts) == 1:
+        return arrays[0]
+    out = []
+    for part, f in zip(parts, arrays):
+        if part == "spectrogram":
+            f = np.maximum(f, np.float32(cfg.log_floor))
+            f = 10.0 * np.log10(f) if cfg.log_type == "db" else np.log(f)
+        out.append(np.asarray(f, dtype=np.float32))
+    return np.concatenate(out, axis=1)
 
 
 def spectrogram(x, cfg: FrontendConfig | None = None, **kw) -> np.ndarray:
@@ -122,11 +148,13 @@ def features_batch(
 ) -> list[np.ndarray]:
     """Features of many signals; the cpp backend spreads them over `num_threads` threads."""
     cfg = _cfg(cfg)
-    check_kind(kind)
+    parts = _parts(cfg, kind)
     if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
         raise ValueError(f"num_threads must be a positive integer, got {num_threads!r}")
     sigs: Sequence[np.ndarray] = [as_signal(x) for x in signals]
-    return _resolve(backend).compute_batch(sigs, cfg, kind, num_threads)
+    impl = _resolve(backend)
+    per_part = [impl.compute_batch(sigs, cfg, part, num_threads) for part in parts]
+    return [_join(cfg, parts, frames) for frames in zip(*per_part)]
 
 
 def mfcc_batch(signals: Iterable, cfg: FrontendConfig | None = None, **kw) -> list[np.ndarray]:
@@ -149,17 +177,20 @@ class FrameStream:
         self, cfg: FrontendConfig | None = None, kind: str = "mfcc", *, backend: str | None = None
     ):
         self.cfg = _cfg(cfg)
-        self.kind = check_kind(kind)
+        self._parts = _parts(self.cfg, kind)
+        self.kind = kind
         impl = _resolve(backend)
         self.backend = impl.NAME
-        self._impl = impl.make_stream(self.cfg, kind)
+        # a combined kind has no deltas, so its parts' streams emit the same frames per push
+        self._impls = [impl.make_stream(self.cfg, part) for part in self._parts]
 
     @property
     def dim(self) -> int:
         return self.cfg.feature_dim(self.kind)
 
     def push(self, chunk) -> np.ndarray:
-        return self._impl.push(as_signal(chunk, allow_empty=True))
+        sig = as_signal(chunk, allow_empty=True)
+        return _join(self.cfg, self._parts, [s.push(sig) for s in self._impls])
 
     def flush(self) -> np.ndarray:
-        return self._impl.flush()
+        return _join(self.cfg, self._parts, [s.flush() for s in self._impls])

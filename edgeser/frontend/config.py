@@ -20,6 +20,10 @@ TRIANGLE_DOMAINS = ("hz", "mel")
 LOG_TYPES = ("natural", "db")
 CMVN_MODES = ("none", "mean", "meanvar")
 KINDS = ("spectrogram", "log_mel", "mfcc")
+# Kinds computed together and concatenated on the feature axis, in this order (the TF-CNN
+# reads both). The spectrogram enters log-compressed like the mel bands (the config's log floor
+# and log type): [log(max(power spectrum, log_floor)) (n_bins) | log mel (n_mels)].
+COMBINED_KINDS = {"spectrogram+log_mel": ("spectrogram", "log_mel")}
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1000, 384000  # rates the front end and the audio loader take
 
 
@@ -111,7 +115,19 @@ class FrontendConfig:
             )
 
     def feature_dim(self, kind: str) -> int:
+        if kind in COMBINED_KINDS:
+            self.require_combinable(kind)
+            return sum(self.static_dim(part) for part in COMBINED_KINDS[kind])
         return self.static_dim(kind) * (1 + self.deltas)
+
+    def require_combinable(self, kind: str) -> None:
+        """ValueError unless this config can compute the combined `kind` (no deltas, no CMVN:
+        the spectrogram is log-compressed after the front end)."""
+        if self.deltas or not self.streamable:
+            raise ValueError(
+                f"{kind} features need a front end without deltas and CMVN (the spectrogram is "
+                f"log-compressed after the front end); got deltas={self.deltas}, cmvn={self.cmvn!r}"
+            )
 
     # ---- validation ------------------------------------------------------------------------
     def __post_init__(self) -> None:
@@ -261,6 +277,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         log_floor=1.1920928955078125e-07,
     ),
 }
+
+
+def kind_parts(kind: str) -> tuple[str, ...]:
+    """The base kinds `kind` is made of: itself, or the parts of a `COMBINED_KINDS` kind."""
+    if kind in COMBINED_KINDS:
+        return COMBINED_KINDS[kind]
+    if kind not in KINDS:
+        raise ValueError(f"unknown feature kind {kind!r}; choose from {(*KINDS, *COMBINED_KINDS)}")
+    return (kind,)
 
 
 def check_kind(kind: str) -> str:

@@ -51,6 +51,16 @@ def test_bad_feature_headers_are_refused_by_name(d, match):
         features_from_dict(d)
 
 
+def test_combined_kind_family_needs_format_6_and_a_plain_front_end():
+    f = FrontendFeatures(FrontendConfig(), "spectrogram+log_mel", window_frames=150, hop_frames=50)
+    assert f.dim == 257 + 40 and f.input_shape == (1, 150, 297) and f.min_format_version == 6
+    assert features_from_dict(f.to_dict()) == f
+    with pytest.raises(BundleError, match="without deltas and CMVN"):
+        FrontendFeatures(FrontendConfig(deltas=2), "spectrogram+log_mel", 150, 50)
+    with pytest.raises(BundleError, match="kind in"):
+        FrontendFeatures(FrontendConfig(), "mfcc+log_mel", 150, 50)
+
+
 @pytest.mark.parametrize("frames", [0, -1, True, 2.0])
 def test_window_sizes_must_be_positive_integers(frames):
     with pytest.raises(BundleError, match="positive integer window_frames"):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from train_support import tone, write_wav
 
+from edgeser.frontend import features as frontend_features
 from train.augment import balance_picks, vtlp_copies_needed
 from train.config import TrainConfig
 from train.corpora import (
@@ -20,7 +21,7 @@ from train.corpora import (
     quadrant_of_ratings,
     write_iemocap_manifest,
 )
-from train.features import FeatureChoice, FeatureTable, combined_features
+from train.features import FeatureChoice, FeatureTable
 from train.similarity import (
     NOT_RUN,
     average_hash,
@@ -98,7 +99,7 @@ def test_tfcnn_features_are_the_log_spectrogram_then_the_log_mel_bands():
     choice = FeatureChoice.parse("spectrogram+log_mel", cfg)
     assert choice.is_sequence and choice.label == "spectrogram+log_mel"
     x = tone(440.0, 0.6, 16000, 0)
-    f = combined_features(x, cfg, choice.kind)
+    f = frontend_features(x, cfg, choice.kind)
     spec, mel = features(x, cfg, "spectrogram"), features(x, cfg, "log_mel")
     assert f.shape == (len(mel), cfg.n_bins + cfg.n_mels) == (58, 297)
     np.testing.assert_allclose(f[:, : cfg.n_bins], np.log(np.maximum(spec, 1e-10)), rtol=1e-6)
@@ -157,6 +158,38 @@ def test_research_model_trains_and_converts_to_builtin_int8(
     pf = keras_model.predict(rep[:8], verbose=0)
     np.testing.assert_allclose(p8.sum(axis=1), 1.0, atol=0.02)
     assert np.abs(p8 - pf).max() < 0.1  # int8 close to float
+    if model == "tfcnn":
+        _check_tfcnn_bundle_predicts_like_training(d, tmp_path / "bundles", synthetic_csv)
+
+
+def _check_tfcnn_bundle_predicts_like_training(model_dir, out, synthetic_csv):
+    """The TF-CNN's bundle (combined kind "spectrogram+log_mel", format 6) predicts through the
+    runtime exactly what the training path computes for the same clip, offline and streamed."""
+    from edgeser.bundle import ModelBundle
+    from edgeser.recognizer import Recognizer
+    from train import recipe
+    from train.corpora import read_audio
+    from train.data import Normaliser, utterance_probs
+    from train.export import TFLiteModel
+
+    paths = recipe.export_dir(model_dir, out, "toy-tfcnn")
+    b = ModelBundle.load(paths["float32"])
+    fs = b.meta.features
+    assert fs.kind == "spectrogram+log_mel" and fs.dim == 297 and b.meta.format_version == 6
+    clip = synthetic_csv.parent / "s2" / "high_2.wav"
+    norm = Normaliser(np.array(b.meta.norm_mean, np.float32), np.array(b.meta.norm_std, np.float32))
+    x = read_audio(clip)
+    w = fs.windows(norm(frontend_features(x, fs.frontend, fs.kind)), norm.std)
+    ours = utterance_probs(TFLiteModel(b.model).predict(w), np.zeros(len(w), int), 1)[0]
+    r = Recognizer(b, vad=None)
+    pred = r.predict(str(clip))
+    np.testing.assert_allclose([pred.scores[c] for c in b.meta.labels], ours, atol=1e-4)
+    offline = r.timeline(x, sample_rate=16000)
+    s = r.stream(sample_rate=16000)
+    live = [p for i in range(0, len(x), 1234) for p in s.push(x[i : i + 1234])] + s.flush()
+    assert len(live) == len(offline)
+    for a, c in zip(live, offline):
+        assert max(abs(a.scores[k] - c.scores[k]) for k in b.meta.labels) < 1e-5
 
 
 # ---- multi-level SER -------------------------------------------------------------------------
