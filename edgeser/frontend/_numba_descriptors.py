@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import _numba_descriptor_kernels as kernels
-from . import formant_reference, pitch_reference, spectral_reference
+from . import descriptors_reference, formant_reference, pitch_reference, spectral_reference
 from .descriptor_config import DESCRIPTOR_NAMES, F0_LOOKAHEAD, DescriptorConfig
 
 NAME = "numba"
@@ -202,55 +202,27 @@ def compute_batch(signals, cfg: DescriptorConfig, num_threads: int = 1) -> list[
         return list(pool.map(lambda x: compute(x, cfg), signals))
 
 
-class DescriptorStream:
+class DescriptorStream(descriptors_reference.DescriptorStream):
     """Streaming descriptors: the rows of `compute`, two frames late, for any chunking (the
     reference stream's bookkeeping, with the frames of each push analysed in one call)."""
 
     def __init__(self, cfg: DescriptorConfig):
-        self.cfg = cfg
+        super().__init__(cfg)
         self._plan = build_plan(cfg)
-        self._pending = np.zeros(0, dtype=np.float64)  # samples from _pending_start on
-        self._pending_start = 0
-        self._total = 0
-        self._next_frame = 0
-        self._emitted = 0
-        self._raw = np.zeros((0, _DIM), dtype=np.float64)  # frames [_raw_base, _next_frame)
-        self._raw_base = 0
-        self._previous: np.ndarray | None = None
-        self.flushed = False
+        self._rows = np.zeros((0, _DIM), dtype=np.float64)  # frames [_raw_base, _next_frame)
+
+    def _analyse(self, start: int, frames: int) -> None:
+        rows, self._previous = raw_rows(
+            self._pending, start, frames - self._next_frame, self._plan, self._previous
+        )
+        self._rows = np.concatenate([self._rows, rows])
 
     def _emit(self, upto: int) -> np.ndarray:
-        out = kernels.finish_rows(self._raw, self._raw_base, self._next_frame, self._emitted, upto)
+        out = kernels.finish_rows(self._rows, self._raw_base, self._next_frame, self._emitted, upto)
         self._emitted = max(self._emitted, upto)
         keep_from = max(self._raw_base, self._emitted - F0_LOOKAHEAD)
-        self._raw = self._raw[keep_from - self._raw_base :]
+        self._rows = self._rows[keep_from - self._raw_base :]
         self._raw_base = keep_from
-        return out
-
-    def push(self, chunk: np.ndarray) -> np.ndarray:
-        if self.flushed:
-            raise RuntimeError("stream already flushed; create a new DescriptorStream")
-        cfg = self.cfg
-        self._pending = np.concatenate([self._pending, _samples(chunk)])
-        self._total += len(chunk)
-        frames = cfg.num_frames(self._total)
-        if frames > self._next_frame:
-            start = self._next_frame * cfg.frame_shift - self._pending_start
-            rows, self._previous = raw_rows(
-                self._pending, start, frames - self._next_frame, self._plan, self._previous
-            )
-            self._raw = np.concatenate([self._raw, rows])
-            self._next_frame = frames
-        drop = min(self._next_frame * cfg.frame_shift - self._pending_start, len(self._pending))
-        self._pending = self._pending[drop:]
-        self._pending_start += drop
-        return self._emit(max(self._emitted, frames - F0_LOOKAHEAD))
-
-    def flush(self) -> np.ndarray:
-        if self.flushed:
-            return np.zeros((0, _DIM), dtype=np.float32)
-        out = self._emit(self._next_frame)
-        self.flushed = True
         return out
 
 

@@ -89,6 +89,16 @@ class DescriptorStream:
         self._previous: np.ndarray | None = None
         self.flushed = False
 
+    def _analyse(self, start: int, frames: int) -> None:
+        """Raw rows of frames [_next_frame, frames), the first at `start` in `_pending`."""
+        cfg = self.cfg
+        for k in range(frames - self._next_frame):
+            a = start + k * cfg.frame_shift
+            row, self._previous = raw_row(
+                self._pending[a : a + cfg.analysis_length], self._previous, cfg
+            )
+            self._raw.append(row)
+
     def _emit(self, upto: int) -> np.ndarray:
         rows = []
         raw_f0 = np.array([r[_F0] for r in self._raw])
@@ -110,13 +120,9 @@ class DescriptorStream:
         self._pending = np.concatenate([self._pending, np.asarray(chunk, dtype=np.float64)])
         self._total += len(chunk)
         frames = cfg.num_frames(self._total)
-        while self._next_frame < frames:
-            start = self._next_frame * cfg.frame_shift - self._pending_start
-            row, self._previous = raw_row(
-                self._pending[start : start + cfg.analysis_length], self._previous, cfg
-            )
-            self._raw.append(row)
-            self._next_frame += 1
+        if frames > self._next_frame:
+            self._analyse(self._next_frame * cfg.frame_shift - self._pending_start, frames)
+            self._next_frame = frames
         drop = min(self._next_frame * cfg.frame_shift - self._pending_start, len(self._pending))
         self._pending = self._pending[drop:]
         self._pending_start += drop
