@@ -113,6 +113,10 @@ def _features_label(r: Mapping[str, Any]) -> str:
         label = f["kind"] + (f" {n_mels}" if f["kind"] == "log_mel" and n_mels else "")
         if cfg.get("window_s"):
             label += f", {cfg['window_s']:g} s windows"
+        if cfg.get("window_norm", "none") != "none":
+            label += f", window {cfg['window_norm']}-norm"
+        if cfg.get("window_floor_db"):
+            label += f", floor {cfg['window_floor_db']:g} dB"
     select = cfg.get("select_features")
     return label + (f", {select} selected" if select else "")
 
