@@ -135,11 +135,20 @@ def write_model_card(
         f"- File: `{Path(bundle_path).name}` ({Path(bundle_path).stat().st_size / 1024:.1f}"
         f" KiB: {b.size_bytes / 1024:.1f} KiB {m.quantization} TFLite + metadata, e.g. "
         f"normalisation statistics)",
+        *(
+            [
+                f"- Voice gate: the loudness gate, then the learned gate "
+                f"[`{m.speech_detector}`](detectors/{m.speech_detector}.md) (bundle format "
+                f'{m.format_version}), which answers "no speech" for most noise, music, tones and '
+                f"clicks (rates on held-out recordings in its card)"
+            ]
+            if m.speech_detector
+            else []
+        ),
         f"- Labels: {', '.join(m.labels)}",
         f"- Input: {fs.type} features"
         + (
-            f" `{fs.kind}` ({fs.dim} dims), windows of {fs.window_frames} frames every "
-            f"{fs.hop_frames} frames, probabilities averaged over windows"
+            f" {fs.describe()}; probabilities averaged over windows"
             if isinstance(fs, FrontendFeatures)
             else f" `{getattr(fs, 'opensmile_set', None) or fs.feature_set}` ({fs.dim} dims)"
         )
