@@ -16,7 +16,8 @@ Conditions (each clip degraded with a generator seeded by clip and condition): i
 (-40 .. +6 dB, samples beyond full scale left unclipped), additive noise at 20/10/5/0 dB SNR
 (real recordings of the noise folder's *test* split, babble of 4 other speakers of the same
 corpus, white noise), reverberation with the test split's measured impulse responses grouped
-by T30, and an 8 kHz telephone round trip. The noise and impulse responses used to augment
+by T30, an 8 kHz telephone round trip, and short utterances (a 1 s or 0.6 s excerpt of the
+clip's speech, as a user's "yes" or "no"). The noise and impulse responses used to augment
 training come from the other (train) split, so no recording here was heard in training.
 """
 
@@ -40,6 +41,7 @@ GAINS_DB = (-40.0, -30.0, -20.0, -10.0, 6.0)
 SNRS_DB = (20.0, 10.0, 5.0, 0.0)
 NOISES = ("real", "babble", "white")
 ROOMS = (("small room", 0.0, 0.6), ("medium room", 0.6, 1.5), ("large room", 1.5, 3.0))
+EXCERPTS_S = (1.0, 0.6)
 DEFAULT_MAX_PER_CORPUS = 300
 
 
@@ -55,8 +57,8 @@ class Clip:
 @dataclass(frozen=True)
 class Condition:
     name: str
-    group: str  # gain | noise:<kind> | reverb | channel | clean
-    value: float | None  # gain dB, SNR dB or T30 bin upper edge
+    group: str  # gain | noise:<kind> | reverb | channel | duration | clean
+    value: float | None  # gain dB, SNR dB, T30 bin upper edge or excerpt seconds
     apply: Callable[[np.ndarray, Clip, np.random.Generator], np.ndarray]
 
 
@@ -112,6 +114,15 @@ def conditions(bank, corpora: dict[str, Any], quick: bool = False) -> list[Condi
     out.append(
         Condition("telephone (8 kHz round trip)", "channel", None, lambda x, c, r: aug.telephone(x))
     )
+    for sec in EXCERPTS_S:
+        out.append(
+            Condition(
+                f"excerpt {sec:g} s of the speech",
+                "duration",
+                sec,
+                lambda x, c, r, sec=sec: aug.crop(x, sec, r),
+            )
+        )
     return out
 
 
@@ -295,7 +306,7 @@ def plot(path: Path, series: dict[str, list[dict[str, Any]]]) -> Path:
                     marker="o",
                     label=f"{name}: {kind}",
                 )
-        other = [r for r in rows if r["group"] in ("clean", "reverb", "channel")]
+        other = [r for r in rows if r["group"] in ("clean", "reverb", "channel", "duration")]
         axes[2].plot(range(len(other)), [100 * r["UA"] for r in other], marker="o", label=name)
         axes[2].set_xticks(
             range(len(other)),
@@ -306,7 +317,7 @@ def plot(path: Path, series: dict[str, list[dict[str, Any]]]) -> Path:
         )
     axes[0].set(xlabel="input gain (dB)", ylabel="UA (%), 4-class core", title="level")
     axes[1].set(xlabel="SNR (dB; 30 = clean)", ylabel="UA (%)", title="additive noise")
-    axes[2].set(ylabel="UA (%)", title="room and channel")
+    axes[2].set(ylabel="UA (%)", title="room, channel, short utterances")
     for ax in axes:
         ax.axhline(25, color="grey", lw=0.8, ls=":")
         ax.grid(alpha=0.3)

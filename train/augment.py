@@ -107,6 +107,34 @@ def speed_perturb(x: np.ndarray, speed: float) -> np.ndarray:
     )
 
 
+def active_span(x: np.ndarray, within_db: float = 30.0, frame: int = 160) -> tuple[int, int]:
+    """(first, end) sample of the stretch whose 10 ms frames reach within `within_db` of the
+    loudest frame: where the speech of an utterance is, leading and trailing silence left out."""
+    n = len(x) // frame
+    if n == 0:
+        return 0, len(x)
+    e = np.mean(np.square(x[: n * frame].reshape(n, frame), dtype=np.float64), axis=1)
+    if e.max() <= 0.0:
+        return 0, len(x)
+    loud = np.flatnonzero(e >= e.max() * 10.0 ** (-within_db / 10.0))
+    return int(loud[0]) * frame, min(len(x), (int(loud[-1]) + 1) * frame)
+
+
+def crop(x: np.ndarray, seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """A `seconds` long excerpt of x that lies inside its active span where the span is long
+    enough (else the span with as much context as fits): a short utterance, as users say."""
+    n = int(round(seconds * SAMPLE_RATE))
+    if n >= len(x):
+        return x
+    first, end = active_span(x)
+    if end - first >= n:
+        lo, hi = first, end - n
+    else:  # centre the span, clipped to the signal
+        lo = hi = min(max(0, (first + end - n) // 2), len(x) - n)
+    start = int(rng.integers(lo, hi + 1))
+    return x[start : start + n]
+
+
 def avoid_clipping(x: np.ndarray, peak: float = 0.99) -> np.ndarray:
     m = float(np.max(np.abs(x))) if len(x) else 0.0
     return (x * (peak / m)).astype(np.float32) if m > peak else x
@@ -225,7 +253,8 @@ def babble(
             continue
         start = int(rng.integers(0, max(1, len(y) // 4)))
         y = np.tile(y[start:], -(-length // max(1, len(y) - start)))[:length]
-        out += y / rms(y)
+        if rms(y) > 0.0:  # a short excerpt of leading digital silence adds nothing
+            out += y / rms(y)
     return out.astype(np.float32)
 
 
@@ -236,7 +265,9 @@ class AugmentConfig:
     probability `reverb_prob`, additive noise with `noise_prob` (kind drawn from `noise_kinds`,
     SNR uniform in `snr_db`), the telephone band with `telephone_prob`, VTLP (mel warp alpha
     uniform in `vtlp_alpha`) with `vtlp_prob`, and always a gain uniform in `gain_db` (then
-    scaled down if it would clip)."""
+    scaled down if it would clip). With `crop_prob` the copy is first cut to an excerpt of
+    `crop_s` seconds (uniform) inside the utterance's active span: short utterances, which
+    a model only trained on whole sentences sees as a padded window it never met."""
 
     copies: int = 0
     noise_prob: float = 0.7
@@ -248,6 +279,8 @@ class AugmentConfig:
     vtlp_alpha: tuple[float, float] = (0.9, 1.1)
     gain_db: tuple[float, float] = (-35.0, 6.0)
     babble_speakers: tuple[int, int] = (3, 6)
+    crop_prob: float = 0.0
+    crop_s: tuple[float, float] = (0.5, 1.5)
     noise_dir: str = ""  # "" = default_noise_dir()
 
     def __post_init__(self) -> None:
@@ -256,11 +289,11 @@ class AugmentConfig:
 
         if isinstance(self.copies, bool) or not isinstance(self.copies, int) or self.copies < 0:
             raise bad("copies", "must be a non-negative integer")
-        for name in ("noise_prob", "reverb_prob", "telephone_prob", "vtlp_prob"):
+        for name in ("noise_prob", "reverb_prob", "telephone_prob", "vtlp_prob", "crop_prob"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
                 raise bad(name, "must be a probability in [0, 1]")
-        for name in ("snr_db", "vtlp_alpha", "gain_db", "babble_speakers"):
+        for name in ("snr_db", "vtlp_alpha", "gain_db", "babble_speakers", "crop_s"):
             v = tuple(getattr(self, name))
             if (
                 len(v) != 2
@@ -277,6 +310,8 @@ class AugmentConfig:
             raise bad("vtlp_alpha", "must lie in [0.5, 2.0]")
         if self.babble_speakers[0] < 1:
             raise bad("babble_speakers", "must be at least 1")
+        if not 0.1 <= self.crop_s[0]:
+            raise bad("crop_s", "excerpts must last at least 0.1 s")
         if self.gain_db[1] > 20.0:
             raise bad("gain_db", "more than +20 dB would clip nearly everything")
 
@@ -324,6 +359,8 @@ class Perturbation:
         if self.augment is None:
             return {} if self.speed == 1.0 else {"speed": self.speed}
         d = {k: v for k, v in self.augment.to_dict().items() if k not in ("copies", "noise_dir")}
+        if not self.augment.crop_prob:  # keeps the cache keys of copies made before cropping
+            del d["crop_prob"], d["crop_s"]
         d.update(
             copy=self.copy,
             seed=self.seed,
@@ -358,6 +395,9 @@ class Augmenter:
         snr = float(rng.uniform(*a.snr_db))
         gain = float(rng.uniform(*a.gain_db))
         alpha = float(rng.uniform(*a.vtlp_alpha)) if do_vtlp else 1.0
+        if a.crop_prob:  # no draw at all at 0: copies made before cropping existed stay the same
+            if rng.random() < a.crop_prob:
+                x = crop(x, float(rng.uniform(*a.crop_s)), rng)
         if do_reverb and bank.rirs:
             x = reverberate(x, bank.audio(bank.rirs[int(rng.integers(len(bank.rirs)))]))
         if do_noise:

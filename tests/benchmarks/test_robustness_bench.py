@@ -105,6 +105,10 @@ def test_conditions_degrade_as_named(tmp_path):
     assert 20 * np.log10(aug.rms(x) / aug.rms(y - x)) == pytest.approx(10, abs=0.1)
     assert any(n.startswith("medium room") for n in conds)
     assert "telephone (8 kHz round trip)" in conds
+    long = np.concatenate([np.zeros(16000, np.float32), x, x, np.zeros(16000, np.float32)])
+    y = conds["excerpt 1 s of the speech"].apply(long, clip, rng)
+    assert len(y) == 16000 and aug.rms(y) == pytest.approx(aug.rms(x), rel=0.01)
+    assert len(conds["excerpt 0.6 s of the speech"].apply(long, clip, rng)) == 9600
 
 
 def test_quick_run_on_unseen_corpora(datasets_dir, tmp_path):

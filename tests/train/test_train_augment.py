@@ -126,12 +126,61 @@ def test_augmented_copies_are_seeded_and_reproducible(noise_dir, corpus):
     assert tags == {"aug0-s0", "aug1-s0"}
 
 
+def test_crop_cuts_a_seeded_excerpt_inside_the_speech(noise_dir, corpus):
+    silence = np.zeros(SR, np.float32)
+    speech = np.asarray(tone(250, 2.0, SR, 0), np.float32)
+    x = np.concatenate([silence, speech, silence])  # 1 s silence, 2 s tone, 1 s silence
+    assert aug.active_span(x) == (SR, 3 * SR)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        c = aug.crop(x, 0.8, rng)
+        assert len(c) == int(0.8 * SR)
+        frames = c[: len(c) // 160 * 160].reshape(-1, 160)
+        assert min(aug.rms(f) for f in frames) > 0.5 * aug.rms(speech)  # no silence in it
+    # an active span shorter than the excerpt: the excerpt is centred on it
+    short = np.concatenate([silence, speech[: SR // 4], silence])
+    c = aug.crop(short, 1.0, rng)
+    assert len(c) == SR and aug.rms(c) == pytest.approx(aug.rms(speech[: SR // 4]) / 2, rel=0.05)
+    assert aug.crop(x, 10.0, rng) is x  # longer than the utterance: unchanged
+
+    bank = aug.NoiseBank(noise_dir, "train")
+    u = corpus.utterances[0]
+
+    def copy(cfg):
+        return aug.Augmenter(aug.Perturbation(augment=cfg, copy=0, seed=0), corpus, bank)(x, u)
+
+    plain = aug.AugmentConfig(copies=1, noise_dir=str(noise_dir))
+    cropped = aug.AugmentConfig(copies=1, crop_prob=1.0, crop_s=(0.5, 1.0))
+    a, b = copy(cropped), copy(cropped)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert int(0.5 * SR) <= len(a[0]) <= SR
+    assert len(copy(plain)[0]) == len(x)
+    # crop_prob 0 leaves the cache key (and the copies) of the settings before cropping existed
+    key = aug.Perturbation(augment=plain, copy=0).settings()["augment"]
+    assert "crop_prob" not in key and "crop_s" not in key
+    assert "crop_prob" in aug.Perturbation(augment=cropped, copy=0).settings()["augment"]
+
+
 def test_babble_uses_other_speakers_only(corpus):
     rng = np.random.default_rng(0)
     b = aug.babble(corpus, "s0", 2, SR, rng)
     assert len(b) == SR and aug.rms(b) > 0
     lonely = Corpus("one", corpus.root, ("anger",), corpus.utterances[:2])  # speaker s0 only
     assert len(aug.babble(lonely, "s0", 2, SR, rng)) == 0
+
+
+def test_babble_of_a_short_excerpt_of_leading_silence_is_finite(tmp_path):
+    """Other speakers' clips that open with digital zeros (RAVDESS): a short excerpt can be all
+    zeros, which once gave NaN (0 / 0) and lost the training copy."""
+    x = np.concatenate([np.zeros(2 * SR, np.float32), np.asarray(tone(200, 1.0, SR, 0))])
+    utts = [
+        Utterance(write_wav(tmp_path / f"q{i}.wav", x, SR), f"q{i}", "anger", f"s{i}")
+        for i in range(4)
+    ]
+    quiet = Corpus("quiet", tmp_path, ("anger",), tuple(utts))
+    for seed in range(30):
+        b = aug.babble(quiet, "s0", 3, SR // 4, np.random.default_rng(seed))
+        assert len(b) == SR // 4 and np.isfinite(b).all()
 
 
 @pytest.mark.parametrize(
@@ -144,6 +193,9 @@ def test_babble_uses_other_speakers_only(corpus):
         dict(gain_db=(0, 40)),
         dict(vtlp_alpha=(0.3, 1.0)),
         dict(babble_speakers=(0, 2)),
+        dict(crop_prob=-0.1),
+        dict(crop_s=(0.05, 1.0)),
+        dict(crop_s=(1.5, 0.5)),
     ],
 )
 def test_augment_config_is_validated(bad):
