@@ -77,16 +77,22 @@ class FrontendFeatures:
     def dim(self) -> int:
         return self.frontend.feature_dim(self.kind)
 
-    def windows(self, z: np.ndarray, std: np.ndarray, hop: int | None = None) -> np.ndarray:
+    def windows(
+        self,
+        z: np.ndarray,
+        std: np.ndarray,
+        hop: int | None = None,
+        starts: list[int] | None = None,
+    ) -> np.ndarray:
         """The model's windows of normalised frames `z` (`std`: the normaliser's, which the
-        floor depth needs), every `hop` frames (default `hop_frames`)."""
+        floor depth needs), every `hop` frames (default `hop_frames`) or at `starts`."""
         depth = None
         if self.window_floor_db:
             cfg = self.frontend
             depth = floor_depths(self.window_floor_db, cfg.log_type, cfg.power, std)
         w = self.window_frames
         return feature_windows(
-            z, w, self.hop_frames if hop is None else hop, self.window_norm, depth
+            z, w, self.hop_frames if hop is None else hop, self.window_norm, depth, starts
         )
 
     @property

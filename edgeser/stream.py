@@ -114,7 +114,8 @@ class RecognizerStream:
         if final:
             feats = np.concatenate([feats, self._frames.flush()])
         if self._det_shared and feats.shape[0]:  # the gate reads the model's own raw frames
-            self._det_frames = np.concatenate([self._det_frames, feats])
+            shared = self._pipeline.shared_detector_frames(feats)
+            self._det_frames = np.concatenate([self._det_frames, shared])
         if feats.shape[0]:
             self._feats = np.concatenate([self._feats, self._pipeline.model.normalise(feats)])
             self._total += feats.shape[0]

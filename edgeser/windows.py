@@ -42,8 +42,12 @@ def feature_windows(
     hop: int,
     norm: str = "none",
     floor_depth: np.ndarray | None = None,
+    starts: list[int] | None = None,
 ) -> np.ndarray:
     """[frames, dim] -> [n_windows, window, dim] float32; short input is zero-padded at the end.
+
+    The windows start every `hop` frames (`window_starts`), or at the given `starts` (then
+    `hop` is unused; a window past the end is zero-padded the same way).
 
     Call it on normalised features so that zero padding means "the training mean".
     `floor_depth` (per dimension, see `floor_depths`) first raises every value of a window to
@@ -62,7 +66,8 @@ def feature_windows(
     depth = None if floor_depth is None else np.asarray(floor_depth, dtype=np.float32)
     if depth is not None and depth.shape != (feats.shape[1],):
         raise ValueError(f"floor_depth needs one value per dimension ({feats.shape[1]})")
-    starts = window_starts(feats.shape[0], window, hop)
+    if starts is None:
+        starts = window_starts(feats.shape[0], window, hop)
     out = np.zeros((len(starts), window, feats.shape[1]), dtype=np.float32)
     for i, s in enumerate(starts):
         seg = feats[s : s + window]

@@ -8,6 +8,8 @@ probabilities are averaged over the kept windows. `edgeser.stream` reuses these 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import time
 from typing import Any
 
@@ -95,14 +97,44 @@ class FrontendPipeline:
 
     @property
     def detector_shares_frames(self) -> bool:
-        """Whether the learned gate reads the model's own frames (same front-end config and
-        kind), so they are computed once."""
+        """Whether the learned gate reads the model's own frames (see `detector_frame_floor`),
+        so they are computed once."""
+        return self.detector_frame_floor is not None
+
+    @functools.cached_property
+    def detector_frame_floor(self) -> np.ndarray | None:
+        """How the learned gate's frames follow from the model's raw frames: None when they
+        do not (the gate runs its own front end), else the per-dimension floor to raise them
+        to (-inf: the same config). A model whose front end differs only by a lower
+        `log_floor` (a level-invariant model's 1e-20 against the gate's 1e-10) has frames
+        log(max(p, 1e-20)); raising them to the gate's floor value log(1e-10), read from the
+        gate's own front end on silence, gives its log(max(p, 1e-10)) exactly."""
         det = self.model.detector
-        return (
-            det is not None
-            and det.features.frontend == self.features.frontend
-            and det.features.kind == self.features.kind
-        )
+        if det is None or det.features.kind != self.features.kind:
+            return None
+        mine, theirs = self.features.frontend, det.features.frontend
+        if mine == theirs:
+            return np.full(det.features.dim, -np.inf, np.float32)
+        if (
+            self.features.kind == "mfcc"  # the DCT mixes bands: a floor does not carry over
+            or theirs.deltas
+            or theirs.cmvn != "none"
+            or mine.log_floor > theirs.log_floor
+            or dataclasses.replace(mine, log_floor=theirs.log_floor) != theirs
+        ):
+            return None
+        from .. import frontend
+
+        silence = np.zeros(theirs.frame_length, np.float32)
+        floor = frontend.features(silence, theirs, det.features.kind, backend=self.backend)[0]
+        return np.ascontiguousarray(floor, dtype=np.float32)
+
+    def shared_detector_frames(self, raw: np.ndarray) -> np.ndarray:
+        """The learned gate's frames made from the model's raw frames (`detector_frame_floor`
+        must not be None)."""
+        floor = self.detector_frame_floor
+        assert floor is not None
+        return raw if np.isneginf(floor).all() else np.maximum(raw, floor)
 
     def is_speech(self, gate: VoiceGate | None, energies_db: np.ndarray | None, start: int) -> bool:
         """The gate's decision on the window starting at `start` (True when the gate is off)."""
@@ -117,13 +149,10 @@ class FrontendPipeline:
         block at a time so a long recording never holds all its windows in memory at once.
         """
         f = self.features
-        w = f.window_frames
         out = [np.zeros((0, len(self.model.labels)))]
         for b in range(0, len(starts), WINDOWS_PER_BLOCK):
             block = starts[b : b + WINDOWS_PER_BLOCK]
-            windows = np.concatenate(
-                [f.windows(feats[s : s + w], self.model.norm_std, hop=w) for s in block]
-            )
+            windows = f.windows(feats, self.model.norm_std, starts=block)
             out.append(self.model.score(windows))
         return np.concatenate(out)
 
@@ -179,7 +208,11 @@ class FrontendPipeline:
         )
         det_frames = None
         if gate is not None:
-            det_frames = raw if self.detector_shares_frames else self.detector_frames(clip.samples)
+            det_frames = (
+                self.shared_detector_frames(raw)
+                if self.detector_shares_frames
+                else self.detector_frames(clip.samples)
+            )
         speech = self.speech_flags(gate, energies, starts, feats.shape[0], det_frames)
         t2 = time.perf_counter()
         probs = self.score_starts(feats, [s for s, sp in zip(starts, speech) if sp])

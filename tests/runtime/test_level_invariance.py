@@ -137,6 +137,21 @@ def test_window_floor_raises_each_band_to_its_peak_minus_the_depth():
         feature_windows(f, 100, 100, "none", depth[:3])
 
 
+def test_windows_at_given_starts_equal_those_cut_one_by_one():
+    """The runtime cuts only the windows the voice gate kept, all at once (`starts`): the
+    same windows, padding past the end included, as cutting each on its own."""
+    rng = np.random.default_rng(2)
+    f = rng.standard_normal((230, 4)).astype(np.float32)
+    depth = np.array([1.0, 2.0, 3.0, 4.0], np.float32)
+    starts = [0, 50, 130, 200]  # the last runs 70 frames past the end
+    got = feature_windows(f, 100, 50, "mean", depth, starts=starts)
+    for i, s in enumerate(starts):
+        np.testing.assert_array_equal(
+            got[i], feature_windows(f[s : s + 100], 100, 100, "mean", depth)[0]
+        )
+    assert (got[3, 30:] == 0).all()
+
+
 @pytest.mark.parametrize(
     ("log_type", "power", "per_db"),
     [("natural", 2.0, np.log(10) / 10), ("db", 2.0, 1.0), ("natural", 1.0, np.log(10) / 20)],

@@ -101,6 +101,47 @@ def test_stream_and_timeline_agree_with_the_learned_gate(default, datasets_dir):
         assert a.scores == pytest.approx(b.scores, abs=1e-6)
 
 
+def _quiet_speech_with_silence() -> np.ndarray:
+    """Digital zeros, a very quiet stretch (mel power under the gate's 1e-10 floor) and
+    louder harmonic 'speech': every case of the floor shared between model and gate."""
+    t = np.arange(RATE) / RATE
+    voiced = 0.3 * sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 12))
+    return np.concatenate(
+        [np.zeros(RATE // 2), 1e-7 * voiced, voiced, np.zeros(RATE // 3), 0.01 * voiced]
+    ).astype(np.float32)
+
+
+def test_the_gate_shares_the_frames_of_a_model_with_a_lower_log_floor(default):
+    """The default model (log_floor 1e-20) and its gate (1e-10): the gate's frames are the
+    model's raised to the gate's floor, bit for bit what the gate's own front end gives."""
+    from edgeser import frontend
+
+    pipe = default.pipeline
+    det = default.detector
+    assert pipe.features.frontend.log_floor < det.features.frontend.log_floor
+    assert pipe.detector_shares_frames
+    x = _quiet_speech_with_silence()
+    raw = pipe.raw_features(x)
+    own = frontend.features(x, det.features.frontend, det.features.kind)
+    assert (raw < own.min()).any()  # some frames really sit below the gate's floor
+    np.testing.assert_array_equal(pipe.shared_detector_frames(raw), own)
+
+
+def test_a_gate_with_another_front_end_computes_its_own_frames(default):
+    """Configs that differ in more than a lower log floor are not shared."""
+    import copy
+
+    pipe = copy.copy(default.pipeline)
+    det_cfg = default.detector.features.frontend
+    for other in (
+        dataclasses.replace(det_cfg, n_mels=det_cfg.n_mels + 1),
+        dataclasses.replace(det_cfg, log_floor=det_cfg.log_floor * 10),  # higher than the gate's
+    ):
+        pipe.features = dataclasses.replace(pipe.features, frontend=other)
+        pipe.__dict__.pop("detector_frame_floor", None)
+        assert not pipe.detector_shares_frames, other
+
+
 def test_an_opensmile_model_is_gated_too():
     pytest.importorskip("opensmile")
     r = edgeser.Recognizer("emodb-resse_cnn1d-compare-int8")
