@@ -599,6 +599,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--epochs", type=int, default=12)
     s.add_argument("--utterances-per-corpus", type=int, default=160)
+    s.add_argument(
+        "--noise-copies",
+        type=int,
+        default=8,
+        help="perturbed copies (speed 0.8-1.25, room, telephone band, gain) of every training "
+        "noise recording (%(default)s; 0 = the recordings as they are)",
+    )
     s.add_argument("--seed", type=int, default=0)
     s.add_argument(
         "--install-to",
@@ -827,7 +834,10 @@ def _speech_gate(a: argparse.Namespace) -> int:
 
     try:
         cfg = GateConfig(
-            epochs=a.epochs, utterances_per_corpus=a.utterances_per_corpus, seed=a.seed
+            epochs=a.epochs,
+            utterances_per_corpus=a.utterances_per_corpus,
+            noise_copies=a.noise_copies,
+            seed=a.seed,
         )
     except ValueError as exc:
         raise SystemExit(f"speech-gate: {exc}") from None
