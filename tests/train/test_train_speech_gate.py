@@ -1,4 +1,4 @@
-"""Training data of the learned voice gate (`train.speech_gate`): the noise copies and the config."""
+"""Training data of the learned voice gate (`train.speech_gate`): noise copies and config."""
 
 from __future__ import annotations
 
