@@ -380,6 +380,7 @@ class ModelRunner:
         return y.astype(np.float64)
 
     def _invoke(self, batch: np.ndarray) -> np.ndarray:
+        """Raw output of one batch of model-typed (already quantised) inputs."""
         n = batch.shape[0]
         try:
             if n != self._batch:
@@ -388,7 +389,7 @@ class ModelRunner:
                 )
                 self._interp.allocate_tensors()
                 self._batch = n
-            self._interp.set_tensor(self.input.index, self._quantize(batch))
+            self._interp.set_tensor(self.input.index, batch)
             self._interp.invoke()
             return np.array(self._interp.get_tensor(self.output.index))
         except EdgeserError:
@@ -410,9 +411,10 @@ class ModelRunner:
             )
         if x.shape[0] == 0:
             return np.zeros((0, self.output.shape[-1]), dtype=np.float64)
-        outs = []
+        q = self._quantize(x)  # the whole batch at once: elementwise, so the same numbers
         with self._lock:
-            for b in range(0, x.shape[0], self.max_batch):
-                outs.append(self._dequantize(self._invoke(x[b : b + self.max_batch])))
-        raw = np.concatenate(outs, axis=0).reshape(x.shape[0], -1)
+            outs = [
+                self._invoke(q[b : b + self.max_batch]) for b in range(0, len(q), self.max_batch)
+            ]
+        raw = self._dequantize(np.concatenate(outs, axis=0)).reshape(x.shape[0], -1)
         return as_probabilities(raw, self._tolerance)

@@ -107,6 +107,9 @@ class SpeechDetector:
             out[k] = bool(p >= self.threshold)
         return out
 
+    def _normalise(self, frames: np.ndarray) -> np.ndarray:
+        return ((frames - self._mean) / self._std).astype(np.float32, copy=False)
+
     def _mean_probabilities(self, ranges: list[tuple[int, int]], frames: np.ndarray) -> np.ndarray:
         """Mean speech probability over the detector windows of each frame range [i0, i1) of
         `frames` (0 for an empty range). A window is keyed by (start, length), so windows
@@ -127,12 +130,19 @@ class SpeechDetector:
         out = np.zeros(len(ranges))
         if not keys:
             return out
-        wins = []
-        for start, length in keys:  # dicts keep insertion order: index = position
-            seg = frames[start : start + length]
-            z = ((seg - self._mean) / self._std).astype(np.float32, copy=False)
-            wins.append(f.windows(z, self._std))
-        p = self._runner.run(np.concatenate(wins))[:, self._speech]
+        w = f.window_frames
+        order = list(keys)  # dicts keep insertion order: index = position
+        wins = np.empty((len(order), w, frames.shape[1]), np.float32)
+        full = [k for k, (_, length) in enumerate(order) if length == w]
+        if full:  # normalised once over their span, then cut together
+            lo = min(order[k][0] for k in full)
+            hi = max(order[k][0] for k in full) + w
+            z = self._normalise(frames[lo:hi])
+            wins[full] = f.windows(z, self._std, starts=[order[k][0] - lo for k in full])
+        for k, (start, length) in enumerate(order):
+            if length != w:  # a range shorter than one window: zero-padded past its end
+                wins[k] = f.windows(self._normalise(frames[start : start + length]), self._std)[0]
+        p = self._runner.run(wins)[:, self._speech]
         for k, idx in enumerate(members):
             if idx:
                 out[k] = float(np.mean(p[idx]))
