@@ -139,6 +139,24 @@ class EnergyStream:
         return out
 
 
+def percentiles(values: np.ndarray, qs: tuple[float, ...]) -> tuple[float, ...]:
+    """`np.percentile(values, qs)` (linear method) with the same numbers, for the few short
+    windows of a clip: one sort and numpy's own interpolation formula, without the general
+    machinery that costs tens of microseconds per call."""
+    a = np.sort(np.asarray(values, dtype=np.float64).ravel())
+    n = a.size
+    out = []
+    for q in qs:
+        virtual = (n - 1) * (q / 100.0)
+        lo = int(np.floor(virtual))
+        hi = min(lo + 1, n - 1)
+        t = virtual - lo
+        low, high = a[lo], a[hi]
+        diff = high - low
+        out.append(float(high - diff * (1 - t) if t >= 0.5 else low + diff * t))
+    return tuple(out)
+
+
 class VoiceGate:
     """Decides window by window, in order, whether a window holds speech.
 
@@ -154,7 +172,7 @@ class VoiceGate:
         frame_db = np.asarray(frame_db, dtype=np.float64)
         if frame_db.size == 0:
             return False
-        level, quiet = np.percentile(frame_db, [self.cfg.loud_percentile, 10.0])
+        level, quiet = percentiles(frame_db, (self.cfg.loud_percentile, 10.0))
         self._reference = max(self._reference, float(level))
         threshold = max(self.cfg.floor_dbfs, self._reference - self.cfg.relative_db)
         fraction = float(np.mean(frame_db >= threshold))

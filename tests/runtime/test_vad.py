@@ -106,3 +106,17 @@ def test_frame_energy_equals_direct_rms_after_dc_removal(length, shift):
     got = frame_energy_db(x, length, shift)
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_gate_percentiles_equal_numpys():
+    """The gate's own percentile is numpy's linear method, number for number (ties, one value,
+    the ends)."""
+    from edgeser.vad import percentiles
+
+    rng = np.random.default_rng(0)
+    for i in range(2000):
+        x = rng.standard_normal(int(rng.integers(1, 300))) * rng.uniform(0.1, 60) - 50
+        if i % 3 == 0:
+            x = np.round(x)
+        qs = (float(rng.uniform(0, 100)), 10.0, 95.0, 0.0, 100.0)
+        assert percentiles(x, qs) == tuple(np.percentile(x, qs)), (i, qs)
