@@ -394,6 +394,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="",
         help="noise folder (default $EDGESER_NOISE or ../shared/noise); its test split is used",
     )
+    ap.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        metavar="GROUP",
+        help="run only these condition groups besides clean: gain, noise, reverb, channel, "
+        "duration (default: all)",
+    )
     ap.add_argument("--json", default="benchmarks/results/robustness.json")
     ap.add_argument("--png", default="benchmarks/results/robustness.png")
     a = ap.parse_args(argv)
@@ -404,6 +412,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not datasets.is_dir():
         raise SystemExit(f"robustness: the corpora are not at {datasets} (set EDGESER_DATASETS)")
     bank = NoiseBank(Path(a.noise_dir) if a.noise_dir else default_noise_dir(), "test")
+    groups = ("gain", "noise", "reverb", "channel", "duration")
+    if a.only is not None and not set(a.only) <= set(groups):
+        raise SystemExit(f"robustness: --only takes groups from {groups}, got {a.only}")
+
+    def chosen(corpora: dict[str, Any]) -> list[Condition]:
+        conds = conditions(bank, corpora, a.quick)
+        if a.only is None:
+            return conds
+        return [c for c in conds if c.group == "clean" or c.group.split(":")[0] in a.only]
+
     max_clips = 12 if a.quick else a.max_per_corpus
     report: dict[str, Any] = h.run_header(
         "robustness",
@@ -429,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         jobs.append((info.name, m, [c for c in NAMED_CORPORA if c not in trained]))
     for name, model, unseen in jobs:
         clips, corpora = load_clips(unseen, datasets, max_clips)
-        res = score_model(model, clips, conditions(bank, corpora, a.quick))
+        res = score_model(model, clips, chosen(corpora))
         res["protocol"] = "unseen corpora"
         report["models"].append(res)
         series[name] = res["conditions"]
@@ -445,7 +463,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for bundle, keys in fold_models(folder):
             held = sorted({k.split("/", 1)[0] for k in keys})
             clips, corpora = load_clips(held, datasets, max_clips, keys=set(keys))
-            res = score_model(str(bundle), clips, conditions(bank, corpora, a.quick))
+            res = score_model(str(bundle), clips, chosen(corpora))
             res["protocol"] = f"fold test part ({', '.join(held)})"
             results.append(res)
         rows = pooled(results)
