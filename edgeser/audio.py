@@ -267,22 +267,8 @@ def _decode(fileobj: Any, name: str, limits: AudioLimits) -> tuple[np.ndarray, i
     import soundfile as sf
 
     try:
-        info = sf.info(fileobj)
-        if hasattr(fileobj, "seek"):
-            fileobj.seek(0)
-        if info.samplerate <= 0:
-            raise AudioDecodeError(f"{name}: invalid sample rate {info.samplerate} in the header")
-        if not MIN_SAMPLE_RATE <= info.samplerate <= MAX_SAMPLE_RATE:
-            raise AudioError(
-                f"{name}: the header's sample rate {info.samplerate} Hz is outside the "
-                f"supported range {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz"
-            )
-        if info.frames > 0 and info.frames / info.samplerate > limits.max_duration_s:
-            raise AudioError(
-                f"{name}: audio is {info.frames / info.samplerate:.0f} s long, "
-                f"over the limit of {limits.max_duration_s:g} s (max_duration_s)"
-            )
-        data, rate = sf.read(fileobj, dtype="float32", always_2d=True)
+        with sf.SoundFile(fileobj) as info:  # one open: the header is checked, then read
+            return _read_checked(info, name, limits)
     except (AudioError, AudioDecodeError):
         raise
     except MemoryError:
@@ -293,9 +279,26 @@ def _decode(fileobj: Any, name: str, limits: AudioLimits) -> tuple[np.ndarray, i
         raise AudioDecodeError(
             f"{name}: not readable audio ({msg or type(exc).__name__})"
         ) from None
-    if data.shape[1] > MAX_CHANNELS:
-        raise AudioError(f"{name}: {data.shape[1]} channels; at most {MAX_CHANNELS} supported")
-    return data, int(rate)
+
+
+def _read_checked(info: Any, name: str, limits: AudioLimits) -> tuple[np.ndarray, int]:
+    """The samples of an open `soundfile.SoundFile`, once its header passes the limits."""
+    rate = int(info.samplerate)
+    if rate <= 0:
+        raise AudioDecodeError(f"{name}: invalid sample rate {rate} in the header")
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise AudioError(
+            f"{name}: the header's sample rate {rate} Hz is outside the "
+            f"supported range {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz"
+        )
+    if info.frames > 0 and info.frames / rate > limits.max_duration_s:
+        raise AudioError(
+            f"{name}: audio is {info.frames / rate:.0f} s long, "
+            f"over the limit of {limits.max_duration_s:g} s (max_duration_s)"
+        )
+    if info.channels > MAX_CHANNELS:
+        raise AudioError(f"{name}: {info.channels} channels; at most {MAX_CHANNELS} supported")
+    return info.read(dtype="float32", always_2d=True), rate
 
 
 def _not_regular(path: Path) -> str | None:
@@ -364,8 +367,7 @@ def decode(source: Any, limits: AudioLimits = AudioLimits()) -> tuple[np.ndarray
                 why = riff_truncation(head, size)
                 if why:
                     raise AudioDecodeError(f"{name}: {why}")
-                fh.seek(0)
-                data, rate = _decode(fh, name, limits)
+            data, rate = _decode(str(path), name, limits)  # libsndfile's own file reads
         except PermissionError as exc:
             raise AudioDecodeError(f"{name}: cannot read ({exc.strerror or exc})") from None
     elif isinstance(source, (bytes, bytearray, memoryview)):
