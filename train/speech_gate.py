@@ -238,7 +238,16 @@ def collect(cfg: GateConfig, datasets: Path, noise: Path, frontend: FrontendConf
 
 
 def perturb_speech(x: np.ndarray, rng: np.random.Generator, bank: aug.NoiseBank) -> np.ndarray:
-    """Speech at a random gain, with noise at 5-25 dB SNR (real or coloured) or reverberation."""
+    """Speech at a random gain, with noise at 5-25 dB SNR (real or coloured) or reverberation,
+    then through the telephone band with probability 0.2: phone speech is speech, and the
+    noise copies (`perturb_noise`) are band-limited too, so the band must not tell them apart."""
+    y = _perturb_speech_channel(x, rng, bank)
+    return aug.avoid_clipping(aug.telephone(y)) if rng.random() < 0.2 else y
+
+
+def _perturb_speech_channel(
+    x: np.ndarray, rng: np.random.Generator, bank: aug.NoiseBank
+) -> np.ndarray:
     y = aug.apply_gain(x, rng.uniform(-30, 6))
     r = rng.random()
     if r < 0.6 and bank.noises:

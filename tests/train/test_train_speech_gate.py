@@ -50,3 +50,17 @@ def test_gate_config_is_validated(bad):
 
 def test_zero_noise_copies_is_allowed():
     assert sg.GateConfig(noise_copies=0).noise_copies == 0
+
+
+def test_a_fifth_of_the_speech_copies_go_through_the_telephone_band(bank):
+    """Phone speech must stay speech for the gate: band-limited noise copies alone taught an
+    earlier gate that the 8 kHz band means non-speech."""
+    rng = np.random.default_rng(0)
+    x = (0.1 * rng.standard_normal(SR)).astype(np.float32)  # broadband, like fricatives
+    limited = 0
+    for _ in range(200):
+        y = sg.perturb_speech(x, rng, bank)
+        spec = np.abs(np.fft.rfft(y)) ** 2
+        f = np.fft.rfftfreq(len(y), 1 / SR)
+        limited += spec[f > 4500].sum() < 1e-3 * spec.sum()
+    assert 20 <= limited <= 60, limited
