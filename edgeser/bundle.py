@@ -16,7 +16,8 @@ one feature family's config (`edgeser.feature_configs`), tagged by its ``type``.
 version 4 added `speech_detector` (the learned voice gate the model runs behind); version 5 added
 the `functionals` feature family (edgeser's own voice functionals, no openSMILE); version 6 added
 `features.window_floor_db` (each band of a window floored below its window peak) and the
-combined front-end kind "spectrogram+log_mel" (the TF-CNN's input). A
+combined front-end kind "spectrogram+log_mel" (the TF-CNN's input); version 7 added `head`
+(what follows the graph after window averaging: a multi-level cascade, `edgeser.heads`). A
 bundle is written with the lowest version that describes it, so bundles without these stay
 readable by older runtimes, and an older runtime refuses a bundle whose features it cannot
 compute.
@@ -38,8 +39,9 @@ import numpy as np
 
 from .errors import BundleError, BundleVersionError
 from .feature_configs import FeatureSpec, FrontendFeatures, features_from_dict
+from .heads import OutputHead, head_from_dict
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 MAGIC = b"EDGESER\x00"
 SUFFIX = ".edgeser"
 QUANTIZATIONS = ("int8", "float32")
@@ -62,11 +64,23 @@ class BundleMeta:
     # name of the learned voice gate (`edgeser.speech_detector`) the model was meant to run
     # behind: a bundle under the models folder's detectors/; None = the loudness gate only
     speech_detector: str | None = None
+    # what turns the window-averaged outputs into label scores; None = the graph's softmax
+    # over `labels` (a cascade's graph returns both stages' probabilities, `edgeser.heads`)
+    head: OutputHead | None = None
 
     @property
     def min_format_version(self) -> int:
         """The lowest bundle format version that can describe this bundle."""
-        return max(self.features.min_format_version, 4 if self.speech_detector else 1)
+        return max(
+            self.features.min_format_version,
+            4 if self.speech_detector else 1,
+            7 if self.head is not None else 1,
+        )
+
+    @property
+    def output_dim(self) -> int:
+        """Values the graph returns per window."""
+        return len(self.labels) if self.head is None else self.head.output_dim
 
     def __post_init__(self) -> None:
         if not self.name or not isinstance(self.name, str):
@@ -86,6 +100,8 @@ class BundleMeta:
             or self.speech_detector.startswith(".")
         ):
             raise BundleError("speech_detector must be a plain bundle name (no path)")
+        if self.head is not None:
+            self.head.check_labels(self.labels)
         if not self.min_format_version <= self.format_version <= FORMAT_VERSION:
             raise BundleError(
                 f"format_version {self.format_version} cannot describe these "
@@ -112,6 +128,7 @@ class BundleMeta:
             "quantization": self.quantization,
             "training": dict(self.training),
             **({"speech_detector": self.speech_detector} if self.speech_detector else {}),
+            **({"head": self.head.to_dict()} if self.head is not None else {}),
         }
 
     @classmethod
@@ -129,6 +146,7 @@ class BundleMeta:
             training=d.get("training", {}),
             description=d.get("description", ""),
             speech_detector=d.get("speech_detector"),
+            head=head_from_dict(d.get("head")),
             format_version=int(d["format_version"]),
         )
 

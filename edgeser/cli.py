@@ -247,6 +247,7 @@ def _info(args, out: TextIO, err: TextIO) -> int:
         ("features", info.features),
         ("quantization", info.quantization),
         ("model size", f"{info.size_bytes / 1024:.1f} KiB"),
+        *([("output head", info.head)] if info.head else []),
     ]
     for key, value in info.training.items():
         lines.append((f"training {key}", _metrics_text(value)))

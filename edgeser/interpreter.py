@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -249,9 +250,19 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def as_probabilities(out: np.ndarray, tolerance: float) -> np.ndarray:
-    """Rows that already are probabilities are renormalised; anything else goes through softmax."""
+def as_probabilities(
+    out: np.ndarray, tolerance: float, groups: Sequence[int] | None = None
+) -> np.ndarray:
+    """Rows that already are probabilities are renormalised; anything else goes through softmax.
+    `groups`: sizes of consecutive output blocks that are each a distribution (a cascade's
+    coarse and fine stages), taken one at a time; None = the whole row."""
     out = np.asarray(out, dtype=np.float64)
+    if groups is not None:
+        if sum(groups) != out.shape[-1] or any(g < 1 for g in groups):
+            raise ValueError(f"output groups {list(groups)} do not cover {out.shape[-1]} outputs")
+        edges = np.cumsum([0, *groups])
+        parts = [out[..., a:b] for a, b in zip(edges[:-1], edges[1:])]
+        return np.concatenate([as_probabilities(p, tolerance) for p in parts], axis=-1)
     sums = out.sum(axis=-1)
     if np.all(out >= -tolerance) and np.all(np.abs(sums - 1.0) <= tolerance):
         clipped = np.clip(out, 0.0, None)
@@ -401,8 +412,9 @@ class ModelRunner:
                 f"({_describe(exc)})"
             ) from exc
 
-    def run(self, x: np.ndarray) -> np.ndarray:
-        """[n, *input_shape[1:]] float features -> float64 [n, classes] probabilities."""
+    def run(self, x: np.ndarray, groups: Sequence[int] | None = None) -> np.ndarray:
+        """[n, *input_shape[1:]] float features -> float64 [n, classes] probabilities
+        (`groups`: see `as_probabilities`)."""
         x = np.asarray(x, dtype=np.float32)
         expected = tuple(self.input.shape[1:])
         if x.shape[1:] != expected:
@@ -417,4 +429,4 @@ class ModelRunner:
                 self._invoke(q[b : b + self.max_batch]) for b in range(0, len(q), self.max_batch)
             ]
         raw = self._dequantize(np.concatenate(outs, axis=0)).reshape(x.shape[0], -1)
-        return as_probabilities(raw, self._tolerance)
+        return as_probabilities(raw, self._tolerance, groups)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,9 +34,19 @@ class Prediction:
     warnings: tuple[str, ...] = ()
 
     @classmethod
-    def from_scores(cls, labels: Sequence[str], probs: Sequence[float], **kw: Any) -> Prediction:
+    def from_scores(
+        cls,
+        labels: Sequence[str],
+        probs: Iterable[float],
+        label: str | None = None,
+        **kw: Any,
+    ) -> Prediction:
+        """The prediction of per-label scores: the best one, or `label` when a rule other than
+        the argmax decides (a cascade's routing, `edgeser.heads`)."""
         scores = {str(lab): float(p) for lab, p in zip(labels, probs)}
-        best = max(scores, key=scores.__getitem__)
+        best = max(scores, key=scores.__getitem__) if label is None else label
+        if best not in scores:
+            raise ValueError(f"label {best!r} is not one of {list(scores)}")
         return cls(label=best, confidence=scores[best], scores=scores, **kw)
 
     @classmethod

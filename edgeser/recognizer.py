@@ -87,10 +87,14 @@ class Recognizer:
                 f"{list(runner.input.shape)} but the metadata describes "
                 f"[n, {', '.join(map(str, expected))}]"
             )
-        if runner.output.shape[-1] != len(self.labels):
+        if runner.output.shape[-1] != meta.output_dim:
+            what = (
+                f"for {len(self.labels)} labels"
+                if meta.head is None
+                else f"where its head needs {meta.output_dim} ({meta.head.describe()})"
+            )
             raise BundleError(
-                f"{self.bundle.source}: the model has {runner.output.shape[-1]} "
-                f"outputs for {len(self.labels)} labels"
+                f"{self.bundle.source}: the model has {runner.output.shape[-1]} outputs {what}"
             )
         self.detector = self._load_detector(runtime, backend, models_dir)
         loaded = LoadedModel(
@@ -104,6 +108,7 @@ class Recognizer:
             vad=vad,
             limits=limits,
             detector=self.detector,
+            head=meta.head,
         )
         self._pipeline = make_pipeline(loaded, self.features, backend=backend)
 

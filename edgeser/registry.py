@@ -37,6 +37,7 @@ class ModelInfo:
     description: str = ""
     training: Mapping[str, Any] = field(default_factory=dict)
     is_default: bool = False
+    head: str = ""  # what follows the graph, e.g. a cascade's S and stages ("" for none)
 
     @property
     def corpus(self) -> Any:
@@ -64,6 +65,7 @@ class ModelInfo:
             description=meta.description,
             training=dict(meta.training),
             is_default=is_default,
+            head="" if meta.head is None else meta.head.describe(),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -78,6 +80,7 @@ class ModelInfo:
             "description": self.description,
             "training": dict(self.training),
             "is_default": self.is_default,
+            **({"head": self.head} if self.head else {}),
         }
 
 

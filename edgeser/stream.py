@@ -59,6 +59,8 @@ class RecognizerStream:
         self._total = 0  # feature frames received
         self._next_start = 0
         self._samples_in = 0
+        self._outputs_sum = np.zeros(model.output_dim)  # of the speech windows scored so far
+        self._speech_windows = 0
         self._flushed = False
         # Input-rate positions and |values| of samples at or over full scale (usually none),
         # for per-window level warnings as `predict` gives for a whole clip.
@@ -69,6 +71,20 @@ class RecognizerStream:
     def duration_s(self) -> float:
         """Seconds of audio pushed so far."""
         return self._samples_in / float(self.sample_rate)
+
+    def utterance(self) -> Prediction:
+        """The whole stream so far as one Prediction: the model outputs of every speech window
+        emitted, averaged, as `predict` does for a clip (after `flush()`, the same windows as
+        `predict` on the concatenated audio at the model rate)."""
+        model = self._pipeline.model
+        d = self.duration_s
+        common: dict[str, Any] = dict(
+            source="<stream>", model=model.name, start_s=0.0, end_s=d, duration_s=d
+        )
+        if not self._speech_windows:
+            return Prediction.no_speech(**common)
+        mean = self._outputs_sum / self._speech_windows
+        return model.prediction(mean, windows=self._speech_windows, **common)
 
     def push(self, chunk: Any) -> list[Prediction]:
         if self._flushed:
@@ -171,6 +187,8 @@ class RecognizerStream:
         t0 = time.perf_counter()
         probs = p.score_starts(self._feats, keep)
         dt = time.perf_counter() - t0
+        self._outputs_sum += probs.sum(axis=0)
+        self._speech_windows += len(keep)
         out, k = [], 0
         for s, is_speech in zip(starts, speech):
             a, b = p.span(s, self._total)
@@ -184,12 +202,8 @@ class RecognizerStream:
             )
             if is_speech:
                 out.append(
-                    Prediction.from_scores(
-                        p.model.labels,
-                        probs[k],
-                        windows=1,
-                        timings={"inference": dt / len(keep)},
-                        **kw,
+                    p.model.prediction(
+                        probs[k], windows=1, timings={"inference": dt / len(keep)}, **kw
                     )
                 )
                 k += 1

@@ -582,6 +582,13 @@ def build_parser() -> argparse.ArgumentParser:
         "'{\"lstm_layers\": 2}' for the thesis' double LSTM",
     )
     s.add_argument("--out", required=True, help="folder: stage1/, stage2/, report.json")
+    s.add_argument(
+        "--export",
+        action="store_true",
+        help="then train both stages on every utterance (each for its median best epoch) and "
+        "write the cascade as one bundle, <name>-int8.edgeser / -float32.edgeser in --out",
+    )
+    s.add_argument("--name", default="", help="bundle name (default <corpus>-multilevel-<model>)")
 
     s = sub.add_parser(
         "speech-gate",
@@ -824,6 +831,25 @@ def _multilevel(a: argparse.Namespace, cfg: TrainConfig, dev, table, copies) -> 
     if "int8" in r:
         msg += f" | int8 WA {r['int8']['WA']:.4f} UA {r['int8']['UA']:.4f}"
     print(msg + f" | report {Path(a.out) / REPORT_FILE}")
+    if a.export:
+        from .similarity import fit_multilevel
+
+        name = a.name or f"{cfg.corpus.replace(',', '+')}-multilevel-{cfg.model}"
+        epochs = tuple(max(1, int(r[s]["median_best_epoch"])) for s in ("stage1", "stage2"))
+        paths = fit_multilevel(
+            cfg,
+            similar,
+            Path(a.out),
+            name,
+            (epochs[0], epochs[1]),
+            a.fine_model or None,
+            fine_hp,
+            dev,
+            table,
+            copies,
+            evaluation=r,
+        )
+        _print_paths(paths)
     return 0
 
 

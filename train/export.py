@@ -20,6 +20,7 @@ import numpy as np
 
 from edgeser.bundle import BundleMeta, ModelBundle
 from edgeser.errors import EdgeserError
+from edgeser.heads import CascadeHead
 from edgeser.speech_detector import DEFAULT_SPEECH_DETECTOR
 
 from .data import Normaliser
@@ -42,22 +43,47 @@ def convert_model(
     timeout: float = 900,
 ) -> bytes:
     """TFLite flatbuffer of the model, converted by `python -m train.converter` in a subprocess."""
+    job = {"spec": spec.to_dict(), "weights": str(weights)}
+    return _convert(spec.name, job, quantization, representative, timeout)
+
+
+def convert_cascade(
+    coarse: tuple[ModelSpec, str | Path],
+    fine: tuple[ModelSpec, str | Path],
+    bridge: tuple[np.ndarray, np.ndarray],
+    quantization: str,
+    representative: np.ndarray | None = None,
+    timeout: float = 900,
+) -> bytes:
+    """One TFLite graph of a multi-level cascade: the coarse stage on the input and the fine
+    stage on `input * scale + shift` (`bridge`: the fine stage's own normalisation expressed
+    in the coarse stage's, `train.similarity.stage_bridge`), outputs concatenated
+    [coarse | fine] for the runtime's `edgeser.heads.CascadeHead`."""
+    scale, shift = (np.asarray(v, np.float32) for v in bridge)
+    job = {
+        "cascade": {
+            "coarse": {"spec": coarse[0].to_dict(), "weights": str(coarse[1])},
+            "fine": {"spec": fine[0].to_dict(), "weights": str(fine[1])},
+            "bridge_scale": scale.tolist(),
+            "bridge_shift": shift.tolist(),
+        }
+    }
+    name = f"cascade({coarse[0].name}/{fine[0].name})"
+    return _convert(name, job, quantization, representative, timeout)
+
+
+def _convert(
+    name: str,
+    job: Mapping[str, Any],
+    quantization: str,
+    representative: np.ndarray | None,
+    timeout: float,
+) -> bytes:
     with tempfile.TemporaryDirectory(prefix="edgeser-convert-") as tmp:
         tmp = Path(tmp)
-        (tmp / "spec.json").write_text(json.dumps(spec.to_dict()))
-        cmd = [
-            sys.executable,
-            "-m",
-            "train.converter",
-            "--spec",
-            str(tmp / "spec.json"),
-            "--weights",
-            str(weights),
-            "--quant",
-            quantization,
-            "--out",
-            str(tmp / "m.tflite"),
-        ]
+        (tmp / "job.json").write_text(json.dumps(job))
+        cmd = [sys.executable, "-m", "train.converter", "--job", str(tmp / "job.json")]
+        cmd += ["--quant", quantization, "--out", str(tmp / "m.tflite")]
         if quantization == "int8":
             if representative is None or len(representative) == 0:
                 raise ConversionError("int8 conversion needs representative training inputs")
@@ -72,7 +98,7 @@ def convert_model(
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
         except subprocess.TimeoutExpired:
             raise ConversionError(
-                f"{spec.name}: {quantization} conversion timed out after {timeout:.0f} s"
+                f"{name}: {quantization} conversion timed out after {timeout:.0f} s"
             ) from None
         if proc.returncode != 0:
             if proc.returncode < 0:
@@ -80,13 +106,12 @@ def convert_model(
             else:
                 why = f"converter exited with status {proc.returncode}"
             tail = "\n".join((proc.stderr or "").strip().splitlines()[-15:])
-            raise ConversionError(f"{spec.name}: {quantization} conversion failed: {why}\n{tail}")
+            raise ConversionError(f"{name}: {quantization} conversion failed: {why}\n{tail}")
         data = (tmp / "m.tflite").read_bytes()
     bad = [op for op in TFLiteModel(data).op_names() if any(f in op for f in FORBIDDEN_OPS)]
     if bad:
         raise ConversionError(
-            f"{spec.name}: {quantization} model uses ops the runtime may not "
-            f"have: {sorted(set(bad))}"
+            f"{name}: {quantization} model uses ops the runtime may not have: {sorted(set(bad))}"
         )
     return data
 
@@ -105,9 +130,10 @@ class TFLiteModel:
     def op_names(self) -> list[str]:
         return self.runner.op_names()
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Probabilities [n, classes] for inputs [n, *input_shape[1:]]."""
-        return self.runner.run(np.asarray(x, dtype=np.float32)).astype(np.float32)
+    def predict(self, x: np.ndarray, groups: Sequence[int] | None = None) -> np.ndarray:
+        """Probabilities [n, classes] for inputs [n, *input_shape[1:]] (`groups`: output blocks
+        that are each a distribution, as a cascade's)."""
+        return self.runner.run(np.asarray(x, dtype=np.float32), groups).astype(np.float32)
 
 
 def make_bundle(
@@ -125,6 +151,7 @@ def make_bundle(
     window_norm: str = "none",
     speech_detector: str | None = DEFAULT_SPEECH_DETECTOR,
     window_floor_db: float = 0.0,
+    head: CascadeHead | None = None,
 ) -> ModelBundle:
     """The bundle of a converted model; it names the learned voice gate it runs behind
     (`speech_detector`, None for the loudness gate only) and gets the lowest format version
@@ -145,6 +172,7 @@ def make_bundle(
         training=dict(training),
         description=description,
         speech_detector=speech_detector,
+        head=head,
     )
     meta = dataclasses.replace(meta, format_version=meta.min_format_version)
     return ModelBundle(meta=meta, model=model)

@@ -15,8 +15,10 @@ Stage 1 (coarse): every class, with the members of S merged into one class named
 cascade: the coarse model decides; if it picks the merged class, the fine model chooses within
 S. `evaluate_multilevel` evaluates both stages with `recipe.evaluate` on the same
 speaker-held-out folds and scores the cascade from their saved utterance probabilities;
-`fit_multilevel` trains and exports both stages as two normal bundles and writes
-`CASCADE_FILE`, a small JSON that names them, S and the routing.
+`fit_multilevel` trains both stages on every utterance and `export_cascade` writes them as one
+bundle: one graph whose outputs are both stages' probabilities, and a cascade head
+(`edgeser.heads.CascadeHead`) that the runtime applies after averaging the windows, as the
+evaluation does with the utterance probabilities.
 """
 
 from __future__ import annotations
@@ -36,9 +38,6 @@ from .metrics import scores
 log = logging.getLogger(__name__)
 
 IMAGE_KINDS = ("spectrogram", "log_mel")
-CASCADE_FILE = "cascade.json"
-CASCADE_FORMAT = "edgeser-cascade"
-CASCADE_VERSION = 1
 NOT_RUN = "(S, fine model not run)"  # cascade confusion column: routed to S from outside it
 
 
@@ -451,8 +450,16 @@ def evaluate_multilevel(
         "labels": list(table.labels),
         "S": similar,
         "merged_label": merged_label(similar),
-        "stage1": {"model": cfg.model, "float": _brief(r1["float"])},
-        "stage2": {"model": fine_cfg.model, "float": _brief(r2["float"])},
+        "stage1": {
+            "model": cfg.model,
+            "float": _brief(r1["float"]),
+            "median_best_epoch": r1["median_best_epoch"],
+        },
+        "stage2": {
+            "model": fine_cfg.model,
+            "float": _brief(r2["float"]),
+            "median_best_epoch": r2["median_best_epoch"],
+        },
         "float": c32["cascade"],
         "float_product_argmax": c32["product_argmax"],
         "routed_to_S_from_outside": c32["routed_to_S_from_outside"],
@@ -486,15 +493,15 @@ def fit_multilevel(
     dev=None,
     table: FeatureTable | None = None,
     copies: list[FeatureTable] | None = None,
-    similarity: dict[str, Any] | None = None,
+    evaluation: dict[str, Any] | None = None,
     progress: bool = True,
-) -> Path:
-    """Train both stages on every utterance (`epochs` = (coarse, fine)), export each as a
-    normal bundle pair (`<name>-coarse-*.edgeser`, `<name>-fine-*.edgeser`) and write
-    `out/cascade.json` describing S and the routing. Returns the cascade file."""
+) -> dict[str, Path]:
+    """Train both stages on every utterance (`epochs` = (coarse, fine)) in `out/coarse-model`
+    and `out/fine-model`, and export the cascade as one bundle per quantisation
+    (`<name>-int8.edgeser`, `<name>-float32.edgeser`; `export_cascade`). `evaluation`: the
+    `evaluate_multilevel` report, whose figures go into the bundle's training metadata."""
     from . import recipe
     from .device import setup_device
-    from .report import write_json
 
     out = Path(out)
     table = table or recipe.load_table(cfg, progress)
@@ -503,49 +510,128 @@ def fit_multilevel(
         copies = recipe.load_copies(cfg, table, progress)
     dev = dev or setup_device(cfg.device, cfg.cpu_replicas)
     fine_cfg = _stage_config(cfg, fine_model, fine_hparams)
-    stages = []
+    dirs = []
     for role, stage_cfg, transform, n_epochs in (
         ("coarse", cfg, merge_classes, epochs[0]),
         ("fine", fine_cfg, restrict_classes, epochs[1]),
     ):
-        model_dir = recipe.fit_all(
-            stage_cfg,
-            out / f"{role}-model",
-            n_epochs,
-            dev=dev,
-            table=transform(table, similar),
-            copies=[transform(c, similar) for c in copies],
-            progress=progress,
+        dirs.append(
+            recipe.fit_all(
+                stage_cfg,
+                out / f"{role}-model",
+                n_epochs,
+                dev=dev,
+                table=transform(table, similar),
+                copies=[transform(c, similar) for c in copies],
+                progress=progress,
+            )
         )
-        paths = recipe.export_dir(model_dir, out, f"{name}-{role}")
-        info = json.loads((model_dir / recipe.MODEL_FILE).read_text())
-        stages.append(
-            {
-                "role": role,
-                "model": stage_cfg.model,
-                "labels": info["labels"],
-                "bundles": {q: p.name for q, p in paths.items()},
-            }
-        )
-    cascade = cascade_description(table.labels, similar, stages, similarity)
-    path = out / CASCADE_FILE
-    write_json(path, cascade)
-    return path
+    return export_cascade(dirs[0], dirs[1], out, name, table.labels, similar, evaluation)
 
 
-def cascade_description(
-    labels, similar, stages: list[dict[str, Any]], similarity: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """The cascade JSON: the final label set, S, the merged class and what each stage is."""
-    similar = [c for c in labels if c in similar]
-    return {
-        "format": CASCADE_FORMAT,
-        "version": CASCADE_VERSION,
-        "labels": list(labels),
+def stage_bridge(coarse: dict[str, Any], fine: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(scale, shift) per feature dimension taking the coarse stage's model input to the fine
+    stage's, from the two stages' `model.json`: both read the same features, each normalised
+    with its own training statistics, z_f = (x - m_f) / s_f = z_c * s_c / s_f + (m_c - m_f) / s_f.
+    The window floor commutes with that (a positive scale and a shift), and a per-window mean
+    normalisation removes the shift, also from the zero-padded frames of a short clip; without
+    it the padding (0 in both stages' units) differs from the shifted frames, so that case is
+    refused."""
+    for key in ("features", "dim", "window_frames", "hop_frames", "window_norm"):
+        if coarse.get(key) != fine.get(key):
+            raise ValueError(f"the stages differ in {key}: {coarse.get(key)} / {fine.get(key)}")
+    if coarse.get("window_floor_db", 0.0) != fine.get("window_floor_db", 0.0):
+        raise ValueError("the stages differ in window_floor_db")
+    if coarse.get("norm_keep") is not None or fine.get("norm_keep") is not None:
+        raise ValueError("one-graph cascades need both stages to read every feature")
+    if coarse.get("window_frames") and coarse.get("window_norm", "none") == "none":
+        raise ValueError(
+            "a one-graph cascade over windows needs window_norm 'mean' (the fine stage's "
+            "zero padding cannot be expressed in the coarse stage's units otherwise)"
+        )
+    mc, sc = (np.asarray(coarse[k], np.float64) for k in ("norm_mean", "norm_std"))
+    mf, sf = (np.asarray(fine[k], np.float64) for k in ("norm_mean", "norm_std"))
+    scale = sc / sf
+    shift = np.zeros_like(scale) if coarse.get("window_frames") else (mc - mf) / sf
+    return scale.astype(np.float32), shift.astype(np.float32)
+
+
+def export_cascade(
+    coarse_dir: Path,
+    fine_dir: Path,
+    out: Path,
+    name: str,
+    labels,
+    similar,
+    evaluation: dict[str, Any] | None = None,
+) -> dict[str, Path]:
+    """The one-file cascade bundle (format 7) of two fitted stage folders: one graph
+    [coarse | fine] (`export.convert_cascade`), the coarse stage's normaliser and a
+    `CascadeHead` naming S, so `edgeser.predict` runs it in one call."""
+    from edgeser.heads import CascadeHead
+
+    from .data import Normaliser
+    from .export import convert_cascade, make_bundle
+    from .features import FeatureChoice
+    from .models import ModelSpec
+    from .recipe import MODEL_FILE, REP_FILE, WEIGHTS_FILE
+
+    coarse_dir, fine_dir, out = Path(coarse_dir), Path(fine_dir), Path(out)
+    c = json.loads((coarse_dir / MODEL_FILE).read_text())
+    f = json.loads((fine_dir / MODEL_FILE).read_text())
+    labels = list(labels)
+    similar = [x for x in labels if x in similar]
+    head = CascadeHead(tuple(c["labels"]), tuple(f["labels"]), merged_label(similar))
+    if set(head.fine_labels) != set(similar):
+        raise ValueError(f"the fine stage answers {f['labels']}, S is {similar}")
+    head.check_labels(labels)
+    bridge = stage_bridge(c, f)
+    cspec, fspec = ModelSpec.from_dict(c["model_spec"]), ModelSpec.from_dict(f["model_spec"])
+    norm = Normaliser(np.array(c["norm_mean"], np.float32), np.array(c["norm_std"], np.float32))
+    cfg = c["config"]
+    training: dict[str, Any] = {
+        "corpus": cfg["corpus"],
+        "labels": cfg.get("labels", "native"),
+        "model": f"multilevel({cspec.name} / {fspec.name})",
         "S": similar,
-        "merged_label": merged_label(similar),
-        "rule": "coarse decides; if it picks merged_label, fine chooses within S",
-        "scores": "p(c) = coarse(c) for c outside S; coarse(merged_label) * fine(c) for c in S",
-        "stages": stages,
-        "similarity": similarity,
+        "stages": {
+            "coarse": {"model": cspec.name, "labels": c["labels"], "epochs": c["epochs"]},
+            "fine": {"model": fspec.name, "labels": f["labels"], "epochs": f["epochs"]},
+        },
+        "utterances_per_corpus": c.get("corpora"),
+        "trained_on": f"all {c['n_utterances']} utterances, {len(c['speakers'])} speakers",
+        "seed": cfg["seed"],
+        "git_commit": c.get("git_commit", "unknown"),
     }
+    if evaluation is not None:
+        training["protocol"] = evaluation["protocol"]
+        training["metrics"] = {
+            q: {k: evaluation[q][k] for k in ("n", "WA", "UA", "macro_F1")}
+            for q in ("float", "int8")
+            if q in evaluation
+        }
+    rep = np.load(coarse_dir / REP_FILE)
+    paths = {}
+    for quant in ("int8", "float32"):
+        data = convert_cascade(
+            (cspec, coarse_dir / WEIGHTS_FILE), (fspec, fine_dir / WEIGHTS_FILE), bridge, quant, rep
+        )
+        bundle = make_bundle(
+            data,
+            quant,
+            f"{name}-{quant}",
+            labels,
+            FeatureChoice.from_dict(c["features"]),
+            c["dim"],
+            norm,
+            c["window_frames"],
+            c["hop_frames"],
+            training,
+            description=f"multi-level cascade ({cspec.name} coarse, {fspec.name} fine over "
+            f"S = {similar}) on {cfg['corpus']}, {quant}",
+            window_norm=c.get("window_norm", "none"),
+            window_floor_db=c.get("window_floor_db", 0.0),
+            head=head,
+        )
+        paths[quant] = bundle.save(out / f"{name}-{quant}.edgeser")
+    return paths

@@ -14,7 +14,9 @@ import numpy as np
 
 from ..audio import Audio, AudioLimits
 from ..feature_configs import FeatureSpec, FrontendFeatures, FunctionalFeatures, OpenSmileFeatures
+from ..heads import OutputHead, make_prediction, output_dim
 from ..interpreter import ModelRunner
+from ..prediction import Prediction
 from ..speech_detector import SpeechDetector
 from ..vad import VadConfig
 
@@ -33,14 +35,24 @@ class LoadedModel:
     vad: VadConfig | None
     limits: AudioLimits
     detector: SpeechDetector | None = None  # the learned voice gate, when the model names one
+    head: OutputHead | None = None  # what follows the graph (`edgeser.heads`); None: softmax
+
+    @property
+    def output_dim(self) -> int:
+        """Values the graph returns per input."""
+        return output_dim(self.labels, self.head)
+
+    def prediction(self, outputs: np.ndarray, **kw: Any) -> Prediction:
+        """The Prediction of (window-averaged) model outputs, through the head if any."""
+        return make_prediction(self.labels, self.head, outputs, **kw)
 
     def normalise(self, feats: np.ndarray) -> np.ndarray:
         """(features - norm_mean) / norm_std with the bundle's training statistics."""
         return ((feats - self.norm_mean) / self.norm_std).astype(np.float32, copy=False)
 
     def score(self, inputs: np.ndarray) -> np.ndarray:
-        """Normalised model inputs [n, ...] -> [n, classes] probabilities."""
-        return self.runner.run(inputs)
+        """Normalised model inputs [n, ...] -> [n, output_dim] outputs (probabilities)."""
+        return self.runner.run(inputs, None if self.head is None else self.head.output_groups)
 
     def common(self, clip: Audio, timings: dict[str, float]) -> dict[str, Any]:
         """The `Prediction` fields of a whole-clip result."""

@@ -42,9 +42,7 @@ class FrontendPipeline:
             return Prediction.no_speech(reason=self._too_short(clip), **common)
         if probs.shape[0] == 0:
             return Prediction.no_speech(reason=NO_SPEECH, **common)
-        return Prediction.from_scores(
-            self.model.labels, probs.mean(axis=0), windows=probs.shape[0], **common
-        )
+        return self.model.prediction(probs.mean(axis=0), windows=probs.shape[0], **common)
 
     def timeline(self, clip: Audio) -> list[Prediction]:
         """One Prediction per window (label None where the gate found no speech)."""
@@ -62,7 +60,7 @@ class FrontendPipeline:
                 warnings=clip.warnings,
             )
             if is_speech:
-                out.append(Prediction.from_scores(m.labels, probs[k], windows=1, **kw))
+                out.append(m.prediction(probs[k], windows=1, **kw))
                 k += 1
             else:
                 out.append(Prediction.no_speech(**kw))
@@ -143,13 +141,13 @@ class FrontendPipeline:
         return gate.is_speech(energies_db[start : start + self.features.window_frames])
 
     def score_starts(self, feats: np.ndarray, starts: list[int]) -> np.ndarray:
-        """Probabilities of the windows of `feats` starting at `starts`, [len(starts), classes].
+        """Model outputs of the windows of `feats` starting at `starts`, [len(starts), outputs].
 
         Each window is cut by `feature_windows` (zero-padded past the end, as in training), a
         block at a time so a long recording never holds all its windows in memory at once.
         """
         f = self.features
-        out = [np.zeros((0, len(self.model.labels)))]
+        out = [np.zeros((0, self.model.output_dim))]
         for b in range(0, len(starts), WINDOWS_PER_BLOCK):
             block = starts[b : b + WINDOWS_PER_BLOCK]
             windows = f.windows(feats, self.model.norm_std, starts=block)

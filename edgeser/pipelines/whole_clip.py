@@ -61,4 +61,4 @@ def predict_whole_clip(
     probs = m.score(m.normalise(vec)[None, :])
     t3 = time.perf_counter()
     timings.update(features=t2 - t1, inference=t3 - t2)
-    return Prediction.from_scores(m.labels, probs[0], **common)
+    return m.prediction(probs[0], **common)

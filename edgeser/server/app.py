@@ -476,8 +476,6 @@ class _Stream:
         self.app = app
         self.ws = ws
         self.labels = app.recognizer.labels
-        self.sum = np.zeros(len(self.labels))
-        self.speech_windows = 0
 
     async def run(self) -> None:
         import anyio
@@ -567,7 +565,7 @@ class _Stream:
                     1003,
                 )
             await self._emit(await self._work(stream.flush))
-            await self._send({"type": "end", "utterance": self._utterance(stream.duration_s)})
+            await self._send({"type": "end", "utterance": stream.utterance().to_dict()})
             await self.ws.close(code=1000)
             return
 
@@ -618,24 +616,8 @@ class _Stream:
 
     async def _emit(self, predictions: list[Prediction]) -> None:
         for p in predictions:
-            if p.is_speech:
-                self.sum += [p.scores[label] for label in self.labels]
-                self.speech_windows += 1
             await self._send(p.to_dict())
         self.app.metrics.stream(predictions=len(predictions))
-
-    def _utterance(self, duration_s: float) -> dict[str, Any]:
-        """The whole stream's result: the speech windows' scores averaged, as `predict` does."""
-        rec = self.app.recognizer
-        common: dict[str, Any] = dict(
-            source="<stream>", model=rec.name, start_s=0.0, end_s=duration_s, duration_s=duration_s
-        )
-        if not self.speech_windows:
-            return Prediction.no_speech(**common).to_dict()
-        mean = self.sum / self.speech_windows
-        return Prediction.from_scores(
-            self.labels, mean.tolist(), windows=self.speech_windows, **common
-        ).to_dict()
 
     async def _send(self, obj: dict) -> None:
         await self.ws.send_text(json_bytes(obj).decode("utf-8"))

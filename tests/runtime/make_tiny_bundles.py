@@ -5,8 +5,9 @@ Run as a subprocess (it imports TensorFlow, which the tests themselves must not)
 Writes tiny_float, tiny_int8 (full-integer), tiny_fixed (batch fixed to 1), tiny_logits
 (no softmax), tiny_wnorm (windows mean-normalised: format 3), tiny_wfloor (windows floored
 60 dB below each band's peak, then mean-normalised: format 6), tiny_gemaps (edgeser's own
-functionals: format 5) and, when openSMILE is importable, tiny_smile. The weights are random
-but seeded; the test-side stand-in for a trained model.
+functionals: format 5), tiny_cascade (one graph with a coarse and a fine softmax side by
+side behind a cascade head: format 7) and, when openSMILE is importable, tiny_smile. The
+weights are random but seeded; the test-side stand-in for a trained model.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from edgeser.feature_configs import (  # noqa: E402
     OpenSmileFeatures,
 )
 from edgeser.frontend import functionals  # noqa: E402
+from edgeser.heads import CascadeHead  # noqa: E402
 from edgeser.windows import feature_windows  # noqa: E402
 
 LABELS = ("anger", "happiness", "neutral", "sadness")
@@ -44,6 +46,12 @@ KIND = "log_mel"
 FLOOR_FRONTEND = dataclasses.replace(FRONTEND, log_floor=1e-20)
 SMILE_SET, SMILE_DIM = "eGeMAPSv02", 88
 SMILE_SELECT = (1, 5, 10, 23, 40, 61, 87)  # functionals read by tiny_smile_select
+# tiny_cascade: S = {neutral, sadness} merged in the coarse stage
+CASCADE_HEAD = CascadeHead(
+    coarse_labels=("anger", "happiness", "neutral+sadness"),
+    fine_labels=("neutral", "sadness"),
+    merged_label="neutral+sadness",
+)
 
 
 def training_windows() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -77,7 +85,27 @@ def convert(tf, model, representative=None) -> bytes:
     return conv.convert()
 
 
-def write(out: Path, name: str, model: bytes, features: FeatureSpec, mean, std, quant: str):
+def cascade_model(tf, seed: int):
+    """Coarse (3 classes) and fine (2 classes) softmaxes over one conv trunk, concatenated."""
+    tf.keras.utils.set_random_seed(seed)
+    L = tf.keras.layers
+    inp = L.Input((WINDOW, FRONTEND.n_mels))
+    x = L.GlobalAveragePooling1D()(L.Conv1D(8, 5, activation="relu")(inp))
+    coarse = L.Dense(len(CASCADE_HEAD.coarse_labels), activation="softmax")(x)
+    fine = L.Dense(len(CASCADE_HEAD.fine_labels), activation="softmax")(x)
+    return tf.keras.Model(inp, L.Concatenate()([coarse, fine]))
+
+
+def write(
+    out: Path,
+    name: str,
+    model: bytes,
+    features: FeatureSpec,
+    mean,
+    std,
+    quant: str,
+    head: CascadeHead | None = None,
+):
     meta = BundleMeta(
         name=name,
         labels=LABELS,
@@ -92,7 +120,8 @@ def write(out: Path, name: str, model: bytes, features: FeatureSpec, mean, std, 
             "metrics": {"WA": 0.25, "UA": 0.25},
         },
         description="tiny random test model",
-        format_version=features.min_format_version,
+        head=head,
+        format_version=max(features.min_format_version, 7 if head else 1),
     )
     ModelBundle(meta=meta, model=model).save(out / f"{name}.edgeser")
 
@@ -166,6 +195,16 @@ def main(out: Path) -> None:
         mean,
         std,
         "float32",
+    )
+    write(
+        out,
+        "tiny_cascade",
+        convert(tf, cascade_model(tf, seed=6)),
+        spec,
+        mean,
+        std,
+        "float32",
+        head=CASCADE_HEAD,
     )
     gemaps = FunctionalFeatures(feature_set=functionals.SET_V1)
     vecs = np.stack([functionals.extract(speechlike(1.5, s)) for s in range(8)])

@@ -454,3 +454,60 @@ def test_multilevel_cli_evaluates_both_stages_and_the_cascade(tmp_path):
     assert s1["labels"] == ["high+mid", "low"] and s1["n_utterances"] == 12
     assert s2["labels"] == ["high", "mid"] and s2["n_utterances"] == 8
     assert [f["fold"] for f in s1["folds"]] == [f["fold"] for f in s2["folds"]]
+
+
+def test_multilevel_export_is_one_bundle_that_runs_both_stages(tmp_path):
+    """`multilevel --export` trains both stages on everything and writes one bundle (format 7):
+    its graph's outputs on a clip's windows are the coarse stage's Keras outputs on the coarse
+    normalisation and the fine stage's on its own normalisation (the bridge inside the graph),
+    and the runtime answers with the cascade rule on their window averages."""
+    pytest.importorskip("keras")
+    from edgeser.bundle import ModelBundle
+    from edgeser.recognizer import Recognizer
+    from train.cli import main
+    from train.data import Normaliser
+    from train.models import ModelSpec
+
+    rows = ["path,label,speaker"]
+    for spk in ("s1", "s2"):
+        for label, freq in (("low", 250.0), ("mid", 900.0), ("high", 1800.0)):
+            for n in range(2):
+                rel = f"{spk}/{label}_{n}.wav"
+                write_wav(tmp_path / rel, tone(freq, 0.8, 16000, len(rows)), 16000)
+                rows.append(f"{rel},{label},{spk}")
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "ml"
+    args = ["multilevel", "--corpus", "csv", "--data", str(tmp_path / "m.csv")]
+    args += ["--model", "cnn_lstm_1d", "--features", "log_mel", "--similar", "mid,high"]
+    args += ["--epochs", "1", "--selection", "fixed", "--window-s", "0.5", "--cache", ""]
+    args += ["--window-norm", "mean", "--window-floor-db", "60", "--no-int8-eval"]
+    args += ["--hparams", '{"filters": [4], "lstm_units": 4, "dense": 4}', "--out", str(out)]
+    assert main([*args, "--export", "--name", "toy-cascade"]) == 0
+    b = ModelBundle.load(out / "toy-cascade-float32.edgeser")
+    assert b.meta.format_version == 7 and b.meta.labels == ("high", "low", "mid")
+    head = b.meta.head
+    assert head.coarse_labels == ("high+mid", "low") and head.fine_labels == ("high", "mid")
+    assert b.meta.training["S"] == ["high", "mid"] and "UA" in b.meta.training["metrics"]["float"]
+    assert ModelBundle.load(out / "toy-cascade-int8.edgeser").meta.quantization == "int8"
+    stages = {}
+    for role in ("coarse", "fine"):
+        info = json.loads((out / f"{role}-model" / "model.json").read_text())
+        model = ModelSpec.from_dict(info["model_spec"]).build()
+        model.load_weights(out / f"{role}-model" / "model.weights.h5")
+        stages[role] = (model, Normaliser(np.array(info["norm_mean"]), np.array(info["norm_std"])))
+    # the two stages really normalise differently, so the bridge is exercised
+    assert not np.allclose(stages["coarse"][1].std, stages["fine"][1].std)
+    fs = b.meta.features
+    x = tone(1800.0, 1.6, 16000, 99) + 0.5 * tone(900.0, 1.6, 16000, 98)
+    raw = frontend_features(x, fs.frontend, fs.kind)
+    want = np.concatenate(
+        [m.predict(fs.windows(n(raw), n.std), verbose=0) for m, n in stages.values()], axis=1
+    )
+    r = Recognizer(b, vad=None)
+    _, _, got, _ = r.pipeline._analyse(r.load_audio(x, 16000))
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    mean = want.mean(axis=0)
+    coarse_top = head.coarse_labels[int(np.argmax(mean[:2]))]
+    label = head.fine_labels[int(np.argmax(mean[2:]))] if coarse_top == "high+mid" else "low"
+    assert r.predict(x, sample_rate=16000).label == label
+    assert "S = ['high', 'mid']" in r.info.head
