@@ -20,8 +20,10 @@ import numpy as np
 
 from .errors import AudioDecodeError, AudioError
 from .frontend.config import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
+from .wav import PlainWav, parse_plain_wav
 
 MAX_CHANNELS = 8
+HEAD_BYTES = 1 << 20  # first read of a file: its headers, and all of a clip up to ~30 s of WAV
 FULL_SCALE = 0.999  # |sample| at or above this counts as clipped
 _INT_SCALES = {np.dtype(np.int16): 1.0 / 32768.0, np.dtype(np.int32): 1.0 / 2147483648.0}
 
@@ -284,6 +286,12 @@ def _decode(fileobj: Any, name: str, limits: AudioLimits) -> tuple[np.ndarray, i
 def _read_checked(info: Any, name: str, limits: AudioLimits) -> tuple[np.ndarray, int]:
     """The samples of an open `soundfile.SoundFile`, once its header passes the limits."""
     rate = int(info.samplerate)
+    _check_header(rate, info.frames, info.channels, name, limits)
+    return info.read(dtype="float32", always_2d=True), rate
+
+
+def _check_header(rate: int, frames: int, channels: int, name: str, limits: AudioLimits) -> None:
+    """A decoder's header against the limits, before any sample is read."""
     if rate <= 0:
         raise AudioDecodeError(f"{name}: invalid sample rate {rate} in the header")
     if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
@@ -291,14 +299,28 @@ def _read_checked(info: Any, name: str, limits: AudioLimits) -> tuple[np.ndarray
             f"{name}: the header's sample rate {rate} Hz is outside the "
             f"supported range {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz"
         )
-    if info.frames > 0 and info.frames / rate > limits.max_duration_s:
+    if frames > 0 and frames / rate > limits.max_duration_s:
         raise AudioError(
-            f"{name}: audio is {info.frames / rate:.0f} s long, "
+            f"{name}: audio is {frames / rate:.0f} s long, "
             f"over the limit of {limits.max_duration_s:g} s (max_duration_s)"
         )
-    if info.channels > MAX_CHANNELS:
-        raise AudioError(f"{name}: {info.channels} channels; at most {MAX_CHANNELS} supported")
-    return info.read(dtype="float32", always_2d=True), rate
+    if channels > MAX_CHANNELS:
+        raise AudioError(f"{name}: {channels} channels; at most {MAX_CHANNELS} supported")
+
+
+def _read_plain_wav(plain: PlainWav, source: Any, name: str, limits: AudioLimits) -> np.ndarray:
+    """Mono samples of a plain WAV (`edgeser.wav`) from its bytes or an open file, limits
+    checked first."""
+    _check_header(plain.sample_rate, plain.frames, plain.channels, name, limits)
+    try:
+        mono = plain.read(source)
+    except MemoryError:
+        raise AudioError(f"{name}: audio too large to decode in memory") from None
+    except (OSError, ValueError) as exc:
+        raise AudioDecodeError(f"{name}: not readable audio ({exc})") from None
+    if plain.dtype != "<i2" and not np.isfinite(mono).all():
+        raise AudioError(f"{name}: audio contains NaN or infinite samples")
+    return mono
 
 
 def _not_regular(path: Path) -> str | None:
@@ -362,11 +384,15 @@ def decode(source: Any, limits: AudioLimits = AudioLimits()) -> tuple[np.ndarray
             )
         try:
             with open(path, "rb") as fh:
-                head = fh.read(65536)
+                head = fh.read(min(size, HEAD_BYTES))  # a short clip whole: one read
                 _check_format(head, name)
                 why = riff_truncation(head, size)
                 if why:
                     raise AudioDecodeError(f"{name}: {why}")
+                plain = parse_plain_wav(head, size)
+                if plain is not None:
+                    src = head if plain.data_end <= len(head) else fh
+                    return _read_plain_wav(plain, src, name, limits), plain.sample_rate, name
             data, rate = _decode(str(path), name, limits)  # libsndfile's own file reads
         except PermissionError as exc:
             raise AudioDecodeError(f"{name}: cannot read ({exc.strerror or exc})") from None
@@ -382,6 +408,9 @@ def decode(source: Any, limits: AudioLimits = AudioLimits()) -> tuple[np.ndarray
         why = riff_truncation(raw[:65536], len(raw))
         if why:
             raise AudioDecodeError(f"{name}: {why}")
+        plain = parse_plain_wav(raw[:65536], len(raw))
+        if plain is not None:
+            return _read_plain_wav(plain, raw, name, limits), plain.sample_rate, name
         data, rate = _decode(io.BytesIO(raw), name, limits)
     elif hasattr(source, "read"):
         fileobj = source
