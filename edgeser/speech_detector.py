@@ -17,7 +17,7 @@ from .bundle import ModelBundle
 from .errors import BundleError
 from .feature_configs import FrontendFeatures
 from .interpreter import ModelRunner
-from .windows import window_starts
+from .windows import standardise, window_starts
 
 SPEECH_LABEL = "speech"
 DEFAULT_SPEECH_DETECTOR = "speech-gate-int8"  # the gate shipped in edgeser/models/detectors
@@ -108,7 +108,7 @@ class SpeechDetector:
         return out
 
     def _normalise(self, frames: np.ndarray) -> np.ndarray:
-        return ((frames - self._mean) / self._std).astype(np.float32, copy=False)
+        return standardise(frames, self._mean, self._std)
 
     def _mean_probabilities(self, ranges: list[tuple[int, int]], frames: np.ndarray) -> np.ndarray:
         """Mean speech probability over the detector windows of each frame range [i0, i1) of

@@ -11,6 +11,11 @@ import math
 import numpy as np
 
 
+def standardise(feats: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """(feats - mean) / std in float32: a bundle's training normalisation (float32 statistics)."""
+    return ((feats - mean) / std).astype(np.float32, copy=False)
+
+
 def window_starts(num_frames: int, window: int, hop: int) -> list[int]:
     """Start frames: every `hop` frames, plus one aligned to the end so no frame is dropped.
 

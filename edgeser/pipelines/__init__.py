@@ -19,6 +19,7 @@ from ..interpreter import ModelRunner
 from ..prediction import Prediction
 from ..speech_detector import SpeechDetector
 from ..vad import VadConfig
+from ..windows import standardise
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class LoadedModel:
 
     def normalise(self, feats: np.ndarray) -> np.ndarray:
         """(features - norm_mean) / norm_std with the bundle's training statistics."""
-        return ((feats - self.norm_mean) / self.norm_std).astype(np.float32, copy=False)
+        return standardise(feats, self.norm_mean, self.norm_std)
 
     def score(self, inputs: np.ndarray) -> np.ndarray:
         """Normalised model inputs [n, ...] -> [n, output_dim] outputs (probabilities)."""
