@@ -606,9 +606,7 @@ def export_cascade(
     if evaluation is not None:
         training["protocol"] = evaluation["protocol"]
         training["metrics"] = {
-            q: {k: evaluation[q][k] for k in ("n", "WA", "UA", "macro_F1")}
-            for q in ("float", "int8")
-            if q in evaluation
+            q: _brief(evaluation[q]) for q in ("float", "int8") if q in evaluation
         }
     rep = np.load(coarse_dir / REP_FILE)
     paths = {}

@@ -426,11 +426,8 @@ def test_iemocap_four_class_map_works_on_spelled_out_names(tmp_path):
     )
 
 
-def test_multilevel_cli_evaluates_both_stages_and_the_cascade(tmp_path):
-    """Three tone classes, S = {mid, high}: stage 1 sees low vs mid+high, stage 2 mid vs high,
-    on the same leave-one-speaker-out folds; the cascade is scored over all three."""
-    from train.cli import main
-
+def _three_tone_manifest(tmp_path) -> None:
+    """tmp_path/m.csv: tones low / mid / high, two clips each from speakers s1 and s2."""
     rows = ["path,label,speaker"]
     for spk in ("s1", "s2"):
         for label, freq in (("low", 250.0), ("mid", 900.0), ("high", 1800.0)):
@@ -439,6 +436,14 @@ def test_multilevel_cli_evaluates_both_stages_and_the_cascade(tmp_path):
                 write_wav(tmp_path / rel, tone(freq, 0.8, 16000, len(rows)), 16000)
                 rows.append(f"{rel},{label},{spk}")
     (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+
+
+def test_multilevel_cli_evaluates_both_stages_and_the_cascade(tmp_path):
+    """Three tone classes, S = {mid, high}: stage 1 sees low vs mid+high, stage 2 mid vs high,
+    on the same leave-one-speaker-out folds; the cascade is scored over all three."""
+    from train.cli import main
+
+    _three_tone_manifest(tmp_path)
     out = tmp_path / "ml"
     args = ["multilevel", "--corpus", "csv", "--data", str(tmp_path / "m.csv")]
     args += ["--model", "cnn_lstm_1d", "--features", "mfcc", "--similar", "mid,high"]
@@ -468,14 +473,7 @@ def test_multilevel_export_is_one_bundle_that_runs_both_stages(tmp_path):
     from train.data import Normaliser
     from train.models import ModelSpec
 
-    rows = ["path,label,speaker"]
-    for spk in ("s1", "s2"):
-        for label, freq in (("low", 250.0), ("mid", 900.0), ("high", 1800.0)):
-            for n in range(2):
-                rel = f"{spk}/{label}_{n}.wav"
-                write_wav(tmp_path / rel, tone(freq, 0.8, 16000, len(rows)), 16000)
-                rows.append(f"{rel},{label},{spk}")
-    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    _three_tone_manifest(tmp_path)
     out = tmp_path / "ml"
     args = ["multilevel", "--corpus", "csv", "--data", str(tmp_path / "m.csv")]
     args += ["--model", "cnn_lstm_1d", "--features", "log_mel", "--similar", "mid,high"]
