@@ -26,6 +26,7 @@ _LAZY = {
     "models": ("registry", "models"),
     "ModelInfo": ("registry", "ModelInfo"),
     "VadConfig": ("vad", "VadConfig"),
+    "SpeakerCalibration": ("calibration", "SpeakerCalibration"),
     "AudioLimits": ("audio", "AudioLimits"),
     "ModelBundle": ("bundle", "ModelBundle"),
     "FrontendFeatures": ("feature_configs", "FrontendFeatures"),

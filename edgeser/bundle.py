@@ -17,7 +17,9 @@ version 4 added `speech_detector` (the learned voice gate the model runs behind)
 the `functionals` feature family (edgeser's own voice functionals, no openSMILE); version 6 added
 `features.window_floor_db` (each band of a window floored below its window peak) and the
 combined front-end kind "spectrogram+log_mel" (the TF-CNN's input); version 7 added `head`
-(what follows the graph after window averaging: a multi-level cascade, `edgeser.heads`). A
+(what follows the graph after window averaging: a multi-level cascade, `edgeser.heads`);
+version 8 added `features.speaker_calibration` (functional vectors z-scored with the speaker's
+own running statistics, `edgeser.calibration`). A
 bundle is written with the lowest version that describes it, so bundles without these stay
 readable by older runtimes, and an older runtime refuses a bundle whose features it cannot
 compute.
@@ -41,7 +43,7 @@ from .errors import BundleError, BundleVersionError
 from .feature_configs import FeatureSpec, FrontendFeatures, features_from_dict
 from .heads import OutputHead, head_from_dict
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 MAGIC = b"EDGESER\x00"
 SUFFIX = ".edgeser"
 QUANTIZATIONS = ("int8", "float32")

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Union
 
 import numpy as np
 
+from .calibration import CalibrationPrior
 from .errors import BundleError
 from .frontend.config import COMBINED_KINDS, KINDS, FrontendConfig
 from .frontend.descriptor_config import DescriptorConfig
@@ -218,12 +219,16 @@ class FunctionalFeatures:
     the voice descriptors of `descriptors` per clip: model input [1, dim]. No openSMILE.
 
     `select` (optional, ascending indices into the set) names the functionals the model reads.
+    `speaker_calibration` (optional, format 8): the model was trained on vectors z-scored per
+    speaker (`edgeser.calibration`); this is the population prior a speaker's running
+    calibration starts from (over all `source_dim` values, before `select`).
     """
 
     type: ClassVar[str] = "functionals"
     feature_set: str
     descriptors: DescriptorConfig = DescriptorConfig()
     select: tuple[int, ...] | None = None
+    speaker_calibration: CalibrationPrior | None = None
 
     def __post_init__(self) -> None:
         if self.feature_set not in FEATURE_SETS:
@@ -234,6 +239,15 @@ class FunctionalFeatures:
         if not isinstance(self.descriptors, DescriptorConfig):
             raise BundleError("functional features need a DescriptorConfig")
         _check_select(self.select, self.source_dim, self.feature_set)
+        cal = self.speaker_calibration
+        if cal is not None:
+            if not isinstance(cal, CalibrationPrior):
+                raise BundleError("speaker_calibration must be a CalibrationPrior")
+            if cal.dim != self.source_dim:
+                raise BundleError(
+                    f"speaker_calibration has {cal.dim} values, {self.feature_set} has "
+                    f"{self.source_dim}"
+                )
 
     @property
     def source_dim(self) -> int:
@@ -254,13 +268,14 @@ class FunctionalFeatures:
 
     @property
     def min_format_version(self) -> int:
-        return 5
+        return 5 if self.speaker_calibration is None else 8
 
     def describe(self) -> str:
         chosen = "" if self.select is None else " selected"
+        calibrated = "" if self.speaker_calibration is None else ", speaker-calibrated"
         return (
             f"edgeser {self.feature_set} functionals ({self.dim}{chosen} dims) per clip, over "
-            f"voice descriptors at {self.descriptors.sample_rate} Hz"
+            f"voice descriptors at {self.descriptors.sample_rate} Hz{calibrated}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -272,22 +287,26 @@ class FunctionalFeatures:
         }
         if self.select is not None:
             d["select"] = list(self.select)
+        if self.speaker_calibration is not None:
+            d["speaker_calibration"] = self.speaker_calibration.to_dict()
         return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> FunctionalFeatures:
         dim = d.get("dim")
-        d = _fields(d, cls.type, {"feature_set", "descriptors", "select"})
+        d = _fields(d, cls.type, {"feature_set", "descriptors", "select", "speaker_calibration"})
         if not isinstance(d.get("descriptors"), Mapping):
             raise BundleError("functional features need a descriptors object")
         try:
             descriptors = DescriptorConfig.from_dict(d["descriptors"])
         except (TypeError, ValueError) as exc:
             raise BundleError(f"bad descriptors config: {exc}") from None
+        cal = d.get("speaker_calibration")
         return cls(
             feature_set=d.get("feature_set") or "",
             descriptors=descriptors,
             select=_select_from(d.get("select"), dim),
+            speaker_calibration=None if cal is None else CalibrationPrior.from_dict(cal),
         )
 
 
@@ -306,6 +325,7 @@ _FAMILY_OF_FIELD = {
     "opensmile_set": "opensmile features",
     "feature_set": "functional features",
     "descriptors": "functional features",
+    "speaker_calibration": "functional features",
 }
 
 

@@ -16,6 +16,7 @@ from . import audio as audio_io
 from . import registry
 from .audio import AudioLimits
 from .bundle import ModelBundle
+from .calibration import SpeakerCalibration
 from .errors import BundleError
 from .feature_configs import OpenSmileFeatures
 from .interpreter import ModelRunner
@@ -159,15 +160,62 @@ class Recognizer:
         """Decode/convert and resample `source` to the model rate (see `edgeser.audio.load`)."""
         return audio_io.load(source, sample_rate, target_rate=self.sample_rate, limits=self.limits)
 
-    def predict(self, source: Any, sample_rate: int | None = None) -> Prediction:
-        """The emotion of a whole clip (path, bytes, file-like, or array with `sample_rate`)."""
-        return self._pipeline.predict(self.load_audio(source, sample_rate))
+    def predict(
+        self,
+        source: Any,
+        sample_rate: int | None = None,
+        *,
+        calibration: SpeakerCalibration | None = None,
+    ) -> Prediction:
+        """The emotion of a whole clip (path, bytes, file-like, or array with `sample_rate`).
+
+        `calibration` (speaker-calibrated models only, see `new_calibration`): the speaker's
+        running calibration; a speech clip is added to it before it is scored.
+        """
+        clip = self.load_audio(source, sample_rate)
+        if calibration is None:
+            return self._pipeline.predict(clip)
+        if not isinstance(calibration, SpeakerCalibration):
+            raise TypeError(
+                f"calibration must be a SpeakerCalibration, got {type(calibration).__name__}"
+            )
+        if not getattr(self._pipeline, "calibrated", False):
+            raise ValueError(
+                f"{self.name!r} was not trained with speaker calibration; "
+                "predict without calibration="
+            )
+        return self._pipeline.predict(clip, calibration)
 
     def predict_batch(
-        self, sources: Iterable[Any], sample_rate: int | None = None
+        self,
+        sources: Iterable[Any],
+        sample_rate: int | None = None,
+        *,
+        calibration: SpeakerCalibration | None = None,
     ) -> list[Prediction]:
-        """`predict` over several inputs (`sample_rate` applies to the arrays among them)."""
-        return [self.predict(s, sample_rate) for s in sources]
+        """`predict` over several inputs (`sample_rate` applies to the arrays among them);
+        with `calibration`, in order, every clip calibrating the ones after it."""
+        return [self.predict(s, sample_rate, calibration=calibration) for s in sources]
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the model reads speaker-calibrated features (`new_calibration`)."""
+        return bool(getattr(self._pipeline, "calibrated", False))
+
+    def new_calibration(self) -> SpeakerCalibration:
+        """A fresh running calibration for one speaker (or one microphone session).
+
+        Pass it to every `predict` of that speaker: each speech clip updates it, so the model
+        reads "higher than this speaker usually is" rather than "high". It starts from the
+        training population; without one, every clip is scored as a speaker's first.
+        Keep one per speaker; it is not shared between threads.
+        """
+        if not self.calibrated:
+            raise ValueError(
+                f"{self.name!r} was not trained with speaker calibration "
+                f"({self.features.describe()})"
+            )
+        return self._pipeline.new_calibration()
 
     def timeline(self, source: Any, sample_rate: int | None = None) -> list[Prediction]:
         """One Prediction per feature window over a long recording, with start_s/end_s.

@@ -26,6 +26,7 @@ from .config import (
     LR_SCHEDULES,
     OPTIMIZERS,
     SELECTIONS,
+    SPEAKER_NORMS,
     WINDOW_NORMS,
     TrainConfig,
 )
@@ -261,6 +262,16 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
         "(0 = off; the bundle records it) (%(default)s)",
     )
     g.add_argument(
+        "--speaker-norm",
+        choices=SPEAKER_NORMS,
+        default=_DEFAULT.speaker_norm,
+        help="functionals only: z-score every speaker's vectors with that speaker's own "
+        "statistics (edgeser.calibration). Test speakers: running = their clips one by one "
+        "through a running calibration, as a device does; full = all their clips at once. "
+        "Uses unlabelled test audio: reported as '<protocol>+running_speaker_norm' / "
+        "'+speaker_norm'; the bundle carries the population prior (%(default)s)",
+    )
+    g.add_argument(
         "--augment-copies",
         type=int,
         default=0,
@@ -362,6 +373,7 @@ def _config(a: argparse.Namespace) -> TrainConfig:
             balance=a.balance,
             window_norm=a.window_norm,
             window_floor_db=a.window_floor_db,
+            speaker_norm=a.speaker_norm,
             augment=augment,
             protocol=a.protocol,
             k=a.k,

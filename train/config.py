@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgeser.frontend import FrontendConfig
-from edgeser.frontend.config import PRESETS
+from edgeser.frontend.config import COMBINED_KINDS, KINDS, PRESETS
+from edgeser.windows import WINDOW_NORMS
 
 from .augment import AugmentConfig
 from .corpora import LABEL_SETS, parse_corpus_list
@@ -24,11 +25,15 @@ OPTIMIZERS = ("adam", "rmsprop")
 SELECTIONS = ("val_ua", "fixed")
 # Front-end preset used when none is given, per feature kind.
 DEFAULT_PRESETS = {"log_mel": "default", "mfcc": "dycnn_mfcc39", "spectrogram": "default"}
-# Per-window normalisation of frame features (see edgeser.windows.feature_windows).
-WINDOW_NORMS = ("none", "mean")
 # Training-example weights: balanced classes, or balanced (corpus, class) cells so that the
 # biggest corpus does not decide; none = every window counts once.
 BALANCES = ("corpus_class", "class", "none")
+# Speaker calibration of functional features (edgeser.calibration): none; running = every test
+# speaker's clips replayed one by one through a SpeakerCalibration, as a device calibrates;
+# full = each test speaker with the statistics of all its clips (the upper bound). Training
+# speakers always use all of their clips. Both use unlabelled test audio: own protocol names.
+SPEAKER_NORMS = ("none", "running", "full")
+SPEAKER_INDEPENDENT = ("loso", "loco", "group_kfold")
 # Features whose mel filters VTLP warps (for spectrogram+log_mel, the mel part only).
 VTLP_FEATURES = ("log_mel", "mfcc", "spectrogram+log_mel")
 
@@ -65,6 +70,7 @@ class TrainConfig:
     balance: str = "corpus_class"  # see BALANCES; equals "class" for one corpus
     window_norm: str = "none"  # see WINDOW_NORMS
     window_floor_db: float = 0.0  # >0: floor each band of a window this far below its peak
+    speaker_norm: str = "none"  # see SPEAKER_NORMS (functional features only)
     augment: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # AugmentConfig fields
     hparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     members: int = 1  # >1: an ensemble of this many networks (seeds seed..seed+members-1)
@@ -102,6 +108,15 @@ class TrainConfig:
             raise bad("window_floor_db", "must be 0 (off) or a number of dB up to 200")
         if self.window_floor_db and self.feature_name != "log_mel":
             raise bad("window_floor_db", "floors log-mel energies: features must be log_mel")
+        if self.speaker_norm not in SPEAKER_NORMS:
+            raise bad("speaker_norm", f"must be one of {SPEAKER_NORMS}")
+        if self.speaker_norm != "none" and self.feature_name in (*KINDS, *COMBINED_KINDS):
+            raise bad("speaker_norm", "z-scores functional vectors: features must be functionals")
+        if self.speaker_norm != "none" and self.protocol not in SPEAKER_INDEPENDENT:
+            raise bad(
+                "speaker_norm",
+                f"calibrates unseen speakers: the protocol must be one of {SPEAKER_INDEPENDENT}",
+            )
         if not (math.isfinite(self.log_floor) and 0 <= self.log_floor < 1):
             raise bad("log_floor", "must be 0 (the preset's) or a power floor in (0, 1)")
         try:
@@ -161,6 +176,14 @@ class TrainConfig:
     def example_balance(self) -> str:
         """The balance actually applied: class_weight=False turns weighting off."""
         return self.balance if self.class_weight else "none"
+
+    @property
+    def protocol_name(self) -> str:
+        """The protocol as reported: a calibration on test speakers' audio is named."""
+        if self.speaker_norm == "none":
+            return self.protocol
+        suffix = "speaker_norm" if self.speaker_norm == "full" else "running_speaker_norm"
+        return f"{self.protocol}+{suffix}"
 
     @property
     def feature_name(self) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from edgeser.bundle import BundleMeta, ModelBundle
+from edgeser.calibration import CalibrationPrior
 from edgeser.errors import EdgeserError
 from edgeser.heads import CascadeHead
 from edgeser.speech_detector import DEFAULT_SPEECH_DETECTOR
@@ -152,11 +153,14 @@ def make_bundle(
     speech_detector: str | None = DEFAULT_SPEECH_DETECTOR,
     window_floor_db: float = 0.0,
     head: CascadeHead | None = None,
+    speaker_calibration: CalibrationPrior | None = None,
 ) -> ModelBundle:
     """The bundle of a converted model; it names the learned voice gate it runs behind
     (`speech_detector`, None for the loudness gate only) and gets the lowest format version
     that describes it."""
-    spec = choice.spec(window_frames, hop_frames, window_norm, norm.keep, window_floor_db)
+    spec = choice.spec(
+        window_frames, hop_frames, window_norm, norm.keep, window_floor_db, speaker_calibration
+    )
     if spec.dim != dim:
         raise ValueError(
             f"{name}: the model reads {dim} features, {spec.describe()} has {spec.dim}"

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from edgeser.calibration import CalibrationPrior
 from edgeser.errors import AudioDecodeError
 from edgeser.feature_configs import (
     FeatureSpec,
@@ -122,9 +123,16 @@ class FeatureChoice:
         window_norm: str = "none",
         select: Any = None,
         window_floor_db: float = 0.0,
+        speaker_calibration: CalibrationPrior | None = None,
     ) -> FeatureSpec:
         """The bundle's feature config for a model trained on these features (windows for
-        front-end frames; `select`: the functionals a functional model reads)."""
+        front-end frames; `select`: the functionals a functional model reads;
+        `speaker_calibration`: the prior of a speaker-calibrated functional model)."""
+        if speaker_calibration is not None and self.type != "functionals":
+            raise ValueError(
+                "speaker calibration is stored for edgeser's own functionals only; "
+                f"{self.label} cannot carry it"
+            )
         if self.type == "frontend":
             return FrontendFeatures(
                 frontend=self.frontend,
@@ -137,7 +145,10 @@ class FeatureChoice:
         chosen = None if select is None else tuple(int(i) for i in select)
         if self.type == "functionals":
             return FunctionalFeatures(
-                feature_set=self.functional_set, descriptors=self.descriptors, select=chosen
+                feature_set=self.functional_set,
+                descriptors=self.descriptors,
+                select=chosen,
+                speaker_calibration=speaker_calibration,
             )
         return OpenSmileFeatures(opensmile_set=self.opensmile_set, select=chosen)
 

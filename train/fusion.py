@@ -40,6 +40,17 @@ def load_predictions(run: Path, quantization: str = "float") -> dict[str, Any]:
     }
 
 
+def _base(protocol: str) -> str:
+    return protocol.split("+")[0]
+
+
+def fused_protocol(protocols: Sequence[str]) -> str:
+    """The protocol of a fusion: the members' folds, plus every test-side statistic any member
+    used (e.g. "loco" and "loco+running_speaker_norm" fuse under the latter)."""
+    extras = sorted({x for p in protocols for x in p.split("+")[1:]})
+    return "+".join([_base(protocols[0]), *extras])
+
+
 def fuse(
     runs: Sequence[Path], weights: Sequence[float] | None = None, quantization: str = "float"
 ) -> dict[str, Any]:
@@ -61,7 +72,7 @@ def fuse(
     for run, p, w in zip(runs, preds, weights):
         if p["labels"] != first["labels"]:
             raise ValueError(f"{run}: labels {p['labels']} differ from {first['labels']}")
-        if (p["protocol"], p["corpus"]) != (first["protocol"], first["corpus"]):
+        if (_base(p["protocol"]), p["corpus"]) != (_base(first["protocol"]), first["corpus"]):
             raise ValueError(
                 f"{run}: {p['corpus']}/{p['protocol']} differs from "
                 f"{first['corpus']}/{first['protocol']}"
@@ -73,7 +84,7 @@ def fuse(
         members[str(run)] = scores(y, p["probs"][o].argmax(1), labels)["UA"]
     return {
         "corpus": first["corpus"],
-        "protocol": first["protocol"],
+        "protocol": fused_protocol([p["protocol"] for p in preds]),
         "quantization": quantization,
         "runs": [str(r) for r in runs],
         "models": [p["model"] for p in preds],

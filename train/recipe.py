@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from edgeser.calibration import CalibrationPrior
+
 from .augment import (
     NoiseBank,
     Perturbation,
@@ -35,6 +37,7 @@ from .metrics import scores, scores_by_group
 from .models import ModelSpec, reads_windows
 from .protocols import make_folds
 from .report import REPORT_FILE, git_commit, plot_confusion, plot_curves, write_json
+from .speaker_calibration import calibrated_fold
 
 log = logging.getLogger(__name__)
 N_REPRESENTATIVE = 300
@@ -264,6 +267,7 @@ def save_fold_model(
     win: Windowing,
     spec: ModelSpec,
     test_idx: np.ndarray,
+    prior: CalibrationPrior | None = None,
 ) -> Path:
     """The fold's int8 model as a bundle, and the keys of its test part beside it, so
     `benchmarks.robustness` can score held-out audio with the runtime itself."""
@@ -273,7 +277,7 @@ def save_fold_model(
     training = {
         "corpus": cfg.corpus,
         "labels": cfg.labels,
-        "protocol": cfg.protocol,
+        "protocol": cfg.protocol_name,
         "held_out": fold_name,
         "model": spec.name,
         "seed": cfg.seed,
@@ -292,6 +296,7 @@ def save_fold_model(
         description=f"{spec.name}, fold {fold_name}",
         window_norm=win.norm,
         window_floor_db=win.floor_db,
+        speaker_calibration=prior,
     )
     path = bundle.save(folder / f"{slug}.edgeser")
     (folder / f"{slug}.test.txt").write_text(
@@ -348,10 +353,14 @@ def evaluate(
     for n, fold in enumerate(folds, 1):
         tf0 = time.time()
         train_idx = np.sort(np.concatenate([fold.train, fold.val])) if fixed else fold.train
-        norm = fit_normaliser(cfg, table, train_idx)
-        tr = training_examples(cfg, table, copies, train_idx, norm, win)
-        va = None if fixed else win.examples(table, fold.val, norm)
-        te = win.examples(table, fold.test, norm)
+        # speaker calibration: training speakers with all their clips, the others as set
+        train_tab, train_copies, test_tab, prior = calibrated_fold(
+            cfg.speaker_norm, table, copies, train_idx, cfg.seed
+        )
+        norm = fit_normaliser(cfg, train_tab, train_idx)
+        tr = training_examples(cfg, train_tab, train_copies, train_idx, norm, win)
+        va = None if fixed else win.examples(test_tab, fold.val, norm)
+        te = win.examples(test_tab, fold.test, norm)
         res = train_model(spec, tr, va, cfg, dev, labels)
         p = res.model.predict(te.x, batch_size=256, verbose=0)
         uf = utterance_probs(p, te.owner, te.n_utterances)
@@ -374,7 +383,9 @@ def evaluate(
                 size, xnn = len(data), runner.xnnpack
                 ui = utterance_probs(runner.predict(te.x), te.owner, te.n_utterances)
                 if save_folds:
-                    save_fold_model(out, n, fold.name, data, cfg, table, norm, win, spec, fold.test)
+                    save_fold_model(
+                        out, n, fold.name, data, cfg, table, norm, win, spec, fold.test, prior
+                    )
                 probs_int8.append(ui)
                 row["int8"] = _brief(scores(te.utt_y, ui.argmax(axis=1), labels))
                 row["int8_bytes"] = size
@@ -401,7 +412,7 @@ def evaluate(
     pooled_float = scores(yt, all_float.argmax(axis=1), labels)
     report: dict[str, Any] = {
         "corpus": cfg.corpus,
-        "protocol": cfg.protocol,
+        "protocol": cfg.protocol_name,
         "model": cfg.model,
         "features": feature_choice(cfg).to_dict(),
         "labels": list(labels),
@@ -503,6 +514,7 @@ def fit_all(
     if copies is None:
         copies = load_copies(cfg, table, progress)
     everyone = np.arange(len(table))
+    table, copies, _, prior = calibrated_fold(cfg.speaker_norm, table, copies, everyone, cfg.seed)
     norm = fit_normaliser(cfg, table, everyone)
     tr = training_examples(cfg, table, copies, everyone, norm, win)
     res = train_model(spec, tr, None, cfg, dev, table.labels, epochs=epochs)
@@ -522,6 +534,7 @@ def fit_all(
         "norm_mean": norm.mean.tolist(),
         "norm_std": norm.std.tolist(),
         "norm_keep": None if norm.keep is None else norm.keep.tolist(),
+        "speaker_calibration": None if prior is None else prior.to_dict(),
         "epochs": epochs,
         "n_utterances": len(table),
         "speakers": sorted(set(table.speakers.tolist())),
@@ -552,6 +565,8 @@ def export_dir(
         None if keep is None else np.array(keep, np.int64),
     )
     cfg = info["config"]
+    cal = info.get("speaker_calibration")
+    prior = None if cal is None else CalibrationPrior.from_dict(cal)
     training: dict[str, Any] = {
         "corpus": cfg["corpus"],
         "labels": cfg.get("labels", "native"),
@@ -591,6 +606,7 @@ def export_dir(
             f"({choice.label} features), {quant}",
             window_norm=info.get("window_norm", "none"),
             window_floor_db=info.get("window_floor_db", 0.0),
+            speaker_calibration=prior,
         )
         paths[quant] = bundle.save(out / f"{name}-{quant}.edgeser")
     return paths
