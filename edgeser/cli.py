@@ -74,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument(
         "--no-vad", action="store_true", help="score every window, even without detected speech"
     )
+    pr.add_argument(
+        "--same-speaker",
+        action="store_true",
+        help="the FILEs are one speaker, in this order: a speaker-calibrated model "
+        "calibrates on each speech clip before scoring it (edgeser info shows whether a "
+        "model is one)",
+    )
 
     info = sub.add_parser(
         "info",
@@ -175,6 +182,16 @@ def _predict(args, out: TextIO, err: TextIO) -> int:
     except Exception as exc:  # a bad model stops everything: nothing can be predicted
         _error(f"cannot load model {args.model!r}: {exc}", err)
         return EXIT_USAGE
+    calibration = None
+    if args.same_speaker:
+        if not rec.calibrated:
+            _error(
+                f"--same-speaker: model {rec.name!r} is not speaker-calibrated "
+                f"({rec.features.describe()})",
+                err,
+            )
+            return EXIT_USAGE
+        calibration = rec.new_calibration()
     failed = 0
     width = max(32, *(len(f) for f in args.files))  # file column fits the longest name
     if not args.json:
@@ -190,7 +207,7 @@ def _predict(args, out: TextIO, err: TextIO) -> int:
         try:
             source = sys.stdin.buffer if path == "-" else path  # '-': audio piped on stdin
             clip = rec.load_audio(source)  # decoded once for both
-            pred = rec.predict(clip)
+            pred = rec.predict(clip, calibration=calibration)
             timeline = rec.timeline(clip) if args.timeline else None
         except Exception as exc:  # report this file, go on with the others
             failed += 1

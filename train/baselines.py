@@ -3,7 +3,9 @@
 Same corpus, features, protocol and folds as `evaluate`; the scaler is fitted on each fold's
 training part. `speaker_norm` z-scores every speaker with that speaker's own statistics: the
 test speaker's unlabelled features are then used, so the result is NOT comparable with the
-project's protocol (reported as a separate, named protocol).
+project's protocol (reported as a separate, named protocol). "full" gives each test speaker
+all of its clips at once; "running" replays them one by one through the runtime's
+`SpeakerCalibration` (prior: the fold's training part), as a device calibrates.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from edgeser.calibration import CalibrationPrior, normalise_groups, replay_groups
 
 from .config import TrainConfig
 from .data import balance_weights, select_by_f_score
@@ -35,13 +39,7 @@ def utterance_vectors(table: FeatureTable) -> np.ndarray:
     return np.stack(rows)
 
 
-def speaker_normalise(x: np.ndarray, speakers: np.ndarray) -> np.ndarray:
-    out = np.empty_like(x)
-    for s in np.unique(speakers):
-        m = speakers == s
-        std = x[m].std(0)
-        out[m] = (x[m] - x[m].mean(0)) / np.where(std > 1e-12, std, 1.0)
-    return out
+SPEAKER_NORMS = ("none", "full", "running")
 
 
 def _classifier(name: str, seed: int):
@@ -59,19 +57,23 @@ def evaluate_baseline(
     table: FeatureTable,
     cfg: TrainConfig,
     classifier: str = "logreg",
-    speaker_norm: bool = False,
+    speaker_norm: str = "none",
     corpus_norm: bool = False,
 ) -> dict[str, Any]:
     """Pooled WA/UA of `classifier` over the folds of `cfg.protocol` (validation parts join
     training: nothing is tuned per fold)."""
     from sklearn.preprocessing import StandardScaler
 
-    x = utterance_vectors(table)
-    x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
-    if speaker_norm:
-        x = speaker_normalise(x, table.speakers)
+    if speaker_norm not in SPEAKER_NORMS:
+        raise ValueError(f"speaker_norm must be one of {SPEAKER_NORMS}, got {speaker_norm!r}")
+    if speaker_norm != "none" and corpus_norm:
+        raise ValueError("choose one of speaker_norm and corpus_norm")
+    raw = np.nan_to_num(utterance_vectors(table), nan=0.0, posinf=0.0, neginf=0.0)
+    x = raw
+    if speaker_norm != "none":  # every speaker with all of its clips (test: see the folds)
+        x = normalise_groups(raw, table.speakers)
     if corpus_norm:  # the same z-scoring with each corpus' own statistics
-        x = speaker_normalise(x, table.corpora)
+        x = normalise_groups(x, table.corpora)
     folds = make_folds(
         cfg.protocol,
         table.y,
@@ -86,6 +88,9 @@ def evaluate_baseline(
     for fold in folds:
         train = np.concatenate([fold.train, fold.val])
         x_train, x_test = x[train], x[fold.test]
+        if speaker_norm == "running":
+            prior = CalibrationPrior.of(raw[train])
+            x_test = replay_groups(raw[fold.test], table.speakers[fold.test], prior, cfg.seed)
         if cfg.select_features:
             keep = select_by_f_score(x_train, table.y[train], cfg.select_features)
             x_train, x_test = x_train[:, keep], x_test[:, keep]
@@ -106,7 +111,7 @@ def evaluate_baseline(
         y_true.append(table.y[fold.test])
     protocol = (
         cfg.protocol
-        + ("+speaker_norm" if speaker_norm else "")
+        + {"none": "", "full": "+speaker_norm", "running": "+running_speaker_norm"}[speaker_norm]
         + ("+corpus_norm" if corpus_norm else "")
     )
     yt, yp, idx = np.concatenate(y_true), np.concatenate(y_pred), np.concatenate(tested)

@@ -19,6 +19,7 @@ import warnings
 from pathlib import Path
 
 from .baselines import CLASSIFIERS
+from .baselines import SPEAKER_NORMS as BASELINE_SPEAKER_NORMS
 from .config import (
     BALANCES,
     DEFAULT_PRESETS,
@@ -478,10 +479,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument(
         "--speaker-norm",
-        action="store_true",
+        nargs="?",
+        const="full",
+        default="none",
+        choices=BASELINE_SPEAKER_NORMS,
         help="z-score each speaker with its own statistics, the test speaker's "
-        "included: NOT the speaker-independent protocol; reported as "
-        "'<protocol>+speaker_norm'",
+        "included: NOT the speaker-independent protocol. full (the value alone): all of "
+        "a test speaker's clips at once, reported as '<protocol>+speaker_norm'; running: "
+        "the clips one by one through the runtime's calibration, "
+        "'<protocol>+running_speaker_norm'",
     )
     g.add_argument(
         "--corpus-norm",

@@ -213,3 +213,8 @@ def test_predict_reads_a_pipe_on_stdin_and_refuses_a_fifo_path(clips, models_dir
     assert "FIFO" in proc.stderr.decode()
     code, _, err = run(["predict", "-", "-"], models_dir)
     assert code == 2 and "once" in err
+
+
+def test_same_speaker_needs_a_speaker_calibrated_model(clips, models_dir):
+    code, out, err = run(["predict", "--same-speaker", str(clips["good"])], models_dir)
+    assert code == 2 and "not speaker-calibrated" in err and out == ""

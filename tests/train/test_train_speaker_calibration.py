@@ -94,6 +94,39 @@ def test_runtime_calibrates_as_training_did(calibrated_run, synthetic_csv):
     assert first.scores == pytest.approx(again.scores)
 
 
+def test_cli_same_speaker_calibrates_across_its_files(calibrated_run, synthetic_csv):
+    """`edgeser predict --same-speaker` gives the scores of one calibration over the files in
+    order; without it each file is scored as a first clip."""
+    import io
+
+    recognizer = pytest.importorskip("edgeser.recognizer")
+    from edgeser.cli import main
+
+    bundle = calibrated_run / "cal-float32.edgeser"
+    clips = [str(c) for c in sorted((synthetic_csv.parent / "s1").glob("*.wav"))]
+    rec = recognizer.Recognizer(ModelBundle.load(bundle), vad=None)  # tones: no voice gate
+    cal = rec.new_calibration()
+    expected = [rec.predict(c, calibration=cal).scores for c in clips]
+    for flag, want in (
+        (["--same-speaker"], expected),
+        ([], [rec.predict(c).scores for c in clips]),
+    ):
+        out, err = io.StringIO(), io.StringIO()
+        assert (
+            main(
+                ["predict", "--json", "--no-vad", "-m", str(bundle), *flag, *clips],
+                out=out,
+                err=err,
+            )
+            == 0
+        )
+        got = [json.loads(line)["scores"] for line in out.getvalue().splitlines()]
+        assert len(got) == len(clips)
+        for g, w in zip(got, want):
+            assert g == pytest.approx(w, abs=1e-6)
+    assert expected[-1] != pytest.approx(want[-1], abs=1e-6)  # calibration did change scores
+
+
 def test_calibration_is_refused_where_it_does_not_apply(calibrated_run):
     recognizer = pytest.importorskip("edgeser.recognizer")
     from edgeser.calibration import CalibrationPrior
