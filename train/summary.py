@@ -227,6 +227,9 @@ PROTOCOL_NOTES = {
     "kfold": "stratified k folds over utterances (speakers shared: NOT speaker-independent)",
     "random": "random split (speakers shared between parts: NOT speaker-independent, for "
     "comparison with papers only)",
+    "+running_speaker_norm": "suffix: every test speaker's clips were replayed one by one "
+    "through a speaker calibration (their unlabelled audio is used, as a device calibrates "
+    "on its user)",
 }
 
 

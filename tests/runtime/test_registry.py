@@ -7,6 +7,7 @@ import json
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import edgeser
@@ -198,3 +199,27 @@ def test_bundled_default_model_loads_and_predicts(monkeypatch):
     r = Recognizer("default")
     p = r.predict(speechlike(2.0, seed=1, rate=r.sample_rate), sample_rate=r.sample_rate)
     assert p.label in r.labels
+
+
+@pytest.mark.skipif(
+    not (PACKAGE_MODELS / "six-core-resse_cnn1d-gemaps-calibrated-int8.edgeser").is_file(),
+    reason="the speaker-calibrated model is not bundled",
+)
+def test_bundled_calibrated_model_calibrates_on_speech_only():
+    """Its calibration counts the speech clips a speaker gives it, and changes the scores."""
+    from edgeser.recognizer import Recognizer
+
+    from .support import speechlike
+
+    r = Recognizer(str(PACKAGE_MODELS / "six-core-resse_cnn1d-gemaps-calibrated-int8.edgeser"))
+    assert r.calibrated and r.bundle.meta.format_version == 8
+    me = r.new_calibration()
+    clips = [speechlike(2.0, seed=s) for s in range(4)]
+    preds = [r.predict(c, 16000, calibration=me) for c in clips]
+    assert me.count == sum(p.is_speech for p in preds)
+    r.predict(np.zeros(16000, np.float32), 16000, calibration=me)  # silence: no statistics
+    assert me.count == sum(p.is_speech for p in preds)
+    assert me.count >= 2, "the voice gate should pass these speech-like clips"
+    if me.count >= 2:
+        first = r.predict(clips[-1], 16000)
+        assert first.scores != pytest.approx(preds[-1].scores, abs=1e-6)
