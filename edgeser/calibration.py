@@ -103,6 +103,11 @@ class SpeakerCalibration:
         self._sum += v
         self._sumsq += v * v
 
+    def update_all(self, vectors: np.ndarray) -> None:
+        """`update` with every row of `vectors` [n, dim]."""
+        for v in np.atleast_2d(vectors):
+            self.update(v)
+
     def statistics(self) -> tuple[np.ndarray, np.ndarray]:
         """(mean, std) to normalise with now."""
         n, k = self.count, self.prior.count
@@ -121,15 +126,23 @@ class SpeakerCalibration:
         return (np.asarray(vector, dtype=np.float64) - mean) / std
 
 
-def normalise_groups(vectors: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Every group's (speaker's) vectors z-scored with that group's own statistics: how the
-    training speakers are calibrated (all of their clips known)."""
+def normalise_groups(
+    vectors: np.ndarray, groups: np.ndarray, prior: CalibrationPrior | None = None
+) -> np.ndarray:
+    """Every group's (speaker's) vectors z-scored with the statistics of all of that group's
+    clips: how training speakers are calibrated. With `prior`, through a `SpeakerCalibration`
+    that has seen them all (what a device reaches); without, the plain z-score."""
     x = np.asarray(vectors, dtype=np.float64)
     out = np.empty_like(x)
     for g in np.unique(groups):
         m = groups == g
-        std = x[m].std(axis=0)
-        out[m] = (x[m] - x[m].mean(axis=0)) / np.where(std > MIN_STD, std, 1.0)
+        if prior is None:
+            std = x[m].std(axis=0)
+            out[m] = (x[m] - x[m].mean(axis=0)) / np.where(std > MIN_STD, std, 1.0)
+            continue
+        cal = SpeakerCalibration(prior)
+        cal.update_all(x[m])
+        out[m] = cal.normalise(x[m])
     return out
 
 

@@ -14,7 +14,7 @@ import dataclasses
 
 import numpy as np
 
-from edgeser.calibration import CalibrationPrior, SpeakerCalibration, replay_groups
+from edgeser.calibration import CalibrationPrior, normalise_groups, replay_groups
 
 from .features import FeatureTable
 
@@ -42,13 +42,7 @@ def calibrated(
     if mode == "running":
         out = replay_groups(x, table.speakers, prior, seed)
     elif mode == "full":
-        out = np.empty_like(x)
-        for s in np.unique(table.speakers):
-            m = table.speakers == s
-            cal = SpeakerCalibration(prior)
-            for v in x[m]:
-                cal.update(v)
-            out[m] = cal.normalise(x[m])
+        out = normalise_groups(x, table.speakers, prior)
     else:
         raise ValueError(f"unknown speaker calibration {mode!r}")
     feats = [row.astype(np.float32) for row in out]

@@ -70,7 +70,7 @@ class FunctionalPipeline:
             cal.update(vec)
             vec = cal.normalise(vec).astype(np.float32)
         elif calibration is not None:
-            self.new_calibration()  # raises: the model cannot use one
+            raise ValueError(f"{self.model.name!r} was not trained with speaker calibration")
         return vec if self._select is None else vec[self._select]
 
     def predict(self, clip: Audio, calibration: SpeakerCalibration | None = None) -> Prediction:
