@@ -42,14 +42,14 @@ def utterance_vectors(table: FeatureTable) -> np.ndarray:
 SPEAKER_NORMS = ("none", "full", "running")
 
 
-def _classifier(name: str, seed: int):
+def _classifier(name: str, seed: int, with_probs: bool = False):
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import SVC
 
     if name == "logreg":  # strong L2: thousands of functionals, hundreds of utterances
         return LogisticRegression(C=0.01, max_iter=3000)
     if name == "svm":
-        return SVC(C=10.0, gamma="scale", random_state=seed)
+        return SVC(C=10.0, gamma="scale", probability=with_probs, random_state=seed)
     raise ValueError(f"unknown classifier {name!r}; choose from {CLASSIFIERS}")
 
 
@@ -59,9 +59,11 @@ def evaluate_baseline(
     classifier: str = "logreg",
     speaker_norm: str = "none",
     corpus_norm: bool = False,
+    with_probs: bool = False,
 ) -> dict[str, Any]:
     """Pooled WA/UA of `classifier` over the folds of `cfg.protocol` (validation parts join
-    training: nothing is tuned per fold)."""
+    training: nothing is tuned per fold). `with_probs` adds every test utterance's class
+    probabilities ("tested" indices, "probs") for late fusion with other models."""
     from sklearn.preprocessing import StandardScaler
 
     if speaker_norm not in SPEAKER_NORMS:
@@ -84,7 +86,7 @@ def evaluate_baseline(
         seed=cfg.seed,
         groups=table.corpora,
     )
-    y_true, y_pred, tested = [], [], []
+    y_true, y_pred, tested, probs = [], [], [], []
     for fold in folds:
         train = np.concatenate([fold.train, fold.val])
         x_train, x_test = x[train], x[fold.test]
@@ -95,7 +97,7 @@ def evaluate_baseline(
             keep = select_by_f_score(x_train, table.y[train], cfg.select_features)
             x_train, x_test = x_train[:, keep], x_test[:, keep]
         scaler = StandardScaler().fit(x_train)
-        clf = _classifier(classifier, cfg.seed)
+        clf = _classifier(classifier, cfg.seed, with_probs)
         if len(np.unique(table.corpora)) > 1:  # the deep models' corpus x class balancing
             clf.fit(
                 scaler.transform(x_train),
@@ -107,7 +109,13 @@ def evaluate_baseline(
         else:
             clf.fit(scaler.transform(x_train), table.y[train])
         tested.append(fold.test)
-        y_pred.append(clf.predict(scaler.transform(x_test)))
+        if with_probs:  # the label is the most probable class, as in fusion
+            p = np.zeros((len(fold.test), len(table.labels)))
+            p[:, clf.classes_] = clf.predict_proba(scaler.transform(x_test))
+            probs.append(p)
+            y_pred.append(p.argmax(1))
+        else:
+            y_pred.append(clf.predict(scaler.transform(x_test)))
         y_true.append(table.y[fold.test])
     protocol = (
         cfg.protocol
@@ -120,10 +128,11 @@ def evaluate_baseline(
         if len(np.unique(table.corpora)) > 1
         else None
     )
-    return {
+    out = {
         "per_corpus": per_corpus,
         "corpus": cfg.corpus,
         "protocol": protocol,
+        "model": classifier,
         "classifier": classifier,
         "features": table.choice.to_dict(),
         "input_dim": int(cfg.select_features or x.shape[1]),
@@ -133,3 +142,6 @@ def evaluate_baseline(
         "git_commit": git_commit(),
         "float": scores(yt, yp, table.labels),
     }
+    if with_probs:
+        out["tested"], out["probs"] = idx, np.concatenate(probs)
+    return out

@@ -497,6 +497,13 @@ def build_parser() -> argparse.ArgumentParser:
         "audio); reported as '<protocol>+corpus_norm'",
     )
     s.add_argument("--out", default="", help="also write the report JSON to this file")
+    s.add_argument(
+        "--predictions",
+        default="",
+        metavar="DIR",
+        help="also write the report and every test utterance's probabilities to DIR "
+        "(report.json + predictions.npz, as evaluate does), so `fuse` can fuse them",
+    )
 
     s = sub.add_parser(
         "fuse",
@@ -920,12 +927,20 @@ def _card(a: argparse.Namespace) -> int:
 def _baseline(a: argparse.Namespace) -> int:
     from . import recipe
     from .baselines import evaluate_baseline
-    from .report import write_json
+    from .report import REPORT_FILE, write_json
 
     cfg = _config(a)
+    table = recipe.load_table(cfg, for_model=False)
     r = evaluate_baseline(
-        recipe.load_table(cfg, for_model=False), cfg, a.classifier, a.speaker_norm, a.corpus_norm
+        table, cfg, a.classifier, a.speaker_norm, a.corpus_norm, with_probs=bool(a.predictions)
     )
+    if a.predictions:
+        out = Path(a.predictions)
+        out.mkdir(parents=True, exist_ok=True)
+        recipe.save_predictions(
+            out / recipe.PREDICTIONS_FILE, table, r.pop("tested"), r.pop("probs"), None
+        )
+        write_json(out / REPORT_FILE, r)
     f = r["float"]
     print(
         f"{r['corpus']} {r['protocol']} {r['classifier']} on {r['input_dim']}-dim "
@@ -953,6 +968,7 @@ def _fuse(a: argparse.Namespace) -> int:
         f"({r['quantization']}, weights {r['weights']}): WA {f['WA']:.4f} UA {f['UA']:.4f} "
         f"macro-F1 {f['macro_F1']:.4f}"
     )
+    _print_per_corpus(r.get("per_corpus"))
     if a.out:
         write_json(Path(a.out), r)
     return 0

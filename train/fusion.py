@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import scores
+from .metrics import scores, scores_by_group
 from .recipe import PREDICTIONS_FILE
 from .report import REPORT_FILE
 
@@ -29,8 +29,13 @@ def load_predictions(run: Path, quantization: str = "float") -> dict[str, Any]:
     if key not in z.files:
         raise ValueError(f"{path}: no {quantization} probabilities (was int8 evaluated?)")
     report = json.loads((Path(run) / REPORT_FILE).read_text())
+    # older files lack "corpora": a key starts with its corpus ("emodb/03a01Fa.wav")
+    corpora = (
+        z["corpora"] if "corpora" in z.files else np.array([k.split("/")[0] for k in z["keys"]])
+    )
     return {
         "keys": z["keys"],
+        "corpora": corpora,
         "y": z["y"],
         "labels": tuple(z["labels"].tolist()),
         "probs": z[key].astype(np.float64),
@@ -67,8 +72,10 @@ def fuse(
     order = np.argsort(first["keys"])
     y = first["y"][order]
     labels = first["labels"]
+    corpora = first["corpora"][order]
+    pooled = len(np.unique(corpora)) > 1  # also per corpus and their mean (e.g. LOCO)
     fused = np.zeros_like(first["probs"][order])
-    members = {}
+    members, members_per_corpus = {}, {}
     for run, p, w in zip(runs, preds, weights):
         if p["labels"] != first["labels"]:
             raise ValueError(f"{run}: labels {p['labels']} differ from {first['labels']}")
@@ -82,7 +89,12 @@ def fuse(
             raise ValueError(f"{run}: tested on different utterances than {runs[0]}")
         fused += w * p["probs"][o]
         members[str(run)] = scores(y, p["probs"][o].argmax(1), labels)["UA"]
-    return {
+        if pooled:
+            members_per_corpus[str(run)] = scores_by_group(
+                y, p["probs"][o].argmax(1), corpora, labels
+            )
+    y_fused = (fused / sum(weights)).argmax(1)
+    out = {
         "corpus": first["corpus"],
         "protocol": fused_protocol([p["protocol"] for p in preds]),
         "quantization": quantization,
@@ -90,5 +102,9 @@ def fuse(
         "models": [p["model"] for p in preds],
         "weights": weights,
         "members": members,
-        "fused": scores(y, (fused / sum(weights)).argmax(1), labels),
+        "fused": scores(y, y_fused, labels),
     }
+    if pooled:
+        out["members_per_corpus"] = members_per_corpus
+        out["per_corpus"] = scores_by_group(y, y_fused, corpora, labels)
+    return out

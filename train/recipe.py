@@ -482,6 +482,7 @@ def save_predictions(
         keys=np.array([table.keys[i] for i in idx]),
         y=table.y[idx],
         speakers=table.speakers[idx],
+        corpora=table.corpora[idx],
         labels=np.array(table.labels),
         probs=probs.astype(np.float32),
         **extra,

@@ -73,3 +73,54 @@ def test_fuse_command(tmp_path):
     proc = run_cli("fuse", str(a), str(b), "--out", str(tmp_path / "fused.json"))
     assert "UA 1.0000" in proc.stdout
     assert json.loads((tmp_path / "fused.json").read_text())["fused"]["UA"] == 1.0
+
+
+def test_fusion_of_several_corpora_reports_each_corpus_and_their_mean(tmp_path):
+    """LOCO-style runs: per-corpus scores and the mean over corpora (the protocol's figure),
+    with the corpus read from the key where an older predictions file does not store it."""
+    keys = ["x/1", "x/2", "y/1", "y/2", "y/3", "y/4"]
+    y = [0, 1, 0, 0, 1, 1]
+    # A is right on corpus x only, B on corpus y only; B's confidence decides y and x/2
+    a = fake_run(
+        tmp_path / "A", keys, y, [[0.6, 0.4], [0.4, 0.6]] + [[0.45, 0.55]] * 2 + [[0.55, 0.45]] * 2
+    )
+    b = fake_run(
+        tmp_path / "B", keys, y, [[0.45, 0.55], [0.9, 0.1]] + [[0.9, 0.1]] * 2 + [[0.1, 0.9]] * 2
+    )
+    r = fuse([a, b])
+    assert r["members_per_corpus"][str(a)]["x"]["UA"] == 1.0
+    assert r["members_per_corpus"][str(a)]["y"]["UA"] == 0.0
+    assert r["per_corpus"]["y"]["UA"] == 1.0 and r["per_corpus"]["x"]["UA"] == 0.5
+    assert r["per_corpus"]["mean"]["UA"] == 0.75
+
+
+def test_a_baseline_with_predictions_fuses_with_an_evaluated_run(synthetic_csv, tmp_path):
+    """`baseline --predictions DIR` writes what `fuse` reads; its labels are the argmax of
+    the probabilities it saved."""
+    pytest.importorskip("sklearn")
+    out = tmp_path / "logreg"
+    run_cli(
+        "baseline",
+        "--corpus",
+        "csv",
+        "--data",
+        str(synthetic_csv),
+        "--features",
+        "mfcc",
+        "--classifier",
+        "logreg",
+        "--cache",
+        "",
+        "--predictions",
+        str(out),
+    )
+    z = np.load(out / "predictions.npz")
+    report = json.loads((out / "report.json").read_text())
+    assert z["probs"].shape == (len(z["keys"]), len(z["labels"]))
+    assert np.allclose(z["probs"].sum(1), 1.0, atol=1e-5)
+    assert report["protocol"] == "loso" and report["model"] == "logreg"
+    from train.metrics import scores
+
+    assert scores(z["y"], z["probs"].argmax(1), list(z["labels"]))["UA"] == report["float"]["UA"]
+    r = fuse([out, out])  # the same run twice fuses to itself
+    assert r["fused"]["UA"] == report["float"]["UA"]
