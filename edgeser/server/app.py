@@ -345,14 +345,15 @@ class App:
             ctype = call.headers.get("content-type", "")
             data = body
             if ctype.lower().startswith("multipart/form-data"):
-                data = uploads.form_file(body, ctype)
-                del body
-                try:
-                    held.grow(len(data), "the form's file")
+                try:  # parsing holds the body, the file's parts and their join at once
+                    held.grow(2 * len(body), "parsing the form")
                 except Busy as exc:
                     raise ApiError(503, "busy", str(exc), retry_after_s=1) from None
                 except TooLarge as exc:
                     raise ApiError(413, "upload_too_large", str(exc)) from None
+                data = uploads.form_file(body, ctype)
+                del body
+                held.shrink(held.nbytes - len(data))  # only the file is left
             try:
                 result = await self.slots.run(
                     self._predict_upload,

@@ -165,6 +165,13 @@ class Reservation:
         self.budget._take(nbytes, what)
         self.nbytes += nbytes
 
+    def shrink(self, nbytes: int) -> None:
+        """Give back part of the reservation (at most what it holds)."""
+        nbytes = min(int(nbytes), self.nbytes)
+        if nbytes > 0:
+            self.budget._give(nbytes)
+            self.nbytes -= nbytes
+
     def release(self) -> None:
         if self.nbytes:
             self.budget._give(self.nbytes)

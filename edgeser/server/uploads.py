@@ -112,6 +112,7 @@ async def read_body(
                     parts.append(chunk)
                 if not message.get("more_body", False):
                     break
+        body = join_reserved(parts, reservation)
     except TimeoutError:
         raise ApiError(
             408,
@@ -123,7 +124,6 @@ async def read_body(
         raise ApiError(503, "busy", str(exc), close=True, retry_after_s=exc.retry_after_s) from None
     except TooLarge as exc:
         raise ApiError(413, "upload_too_large", str(exc), close=True) from None
-    body = b"".join(parts)
     if not body:
         raise ApiError(400, "empty_upload", "empty upload: send an audio file as the body")
     return body
@@ -176,6 +176,20 @@ class _FormFiles:
     def part_data(self, data: bytes, start: int, end: int) -> None:
         if self._current is not None:
             self._current.append(data[start:end])
+
+
+def join_reserved(parts: list[bytes], reservation: Reservation) -> bytes:
+    """b"".join(parts), emptying `parts`: while the parts and the joined copy both exist, the
+    copy is reserved too (a lone part is the body itself: no copy)."""
+    if len(parts) == 1:
+        return parts.pop()
+    size = sum(len(p) for p in parts)
+    reservation.grow(size, "assembling the upload")
+    try:
+        return b"".join(parts)
+    finally:
+        parts.clear()
+        reservation.shrink(size)
 
 
 def form_file(body: bytes, content_type: str) -> bytes:

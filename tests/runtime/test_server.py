@@ -477,3 +477,35 @@ def test_stream_cap(recognizers):
                 with c.websocket_connect(WS):
                     pass
             assert denied.value.status_code == 503 and denied.value.headers["retry-after"]
+
+
+def test_joining_an_upload_reserves_the_copy_while_both_exist():
+    """The parts of a body and their join coexist for a moment: the join is reserved too, so
+    many large uploads at once cannot push the process past its budget (a lone part is the
+    body itself and costs nothing more)."""
+    from edgeser.server.limits import Busy, MemoryBudget
+    from edgeser.server.uploads import join_reserved
+
+    budget = MemoryBudget(10)
+    held = budget.reserve(6, "the upload")  # the parts, reserved as they arrived
+    parts = [b"abc", b"def"]
+    with pytest.raises(Busy, match="assembling the upload"):
+        join_reserved(list(parts), held)  # 6 + 6 > 10
+    held.shrink(2)  # a smaller budget need: 4 held, 4 + 6 <= 10
+    copy = list(parts)
+    assert join_reserved(copy, held) == b"abcdef" and copy == []
+    assert budget.peak == 10 and budget.used == 4 and held.nbytes == 4
+    lone = [b"abcd"]
+    assert join_reserved(lone, held) == b"abcd" and budget.peak == 10
+    held.shrink(100)  # never gives back more than it holds
+    assert held.nbytes == 0 and budget.used == 0
+
+
+def test_a_multipart_upload_reserves_its_parsing_copies(recognizers):
+    rec = recognizers("tiny_float")
+    wav = encode(speechlike(2.0, seed=3), 16000)
+    with make_client(rec) as c:
+        r = c.post("/v1/predict", files={"file": ("clip.wav", wav, "audio/wav")})
+        assert r.status_code == 200, r.text
+        assert c.app.budget.peak >= 3 * len(wav)  # body + the file's parts + their join
+        assert c.app.budget.used == 0
