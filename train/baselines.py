@@ -5,7 +5,10 @@ training part. `speaker_norm` z-scores every speaker with that speaker's own sta
 test speaker's unlabelled features are then used, so the result is NOT comparable with the
 project's protocol (reported as a separate, named protocol). "full" gives each test speaker
 all of its clips at once; "running" replays them one by one through the runtime's
-`SpeakerCalibration` (prior: the fold's training part), as a device calibrates.
+`SpeakerCalibration` (prior: the fold's training part), as a device calibrates;
+"neutral_heavy" calibrates each test speaker on a mostly neutral sample of its clips (all the
+neutral ones and a quarter of each other emotion's), as a device whose user is mostly calm
+would, and scores every clip with it (the labels only choose the sample, never fit anything).
 """
 
 from __future__ import annotations
@@ -14,7 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from edgeser.calibration import CalibrationPrior, normalise_groups, replay_groups
+from edgeser.calibration import (
+    CalibrationPrior,
+    SpeakerCalibration,
+    normalise_groups,
+    replay_groups,
+)
 
 from .config import TrainConfig
 from .data import balance_weights, select_by_f_score
@@ -39,7 +47,42 @@ def utterance_vectors(table: FeatureTable) -> np.ndarray:
     return np.stack(rows)
 
 
-SPEAKER_NORMS = ("none", "full", "running")
+SPEAKER_NORMS = ("none", "full", "running", "neutral_heavy")
+OTHER_EMOTIONS_HEARD = 0.25  # of each non-neutral emotion's clips, for "neutral_heavy"
+PROTOCOL_SUFFIX = {
+    "none": "",
+    "full": "+speaker_norm",
+    "running": "+running_speaker_norm",
+    "neutral_heavy": "+neutral_heavy_speaker_norm",
+}
+
+
+def neutral_heavy_groups(
+    vectors: np.ndarray,
+    groups: np.ndarray,
+    y: np.ndarray,
+    neutral: int,
+    prior: CalibrationPrior,
+    seed: int = 0,
+) -> np.ndarray:
+    """Every group's vectors normalised by a `SpeakerCalibration` that heard all of the
+    group's neutral clips and a seeded `OTHER_EMOTIONS_HEARD` share (at least one) of each
+    other class's: the calibration of a user who is mostly neutral."""
+    x = np.asarray(vectors, dtype=np.float64)
+    out = np.empty_like(x)
+    rng = np.random.default_rng(seed)
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        heard = [idx[y[idx] == neutral]]
+        for c in np.unique(y[idx]):
+            if c != neutral:
+                of_c = idx[y[idx] == c]
+                k = max(1, round(OTHER_EMOTIONS_HEARD * len(of_c)))
+                heard.append(rng.choice(of_c, k, replace=False))
+        cal = SpeakerCalibration(prior)
+        cal.update_all(x[np.concatenate(heard)])
+        out[idx] = cal.normalise(x[idx])
+    return out
 
 
 def _classifier(name: str, seed: int, with_probs: bool = False):
@@ -93,6 +136,17 @@ def evaluate_baseline(
         if speaker_norm == "running":
             prior = CalibrationPrior.of(raw[train])
             x_test = replay_groups(raw[fold.test], table.speakers[fold.test], prior, cfg.seed)
+        elif speaker_norm == "neutral_heavy":
+            if "neutral" not in table.labels:
+                raise ValueError("neutral_heavy speaker calibration needs a 'neutral' class")
+            x_test = neutral_heavy_groups(
+                raw[fold.test],
+                table.speakers[fold.test],
+                table.y[fold.test],
+                table.labels.index("neutral"),
+                CalibrationPrior.of(raw[train]),
+                cfg.seed,
+            )
         if cfg.select_features:
             keep = select_by_f_score(x_train, table.y[train], cfg.select_features)
             x_train, x_test = x_train[:, keep], x_test[:, keep]
@@ -118,9 +172,7 @@ def evaluate_baseline(
             y_pred.append(clf.predict(scaler.transform(x_test)))
         y_true.append(table.y[fold.test])
     protocol = (
-        cfg.protocol
-        + {"none": "", "full": "+speaker_norm", "running": "+running_speaker_norm"}[speaker_norm]
-        + ("+corpus_norm" if corpus_norm else "")
+        cfg.protocol + PROTOCOL_SUFFIX[speaker_norm] + ("+corpus_norm" if corpus_norm else "")
     )
     yt, yp, idx = np.concatenate(y_true), np.concatenate(y_pred), np.concatenate(tested)
     per_corpus = (

@@ -487,7 +487,9 @@ def build_parser() -> argparse.ArgumentParser:
         "included: NOT the speaker-independent protocol. full (the value alone): all of "
         "a test speaker's clips at once, reported as '<protocol>+speaker_norm'; running: "
         "the clips one by one through the runtime's calibration, "
-        "'<protocol>+running_speaker_norm'",
+        "'<protocol>+running_speaker_norm'; neutral_heavy: calibrated on all of a test "
+        "speaker's neutral clips and a quarter of each other emotion's (a mostly calm "
+        "user), '<protocol>+neutral_heavy_speaker_norm'",
     )
     g.add_argument(
         "--corpus-norm",

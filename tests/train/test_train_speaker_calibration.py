@@ -145,3 +145,43 @@ def test_calibration_is_refused_where_it_does_not_apply(calibrated_run):
         plain.new_calibration()
     with pytest.raises(ValueError, match="not trained with speaker calibration"):
         plain.predict(x, 16000, calibration=rec.new_calibration())
+
+
+def test_a_mostly_neutral_user_calibrates_on_all_neutral_clips_and_a_quarter_of_the_rest():
+    """`neutral_heavy`: each speaker's calibration hears every neutral clip and a quarter (at
+    least one) of each other emotion's, then scores every clip with those statistics."""
+    from edgeser.calibration import CalibrationPrior
+    from train.baselines import neutral_heavy_groups
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], [8, 8, 3])  # neutral = 1
+    groups = np.array(["a"] * len(y))
+    x = rng.normal(size=(len(y), 3)) + y[:, None] * 10.0  # each class far from the others
+    prior = CalibrationPrior.of(x)
+    out = neutral_heavy_groups(x, groups, y, neutral=1, prior=prior, seed=3)
+    # exactly a calibration that heard the 8 neutral clips, 2 of class 0 and 1 of class 2
+    from itertools import combinations
+
+    def with_heard(heard):
+        cal = SpeakerCalibration(prior)
+        cal.update_all(x[heard])
+        return cal.normalise(x)
+
+    neutral, c0, c2 = (np.flatnonzero(y == c) for c in (1, 0, 2))
+    matches = [
+        (a, b)
+        for a in combinations(c0, 2)
+        for b in combinations(c2, 1)
+        if np.allclose(out, with_heard(np.concatenate([neutral, a, b])))
+    ]
+    assert len(matches) == 1
+    # normalised neutral clips sit near 0: the calibration's mean is dominated by neutral
+    assert abs(out[y == 1].mean()) < abs(out[y == 0].mean())
+    assert abs(out[y == 1].mean()) < abs(out[y == 2].mean())
+    # the same clips, all heard (a balanced user), put the overall mean near 0 instead
+    cal = SpeakerCalibration(prior)
+    cal.update_all(x)
+    balanced = cal.normalise(x)
+    assert abs(balanced.mean()) < abs(out.mean())
+    # deterministic for a seed
+    np.testing.assert_array_equal(out, neutral_heavy_groups(x, groups, y, 1, prior, seed=3))
