@@ -21,6 +21,7 @@ _LAZY = {
     "predict": ("shortcuts", "predict"),
     "load_model": ("shortcuts", "load_model"),
     "Recognizer": ("recognizer", "Recognizer"),
+    "FusedRecognizer": ("fusion", "FusedRecognizer"),
     "RecognizerStream": ("stream", "RecognizerStream"),
     "Prediction": ("prediction", "Prediction"),
     "models": ("registry", "models"),

@@ -49,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
         help="bundled model name, 'default', or a path to a .edgeser bundle (default: %(default)s)",
     )
     pr.add_argument(
+        "--fuse",
+        action="append",
+        default=[],
+        metavar="MODEL",
+        help="also run MODEL (repeatable) and average its probabilities with --model's, "
+        "equal weights (late fusion, edgeser.FusedRecognizer; not with --timeline)",
+    )
+    pr.add_argument(
         "--json",
         action="store_true",
         help="print one JSON object per file (JSON lines) instead of a table",
@@ -168,28 +176,38 @@ def _table_row(name: str, pred, width: int = 32) -> str:
 
 
 def _predict(args, out: TextIO, err: TextIO) -> int:
+    from .fusion import FusedRecognizer
     from .recognizer import Recognizer
     from .vad import VadConfig
 
+    if args.fuse and args.timeline:
+        _error("--timeline: a fusion gives one result per clip (drop --fuse or --timeline)", err)
+        return EXIT_USAGE
+    members = []
+    for name in (args.model, *args.fuse):
+        try:
+            with _native_stderr_silenced():
+                members.append(
+                    Recognizer(
+                        name,
+                        num_threads=args.threads,
+                        runtime=args.runtime,
+                        vad=None if args.no_vad else VadConfig(),
+                    )
+                )
+        except Exception as exc:  # a bad model stops everything: nothing can be predicted
+            _error(f"cannot load model {name!r}: {exc}", err)
+            return EXIT_USAGE
     try:
-        with _native_stderr_silenced():
-            rec = Recognizer(
-                args.model,
-                num_threads=args.threads,
-                runtime=args.runtime,
-                vad=None if args.no_vad else VadConfig(),
-            )
-    except Exception as exc:  # a bad model stops everything: nothing can be predicted
-        _error(f"cannot load model {args.model!r}: {exc}", err)
+        rec: Any = FusedRecognizer(members) if args.fuse else members[0]
+    except ValueError as exc:
+        _error(f"--fuse: {exc}", err)
         return EXIT_USAGE
     calibration = None
     if args.same_speaker:
         if not rec.calibrated:
-            _error(
-                f"--same-speaker: model {rec.name!r} is not speaker-calibrated "
-                f"({rec.features.describe()})",
-                err,
-            )
+            what = "none of the fused models is" if args.fuse else f"model {rec.name!r} is not"
+            _error(f"--same-speaker: {what} speaker-calibrated", err)
             return EXIT_USAGE
         calibration = rec.new_calibration()
     failed = 0
