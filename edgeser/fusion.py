@@ -116,7 +116,7 @@ class FusedRecognizer:
             for stage, seconds in p.timings.items():
                 if stage not in clip.timings:
                     timings[stage] = timings.get(stage, 0.0) + seconds
-        common = dict(
+        common: dict[str, Any] = dict(
             source=clip.source,
             model=self.name,
             duration_s=clip.duration_s,
