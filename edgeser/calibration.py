@@ -126,6 +126,13 @@ class SpeakerCalibration:
         return (np.asarray(vector, dtype=np.float64) - mean) / std
 
 
+def check_calibration(value: object) -> SpeakerCalibration:
+    """`value` if it is a SpeakerCalibration (the `calibration=` argument of predict)."""
+    if not isinstance(value, SpeakerCalibration):
+        raise TypeError(f"calibration must be a SpeakerCalibration, got {type(value).__name__}")
+    return value
+
+
 def normalise_groups(
     vectors: np.ndarray, groups: np.ndarray, prior: CalibrationPrior | None = None
 ) -> np.ndarray:

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from .audio import Audio
-from .calibration import SpeakerCalibration
+from .calibration import SpeakerCalibration, check_calibration
+from .pipelines import whole_clip_fields
 from .prediction import Prediction
 from .recognizer import Recognizer
 
@@ -97,10 +98,7 @@ class FusedRecognizer:
     ) -> Prediction:
         """The fused emotion of a whole clip; `calibration` goes to the calibrated member."""
         if calibration is not None:
-            if not isinstance(calibration, SpeakerCalibration):
-                raise TypeError(
-                    f"calibration must be a SpeakerCalibration, got {type(calibration).__name__}"
-                )
+            check_calibration(calibration)
             if self._calibrated is None:
                 raise ValueError(
                     f"none of {self.name!r} was trained with speaker calibration; "
@@ -116,15 +114,7 @@ class FusedRecognizer:
             for stage, seconds in p.timings.items():
                 if stage not in clip.timings:
                     timings[stage] = timings.get(stage, 0.0) + seconds
-        common: dict[str, Any] = dict(
-            source=clip.source,
-            model=self.name,
-            duration_s=clip.duration_s,
-            start_s=0.0,
-            end_s=clip.duration_s,
-            timings=timings,
-            warnings=clip.warnings,
-        )
+        common = whole_clip_fields(clip, self.name, timings)
         silent = next((p for p in preds if not p.is_speech), None)
         if silent is not None:
             return Prediction.no_speech(reason=silent.reason, **common)

@@ -16,7 +16,7 @@ from . import audio as audio_io
 from . import registry
 from .audio import AudioLimits
 from .bundle import ModelBundle
-from .calibration import SpeakerCalibration
+from .calibration import SpeakerCalibration, check_calibration
 from .errors import BundleError
 from .feature_configs import OpenSmileFeatures
 from .interpreter import ModelRunner
@@ -175,10 +175,7 @@ class Recognizer:
         clip = self.load_audio(source, sample_rate)
         if calibration is None:
             return self._pipeline.predict(clip)
-        if not isinstance(calibration, SpeakerCalibration):
-            raise TypeError(
-                f"calibration must be a SpeakerCalibration, got {type(calibration).__name__}"
-            )
+        check_calibration(calibration)
         if not getattr(self._pipeline, "calibrated", False):
             raise ValueError(
                 f"{self.name!r} was not trained with speaker calibration; "

@@ -24,7 +24,7 @@ from edgeser.calibration import (
     replay_groups,
 )
 
-from .config import TrainConfig
+from .config import PROTOCOL_SUFFIX, TrainConfig
 from .data import balance_weights, select_by_f_score
 from .features import FeatureTable
 from .metrics import scores, scores_by_group
@@ -49,12 +49,6 @@ def utterance_vectors(table: FeatureTable) -> np.ndarray:
 
 SPEAKER_NORMS = ("none", "full", "running", "neutral_heavy")
 OTHER_EMOTIONS_HEARD = 0.25  # of each non-neutral emotion's clips, for "neutral_heavy"
-PROTOCOL_SUFFIX = {
-    "none": "",
-    "full": "+speaker_norm",
-    "running": "+running_speaker_norm",
-    "neutral_heavy": "+neutral_heavy_speaker_norm",
-}
 
 
 def neutral_heavy_groups(

@@ -33,6 +33,14 @@ BALANCES = ("corpus_class", "class", "none")
 # full = each test speaker with the statistics of all its clips (the upper bound). Training
 # speakers always use all of their clips. Both use unlabelled test audio: own protocol names.
 SPEAKER_NORMS = ("none", "running", "full")
+# How a protocol that used test speakers' audio is reported (the baselines also measure
+# "neutral_heavy": a calibration on a mostly neutral sample of each test speaker's clips).
+PROTOCOL_SUFFIX = {
+    "none": "",
+    "full": "+speaker_norm",
+    "running": "+running_speaker_norm",
+    "neutral_heavy": "+neutral_heavy_speaker_norm",
+}
 SPEAKER_INDEPENDENT = ("loso", "loco", "group_kfold")
 # Features whose mel filters VTLP warps (for spectrogram+log_mel, the mel part only).
 VTLP_FEATURES = ("log_mel", "mfcc", "spectrogram+log_mel")
@@ -180,10 +188,7 @@ class TrainConfig:
     @property
     def protocol_name(self) -> str:
         """The protocol as reported: a calibration on test speakers' audio is named."""
-        if self.speaker_norm == "none":
-            return self.protocol
-        suffix = "speaker_norm" if self.speaker_norm == "full" else "running_speaker_norm"
-        return f"{self.protocol}+{suffix}"
+        return self.protocol + PROTOCOL_SUFFIX[self.speaker_norm]
 
     @property
     def feature_name(self) -> str:

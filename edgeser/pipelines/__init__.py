@@ -57,15 +57,20 @@ class LoadedModel:
 
     def common(self, clip: Audio, timings: dict[str, float]) -> dict[str, Any]:
         """The `Prediction` fields of a whole-clip result."""
-        return dict(
-            source=clip.source,
-            model=self.name,
-            duration_s=clip.duration_s,
-            start_s=0.0,
-            end_s=clip.duration_s,
-            timings=timings,
-            warnings=clip.warnings,
-        )
+        return whole_clip_fields(clip, self.name, timings)
+
+
+def whole_clip_fields(clip: Audio, model: str, timings: dict[str, float]) -> dict[str, Any]:
+    """The `Prediction` fields of a result over the whole of `clip` (any model, or a fusion)."""
+    return dict(
+        source=clip.source,
+        model=model,
+        duration_s=clip.duration_s,
+        start_s=0.0,
+        end_s=clip.duration_s,
+        timings=timings,
+        warnings=clip.warnings,
+    )
 
 
 def make_pipeline(model: LoadedModel, features: FeatureSpec, backend: str | None = None):
