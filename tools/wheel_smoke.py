@@ -1,17 +1,22 @@
 """Smoke test of an installed edgeser wheel (cibuildwheel's test-command; docs/wheels.md).
 
     python tools/wheel_smoke.py
+    python tools/wheel_smoke.py --python "qemu-aarch64 -L ROOT ROOT/usr/bin/python3.11"
 
 Imports the compiled front end, then, on every SIMD path this CPU can run (each in a fresh
 process, as EDGESER_SIMD selects the path once per process), computes MFCC, log-mel and
 spectrogram features of a test signal and compares them with the NumPy reference at the test
 suite's parity tolerances. Exits non-zero on any failure. Needs only numpy and the wheel.
+`--python` names the command that runs each probe (default: this interpreter), e.g. an
+emulated aarch64 Python (tools/aarch64-wheel-check.sh), which cannot start itself again.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -40,24 +45,28 @@ print(json.dumps({"isa": _frontend.simd_isa(), "worst": worst}))
 """
 
 
-def run(isa: str | None) -> dict:
+def run(python: list[str], isa: str | None) -> dict:
     env = dict(os.environ)
     env.pop("EDGESER_SIMD", None)
     if isa:
         env["EDGESER_SIMD"] = isa
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=300
+        [*python, "-c", PROBE], env=env, capture_output=True, text=True, timeout=300
     )
     if proc.returncode != 0:
         raise SystemExit(f"wheel smoke test failed on path {isa or 'default'}:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", help="command that runs a probe (default: this Python)")
+    args = parser.parse_args(argv)
+    python = shlex.split(args.python) if args.python else [sys.executable]
     failures = 0
     seen = set()
     for isa in (None, "generic", "neon", "avx2", "avx512"):
-        res = run(isa)
+        res = run(python, isa)
         if res["isa"] in seen:
             continue  # this CPU or build falls back to a path already checked
         seen.add(res["isa"])

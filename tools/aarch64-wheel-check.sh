@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The aarch64 wheel, built and tested on an x86-64 Debian machine without Docker: cross-builds
+# the manylinux2014 (glibc 2.17) aarch64 wheel (tools/build-manylinux2014-wheel.sh --arch
+# aarch64), checks its tag, installs it with numpy's and pytest's aarch64 wheels from PyPI into
+# a folder of its own, and runs, in Debian's arm64 CPython under qemu-user
+# (tools/aarch64-python.sh): tools/wheel_smoke.py on both aarch64 paths (neon, generic) and the
+# front-end test suite against the installed extension. Results only: timings under qemu mean
+# nothing. Needs root the first time (apt-get: qemu-user, the arm64 packages).
+#
+#   bash tools/aarch64-wheel-check.sh             # ~10 min on 2 cores
+#   AARCH64_TESTS="tests/frontend/test_parity.py" bash tools/aarch64-wheel-check.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DIST=build/wheel-dist-aarch64
+SITE=$ROOT/build/aarch64-site
+CHECK=build/aarch64-wheel-check
+PYROOT=$ROOT/build/aarch64-python/root
+say() { printf '[aarch64-wheel] %s\n' "$*"; }
+[ "$(uname -m)" = x86_64 ] || { say "cross-builds on x86-64 only: skipped"; exit 0; }
+host_py=$ROOT/.venv/bin/python
+[ -x "$host_py" ] || host_py=python3
+
+bash tools/aarch64-python.sh
+rm -rf "$DIST"
+bash tools/build-manylinux2014-wheel.sh --arch aarch64 "$DIST" | tee build/aarch64-wheel-audit.txt
+wheel=$(ls "$DIST"/edgeser-*manylinux_2_17_aarch64*.whl)
+tr -d '\n' < build/aarch64-wheel-audit.txt | grep -q 'platform tag:[ ]*"manylinux_2_17_aarch64"' \
+  || { say "the wheel does not qualify for manylinux_2_17_aarch64"; exit 1; }
+say "built $(basename "$wheel") ($(stat -c %s "$wheel") bytes)"
+
+rm -rf "$SITE" "$CHECK"
+"$host_py" -m pip install -q --target "$SITE" --platform manylinux2014_aarch64 \
+  --python-version 3.11 --implementation cp --abi cp311 --only-binary=:all: \
+  "$wheel" numpy pytest hypothesis
+# the tests and `train` (shared-data helpers) beside each other, outside the source tree
+mkdir -p "$CHECK/tests"
+cp -r tests/frontend tests/conftest.py "$CHECK/tests/"
+cp -r train "$CHECK/"
+printf '[pytest]\naddopts = -ra -p no:cacheprovider\npythonpath = .\n' > "$CHECK/pytest.ini"
+cd "$CHECK"
+export PYTHONPATH=$SITE
+py=(qemu-aarch64 -L "$PYROOT" "$PYROOT/usr/bin/python3.11")
+where=$("${py[@]}" -c "import edgeser._frontend as f, platform; print(platform.machine(), f.simd_isa(), f.__file__)")
+case "$where" in
+  "aarch64 neon $SITE"/*) say "testing $where" ;;
+  *) say "expected the wheel's aarch64 extension on the neon path, got: $where"; exit 1 ;;
+esac
+"$host_py" "$ROOT/tools/wheel_smoke.py" --python "${py[*]}"
+# shellcheck disable=SC2086
+EDGESER_REQUIRE_CPP=1 "${py[@]}" -m pytest -q ${AARCH64_TESTS:-tests/frontend}
