@@ -15,11 +15,8 @@ say() { printf '[wheel-leg] %s\n' "$*"; }
 [ "$(uname -m)" = x86_64 ] || { say "not x86-64: skipped"; exit 0; }
 
 rm -rf "$DIST"
-bash tools/build-manylinux2014-wheel.sh "$DIST" | tee build/wheel-leg-audit.txt
+bash tools/build-manylinux2014-wheel.sh "$DIST"  # fails unless the wheel is manylinux_2_17
 wheel=$(ls "$DIST"/edgeser-*manylinux_2_17_x86_64*.whl)
-grep -q 'consistent with the following platform tag' build/wheel-leg-audit.txt
-tr -d '\n' < build/wheel-leg-audit.txt | grep -q 'platform tag:[ ]*"manylinux_2_17_x86_64"' \
-  || { say "the wheel does not qualify for manylinux_2_17"; exit 1; }
 say "built $(basename "$wheel") ($(stat -c %s "$wheel") bytes)"
 
 rm -rf "$VENV" "$CHECK"

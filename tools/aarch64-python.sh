@@ -2,9 +2,9 @@
 # An aarch64 CPython 3.11 on an x86-64 Debian machine, from Debian's own arm64 packages (no
 # Docker, no emulated container): unpacked into build/aarch64-python/root, run with
 # `qemu-aarch64 -L build/aarch64-python/root build/aarch64-python/root/usr/bin/python3.11`.
-# libstdc++ is there for numpy's wheels (manylinux lets them expect it). Its headers (with the aarch64 pyconfig.h) go to build/aarch64-python/include, which is what a
-# cross build of the extension compiles against (tools/build-manylinux2014-wheel.sh --arch
-# aarch64). Idempotent; needs root the first time (dpkg --add-architecture arm64, apt-get).
+# libstdc++ is there for numpy's wheels (manylinux lets them expect it). Its headers (with the
+# aarch64 pyconfig.h) go to build/aarch64-python/include, which is what a cross build of the
+# extension compiles against (tools/build-manylinux2014-wheel.sh --arch aarch64). Idempotent; needs root the first time (dpkg --add-architecture arm64, apt-get).
 #
 #   bash tools/aarch64-python.sh        # ~30 s: 27 MB of packages
 set -euo pipefail

@@ -23,10 +23,8 @@ host_py=$ROOT/.venv/bin/python
 
 bash tools/aarch64-python.sh
 rm -rf "$DIST"
-bash tools/build-manylinux2014-wheel.sh --arch aarch64 "$DIST" | tee build/aarch64-wheel-audit.txt
+bash tools/build-manylinux2014-wheel.sh --arch aarch64 "$DIST"  # fails unless manylinux_2_17
 wheel=$(ls "$DIST"/edgeser-*manylinux_2_17_aarch64*.whl)
-tr -d '\n' < build/aarch64-wheel-audit.txt | grep -q 'platform tag:[ ]*"manylinux_2_17_aarch64"' \
-  || { say "the wheel does not qualify for manylinux_2_17_aarch64"; exit 1; }
 say "built $(basename "$wheel") ($(stat -c %s "$wheel") bytes)"
 
 rm -rf "$SITE" "$CHECK"
@@ -50,8 +48,8 @@ case "$where" in
   *) say "expected the wheel's aarch64 extension on the neon path, got: $where"; exit 1 ;;
 esac
 "$host_py" "$ROOT/tools/wheel_smoke.py" --python "${py[*]}"
-# Python under qemu is slow (three of the front-end test files took over 7 minutes), so the
-# suite runs only when asked: AARCH64_TESTS=tests/frontend for all of it.
+# Python under qemu is slow (three of the front-end test files had not finished after 400 s),
+# so the suite runs only when asked: AARCH64_TESTS=tests/frontend for all of it.
 if [ -n "${AARCH64_TESTS:-}" ]; then
   # shellcheck disable=SC2086
   EDGESER_REQUIRE_CPP=1 "${py[@]}" -m pytest -q $AARCH64_TESTS

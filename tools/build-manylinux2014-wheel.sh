@@ -74,8 +74,12 @@ CC="$wrappers/cc" CXX="$wrappers/c++" "$py" -m pip wheel --no-deps -q -w "$raw" 
   -Cbuild-dir="build/manylinux2014-$arch" "${cross[@]}"
 mkdir -p "$out"
 # auditwheel lists only this machine's architecture as --plat choices; for a cross build
-# "auto" takes the wheel's own, and the tag is checked below.
+# "auto" takes the wheel's own. Either way the repaired wheel must qualify for the tag.
 plat=manylinux_2_17_$arch
 [ "$arch" = "$(uname -m)" ] || plat=auto
 "$tools/bin/auditwheel" repair --plat "$plat" -w "$out" "$raw"/edgeser-*.whl
-"$tools/bin/auditwheel" show "$out"/edgeser-*"manylinux_2_17_$arch"*.whl
+"$tools/bin/auditwheel" show "$out"/edgeser-*"manylinux_2_17_$arch"*.whl | tee "$raw/show.txt"
+tr -d '\n' < "$raw/show.txt" | grep -q "platform tag:[ ]*\"manylinux_2_17_$arch\"" || {
+  echo "build-manylinux2014-wheel: the wheel does not qualify for manylinux_2_17_$arch" >&2
+  exit 1
+}
