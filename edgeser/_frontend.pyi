@@ -164,3 +164,9 @@ def analyze_spectral(
 def analyze_formants(
     options: DescriptorOptions, windows: npt.NDArray[np.float32]
 ) -> npt.NDArray[np.float64]: ...
+
+GEMAPS_V1_DIM: int
+
+def gemaps_v1(
+    lld: npt.NDArray[np.float32], mfcc: npt.NDArray[np.float32], frame_step_s: float
+) -> npt.NDArray[np.float32]: ...

@@ -41,6 +41,7 @@ void BindPitch(py::module_& m);
 void BindSpectral(py::module_& m);
 void BindFormants(py::module_& m);
 void BindDescriptorComputer(py::module_& m);
+void BindFunctionals(py::module_& m);
 
 // compute_batch of a computer with NumFrames(n) and ComputeBatch(...): one float32 [frames, dim]
 // array per signal, computed on up to num_threads threads without the GIL.

@@ -40,4 +40,5 @@ PYBIND11_MODULE(_frontend, m) {
   edgeser::BindSpectral(m);
   edgeser::BindFormants(m);
   edgeser::BindDescriptorComputer(m);
+  edgeser::BindFunctionals(m);
 }

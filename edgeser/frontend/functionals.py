@@ -59,6 +59,8 @@ def _names_v1() -> tuple[str, ...]:
 FEATURE_SETS: dict[str, tuple[str, ...]] = {SET_V1: _names_v1()}
 # The MFCCs of the set: the front end's defaults (25 ms / 10 ms Hamming, 40 mels, 13 MFCCs).
 MFCC_CONFIG = FrontendConfig()
+# The descriptors' defaults, built once (a config validates itself on construction: 0.1 ms).
+DEFAULT_DESCRIPTORS = DescriptorConfig()
 
 
 def set_dim(name: str) -> int:
@@ -129,7 +131,9 @@ def _contour(values: np.ndarray, runs: Sequence[tuple[int, int]], step_s: float)
 
 def functionals_v1(lld: np.ndarray, mfcc: np.ndarray, cfg: DescriptorConfig) -> np.ndarray:
     """The ``edgeser-gemaps-v1`` vector (float32) of one utterance from its descriptors
-    [frames, 22] and its front-end MFCCs [frames2, >= 5]."""
+    [frames, 22] and its front-end MFCCs [frames2, >= 5]: the NumPy reference of the compiled
+    `edgeser._frontend.gemaps_v1`, which `compute` and `extract` use when the extension is
+    there (same numbers; `tests/frontend/test_functionals.py`)."""
     lld = np.asarray(lld, dtype=np.float64)
     out: list[float] = []
     step = cfg.frame_shift / cfg.sample_rate
@@ -204,6 +208,21 @@ def functionals_v1(lld: np.ndarray, mfcc: np.ndarray, cfg: DescriptorConfig) -> 
     return vec.astype(np.float32)
 
 
+def compute(
+    lld: np.ndarray, mfcc: np.ndarray, cfg: DescriptorConfig, *, backend: str | None = None
+) -> np.ndarray:
+    """`functionals_v1` of descriptors and MFCCs, compiled (backend ``cpp``, the default when
+    the extension imports) or the NumPy reference (``numba`` and ``numpy``: the functionals
+    have no Numba kernels, NumPy is fast enough where the descriptors are not compiled)."""
+    if _descriptors.backend(backend) != "cpp":
+        return functionals_v1(lld, mfcc, cfg)
+    return _descriptors._cpp().gemaps_v1(
+        np.ascontiguousarray(lld, dtype=np.float32),
+        np.ascontiguousarray(mfcc, dtype=np.float32),
+        cfg.frame_shift / cfg.sample_rate,
+    )
+
+
 def extract(
     x,
     feature_set: str = SET_V1,
@@ -214,7 +233,7 @@ def extract(
     """The functional vector of one utterance (float32 [set_dim(feature_set)]) at the config's
     sample rate."""
     set_dim(feature_set)
-    cfg = cfg or DescriptorConfig()
+    cfg = cfg or DEFAULT_DESCRIPTORS
     if MFCC_CONFIG.sample_rate != cfg.sample_rate:
         mfcc_cfg = MFCC_CONFIG.replace(sample_rate=cfg.sample_rate)
     else:
@@ -226,4 +245,4 @@ def extract(
         if len(x) >= mfcc_cfg.frame_length
         else np.zeros((0, mfcc_cfg.n_mfcc), np.float32)
     )
-    return functionals_v1(lld, mfcc, cfg)
+    return compute(lld, mfcc, cfg, backend=backend)

@@ -72,7 +72,7 @@ def test_noise_and_silence_give_finite_vectors_without_voicing():
     assert short.shape == (len(NAMES),) and not short.any()
 
 
-def test_functionals_of_a_known_descriptor_matrix():
+def test_functionals_of_a_known_descriptor_matrix(ext_or_numpy):
     """Hand-made descriptors: 10 voiced frames at 110 Hz then 10 unvoiced, loudness 1 then 3."""
     cfg = DescriptorConfig()
     lld = np.zeros((20, len(COLUMN)), np.float32)
@@ -81,7 +81,7 @@ def test_functionals_of_a_known_descriptor_matrix():
     lld[:10, COLUMN["loudness"]] = 1.0
     lld[10:, COLUMN["loudness"]] = 3.0
     lld[:10, COLUMN["hnr_db"]] = 10.0
-    v = functionals.functionals_v1(lld, np.zeros((20, 13), np.float32), cfg)
+    v = functionals.compute(lld, np.zeros((20, 13), np.float32), cfg, backend=ext_or_numpy)
     assert v[idx("f0_semitone_mean")] == pytest.approx(24.0, abs=1e-4)  # 110 Hz = 2 octaves
     assert v[idx("f0_semitone_std")] == pytest.approx(0.0, abs=1e-6)
     assert v[idx("voiced_fraction")] == pytest.approx(0.5)
@@ -91,3 +91,75 @@ def test_functionals_of_a_known_descriptor_matrix():
     assert v[idx("hnr_db_voiced_mean")] == pytest.approx(10.0)
     assert v[idx("loudness_rel_p50")] == pytest.approx(1.0)  # mean loudness 2: 0.5 and 1.5
     assert v[idx("loudness_rel_range_20_80")] == pytest.approx(1.0)
+
+
+def random_descriptors(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A descriptor table with the structure the functionals branch on: voiced runs (F0 > 0),
+    silent frames (energy far below the peak), formants missing on some voiced frames, plateaus
+    of equal loudness (ties in the slope signs and loudness peaks)."""
+    lld = (rng.normal(size=(n, len(COLUMN))) * 10).astype(np.float32)
+    voiced_frames = np.repeat(rng.random(n // 4 + 1) < 0.5, 4)[:n]
+    lld[:, COLUMN["f0_hz"]] = np.where(voiced_frames, rng.uniform(60, 400, n), 0.0)
+    lld[:, COLUMN["energy_db"]] = np.where(rng.random(n) < 0.2, -120.0, rng.uniform(-40, 0, n))
+    lld[:, COLUMN["loudness"]] = np.round(np.abs(rng.normal(1.0, 0.5, n)), 1)
+    lld[rng.random(n) < 0.3, COLUMN["f2_hz"]] = 0.0
+    return lld
+
+
+def test_the_compiled_functionals_are_the_reference(cpp_required):
+    """edgeser._frontend.gemaps_v1 against the NumPy reference: real descriptors of synthetic
+    voiced signals, random tables, and the edge cases (no frames, no voicing, no loudness, no
+    MFCC frames, non-finite values)."""
+    try:
+        from edgeser import _frontend
+    except ImportError as exc:
+        if cpp_required:
+            pytest.fail(f"EDGESER_REQUIRE_CPP=1 but edgeser._frontend does not import: {exc}")
+        pytest.skip("edgeser._frontend is not built")
+    from edgeser.frontend import descriptors
+
+    cfg = DescriptorConfig()
+    assert _frontend.GEMAPS_V1_DIM == len(NAMES)
+    rng = np.random.default_rng(7)
+    cases = []
+    for seed in range(4):
+        x = voiced(1.0 + seed, f0=100.0 + 50 * seed, seed=seed)
+        mfcc = functionals._frontend_features(x, functionals.MFCC_CONFIG, "mfcc")
+        cases.append((descriptors.compute(x, cfg, backend="cpp"), mfcc))
+    for n in (0, 1, 2, 3, 5, 40, 200):
+        cases.append((random_descriptors(rng, n), rng.normal(size=(n, 13)).astype(np.float32)))
+    quiet = random_descriptors(rng, 30)
+    quiet[:, COLUMN["loudness"]] = 0.0  # no loudness: the relative contour is all zeros
+    cases.append((quiet, np.zeros((0, 13), np.float32)))
+    unvoiced = random_descriptors(rng, 30)
+    unvoiced[:, COLUMN["f0_hz"]] = 0.0
+    cases.append((unvoiced, rng.normal(size=(3, 5)).astype(np.float32)))
+    for column in ("energy_db", "hnr_db", "loudness"):
+        bad = random_descriptors(rng, 30)
+        bad[4, COLUMN[column]] = np.nan
+        cases.append((bad, rng.normal(size=(30, 13)).astype(np.float32)))
+    step = cfg.frame_shift / cfg.sample_rate
+    for lld, mfcc in cases:
+        with np.errstate(all="ignore"):
+            want = functionals.functionals_v1(lld, mfcc, cfg)
+        got = _frontend.gemaps_v1(lld, mfcc, step)
+        assert got.dtype == np.float32 and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6, err_msg=f"{len(lld)} frames")
+        assert np.array_equal(functionals.compute(lld, mfcc, cfg), got)
+
+
+def test_the_compiled_functionals_refuse_bad_tables():
+    _frontend = pytest.importorskip("edgeser._frontend")
+    lld = np.zeros((10, len(COLUMN)), np.float32)
+    mfcc = np.zeros((10, 13), np.float32)
+    with pytest.raises(ValueError, match="lld must be"):
+        _frontend.gemaps_v1(np.zeros((10, 21), np.float32), mfcc, 0.01)
+    with pytest.raises(ValueError, match="mfcc must be"):
+        _frontend.gemaps_v1(lld, np.zeros((10, 4), np.float32), 0.01)
+    with pytest.raises(ValueError, match="mfcc must be"):
+        _frontend.gemaps_v1(lld, np.zeros(10, np.float32), 0.01)
+    for step in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="frame_step_s"):
+            _frontend.gemaps_v1(lld, mfcc, step)
+    with pytest.raises(TypeError):
+        _frontend.gemaps_v1(lld.astype(np.float64), mfcc, 0.01)
