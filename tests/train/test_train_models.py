@@ -17,6 +17,7 @@ from train.models import ModelSpec  # noqa: E402
     [
         ("resse_cnn1d", (88,)),
         ("cnn1d", (88,)),
+        ("linear", (76,)),
         ("cnn_lstm_1d", (100, 39)),
         ("cnn_lstm_2d", (150, 40)),
     ],
@@ -35,6 +36,24 @@ def test_resse_differs_from_cnn1d_by_se_and_residual():
     names_a = {type(layer).__name__ for layer in a.layers}
     names_b = {type(layer).__name__ for layer in b.layers}
     assert {"Multiply", "Add"} <= names_a and not {"Multiply", "Add"} & names_b
+
+
+def test_linear_is_logistic_regression():
+    """One Dense softmax layer with L2 weight decay: its output is softmax(x W + b), and the
+    penalty is l2 * sum(W^2)."""
+    m = ModelSpec("linear", (5,), 3, {"l2": 0.1}).build()
+    dense = m.get_layer("probs")
+    rng = np.random.default_rng(0)
+    w, b = rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=3).astype(np.float32)
+    dense.set_weights([w, b])
+    x = rng.normal(size=(4, 5)).astype(np.float32)
+    z = x @ w + b
+    want = np.exp(z - z.max(1, keepdims=True))
+    np.testing.assert_allclose(
+        m.predict(x, verbose=0), want / want.sum(1, keepdims=True), atol=1e-5
+    )
+    assert float(sum(m.losses)) == pytest.approx(0.1 * float((w**2).sum()), rel=1e-5)
+    assert not ModelSpec("linear", (5,), 3, {"l2": 0.0}).build().losses
 
 
 def test_long_functional_sets_can_be_projected_before_the_convolutions():

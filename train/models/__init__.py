@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import cnn_lstm, dycnn, resse_cnn1d, speech_gate, tfcnn
+from . import cnn_lstm, dycnn, linear, resse_cnn1d, speech_gate, tfcnn
 
 # name -> (builder, default features, whether the model reads frame windows)
 MODELS: dict[str, tuple[Callable[..., Any], str, bool]] = {
     "resse_cnn1d": (resse_cnn1d.build_resse_cnn1d, "egemaps", False),
     "cnn1d": (resse_cnn1d.build_cnn1d, "egemaps", False),
+    "linear": (linear.build_linear, "gemaps", False),
     "cnn_lstm_1d": (cnn_lstm.build_cnn_lstm_1d, "mfcc", True),
     "cnn_lstm_2d": (cnn_lstm.build_cnn_lstm_2d, "log_mel", True),
     "speech_gate": (speech_gate.build_speech_gate_cnn, "log_mel", True),
