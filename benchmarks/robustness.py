@@ -2,15 +2,18 @@
 
     python -m benchmarks.robustness                          # every bundled model
     python -m benchmarks.robustness --folds runs/x/evaluation/folds   # a LOCO run's fold models
+    python -m benchmarks.robustness --folds runs/a/loco/folds+runs/b/loco/folds  # fused pairs
     python -m benchmarks.robustness --quick                  # smoke test: few clips
 
 Every score comes from the runtime itself (`edgeser.Recognizer`, voice gate on) on held-out
 speech only: a bundled model is scored on the shared corpora it was not trained on; the fold
 models a `python -m train evaluate --save-fold-models` run keeps are each scored on their own
 test part (for leave-one-corpus-out: the corpus left out), which is how a model trained on all
-corpora is measured. Scores are on the 4-class core (anger, happiness, neutral, sadness); a
-model with more classes is scored on its core outputs (argmax over those four). A clip the
-voice gate calls "no speech" counts as a wrong answer.
+corpora is measured. Folders joined by "+" are fused fold by fold (`edgeser.FusedRecognizer`,
+equal weights; the folds must test the same clips), as `edgeser predict -m A --fuse B` runs them.
+Scores are on the 4-class core (anger, happiness, neutral, sadness); a model with more classes
+is scored on its core outputs (argmax over those four). A clip the voice gate calls "no speech"
+counts as a wrong answer.
 
 Conditions (each clip degraded with a generator seeded by clip and condition): input gain
 (-40 .. +6 dB, samples beyond full scale left unclipped), additive noise at 20/10/5/0 dB SNR
@@ -179,13 +182,16 @@ def unweighted_recall(y: Sequence[str], p: Sequence[str | None]) -> float:
 
 
 def score_model(
-    model: str, clips: list[Clip], conds: list[Condition], progress: bool = True
+    model: str | Sequence[str], clips: list[Clip], conds: list[Condition], progress: bool = True
 ) -> dict[str, Any]:
-    """Predicted core label of every clip under every condition, and the scores."""
+    """Predicted core label of every clip under every condition, and the scores; several
+    models are fused (equal weights)."""
     import edgeser
     from train.corpora import read_audio
 
-    rec = edgeser.Recognizer(model)
+    rec: Any = (
+        edgeser.Recognizer(model) if isinstance(model, str) else edgeser.FusedRecognizer(model)
+    )
     if not set(CORE) <= set(rec.labels):
         raise ValueError(f"{model}: the model does not output all four core classes")
     preds: dict[str, list[str | None]] = {c.name: [] for c in conds}
@@ -232,7 +238,7 @@ def score_model(
         }
     return {
         "model": rec.name,
-        "path": str(rec.bundle.source),
+        "path": str(model) if isinstance(model, str) else " + ".join(map(str, model)),
         "labels": list(rec.labels),
         "n_clips": len(clips),
         "corpora": sorted({c.corpus for c in clips}),
@@ -346,6 +352,24 @@ def _table(rows: list[dict[str, Any]], title: str) -> str:
     )
 
 
+def fused_fold_models(spec: str) -> list[tuple[list[str], list[str]]]:
+    """([bundle, ...], test keys) per fold of one folds folder, or of several joined by "+"
+    (their folds paired in order; each pair must test the same clips)."""
+    runs = [fold_models(Path(part)) for part in spec.split("+")]
+    if len({len(r) for r in runs}) != 1:
+        raise SystemExit(f"robustness: {spec}: the folders hold different numbers of folds")
+    out = []
+    for folds in zip(*runs):
+        keys = folds[0][1]
+        for bundle, other in folds[1:]:
+            if sorted(other) != sorted(keys):
+                raise SystemExit(
+                    f"robustness: {bundle} tests other clips than {folds[0][0]}: not the same folds"
+                )
+        out.append(([str(b) for b, _ in folds], keys))
+    return out
+
+
 def fold_models(folder: Path) -> list[tuple[Path, list[str]]]:
     """(bundle, test keys) of every fold a `--save-fold-models` run kept."""
     out = []
@@ -376,7 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--folds",
         nargs="*",
         default=[],
-        help="folds folders of `python -m train evaluate --save-fold-models` runs",
+        help="folds folders of `python -m train evaluate --save-fold-models` runs; "
+        "A+B fuses two runs' fold models fold by fold",
     )
     ap.add_argument(
         "--max-per-corpus",
@@ -457,18 +482,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{name} on unseen corpora ({', '.join(unseen)}; {len(clips)} clips)",
             )
         )
-    for folder in a.folds:
-        folder = Path(folder)
+    for spec in a.folds:
         results = []
-        for bundle, keys in fold_models(folder):
+        for bundles, keys in fused_fold_models(spec):
             held = sorted({k.split("/", 1)[0] for k in keys})
             clips, corpora = load_clips(held, datasets, max_clips, keys=set(keys))
-            res = score_model(str(bundle), clips, chosen(corpora))
+            res = score_model(bundles[0] if len(bundles) == 1 else bundles, clips, chosen(corpora))
             res["protocol"] = f"fold test part ({', '.join(held)})"
             results.append(res)
         rows = pooled(results)
-        run = folder.parent.parent if folder.parent.name == "evaluation" else folder.parent
-        name = f"{run.name} (fold models)"
+
+        def run_name(folder: Path) -> str:
+            return (
+                folder.parent.parent if folder.parent.name == "evaluation" else folder.parent
+            ).name
+
+        name = " + ".join(run_name(Path(part)) for part in spec.split("+")) + " (fold models)"
         report["models"].append(
             {
                 "model": name,

@@ -5,6 +5,7 @@ not a model's accuracy."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -137,3 +138,52 @@ def test_quick_run_on_unseen_corpora(datasets_dir, tmp_path):
     assert m["conditions"][0]["same_as_clean"] == 1.0
     assert {t["target"] for t in m["targets"]}
     assert (tmp_path / "r.png").stat().st_size > 1000
+
+
+def test_folds_joined_by_plus_are_paired_fold_by_fold(tmp_path):
+    def folds(name: str, tests: list[list[str]]) -> Path:
+        d = tmp_path / name / "loco" / "folds"
+        d.mkdir(parents=True)
+        for i, keys in enumerate(tests):
+            (d / f"fold{i}.edgeser").write_bytes(b"")
+            (d / f"fold{i}.test.txt").write_text("\n".join(keys) + "\n")
+        return d
+
+    a = folds("a", [["emodb/x.wav", "emodb/y.wav"], ["casia/z.wav"]])
+    b = folds("b", [["emodb/y.wav", "emodb/x.wav"], ["casia/z.wav"]])
+    pairs = rb.fused_fold_models(f"{a}+{b}")
+    assert [len(bundles) for bundles, _ in pairs] == [2, 2]
+    assert pairs[0][0] == [str(a / "fold0.edgeser"), str(b / "fold0.edgeser")]
+    assert pairs[1][1] == ["casia/z.wav"]
+    assert [bundles for bundles, _ in rb.fused_fold_models(str(a))] == [
+        [str(a / "fold0.edgeser")],
+        [str(a / "fold1.edgeser")],
+    ]
+    other = folds("c", [["emodb/x.wav"], ["casia/z.wav"]])
+    with pytest.raises(SystemExit, match="not the same folds"):
+        rb.fused_fold_models(f"{a}+{other}")
+    short = folds("d", [["emodb/x.wav", "emodb/y.wav"]])
+    with pytest.raises(SystemExit, match="different numbers of folds"):
+        rb.fused_fold_models(f"{a}+{short}")
+
+
+def test_score_model_fuses_a_list_of_models(tmp_path):
+    """Two bundled models as one fused recognizer: the scores are the runtime's fused answer."""
+    import soundfile as sf
+
+    import edgeser
+    from benchmarks._harness import speech_like
+
+    names = [m.name for m in edgeser.models() if set(rb.CORE) <= set(m.labels)][:2]
+    if len(names) < 2:
+        pytest.skip("fewer than two bundled models with the core classes")
+    x = np.asarray(speech_like(2.0, 16000), np.float32)
+    sf.write(tmp_path / "a.wav", x, 16000)
+    clips = [rb.Clip("emodb", "a.wav", tmp_path / "a.wav", "anger", "s")]
+    clean = [rb.Condition("clean", "clean", None, lambda x, clip, rng: x)]
+    res = rb.score_model(names, clips, clean, progress=False)
+    rec = edgeser.FusedRecognizer(names)
+    fused = rec.predict(x, sample_rate=16000)
+    assert res["model"] == " + ".join(names) and res["n_clips"] == 1
+    want = rb.core_prediction(rec.labels, fused.scores if fused.is_speech else None)
+    assert res["conditions"][0]["WA"] == float(want == "anger")
