@@ -68,11 +68,35 @@ SELECTION_TEXT = {
 }
 
 
+# What a protocol suffix adds (`train.config.PROTOCOL_SUFFIX`): test-side statistics.
+SUFFIX_TEXT = {
+    "+speaker_norm": "Each test speaker's vectors are z-scored with all of that speaker's own "
+    "(unlabelled) clips at once: an upper bound of speaker calibration.",
+    "+running_speaker_norm": "Each test speaker's clips are replayed one by one through a fresh "
+    "speaker calibration (running statistics of that speaker's unlabelled clips so far, blended "
+    "with the training population's), as a device calibrates on its user: the held-out "
+    "corpus' audio, never its labels, is used.",
+    "+neutral_heavy_speaker_norm": "Each test speaker is calibrated on a mostly neutral sample "
+    "of its unlabelled clips.",
+    "+corpus_norm": "The test corpus is z-scored with its own unlabelled statistics.",
+}
+
+
+def _protocol_text(protocol: str) -> str:
+    """The card's sentence for a protocol name such as ``loco+running_speaker_norm``."""
+    base, *suffixes = protocol.split("+")
+    return " ".join(
+        [PROTOCOL_TEXT.get(base, "")] + [SUFFIX_TEXT.get("+" + x, "") for x in suffixes]
+    ).strip()
+
+
 def _pct(v: float) -> str:
     return f"{100 * v:.1f}%"
 
 
-def _data_lines(training: Mapping[str, Any]) -> list[str]:
+def _data_lines(training: Mapping[str, Any], mel_frames: bool = True) -> list[str]:
+    """What the model was trained on; `mel_frames`: it reads front-end mel frames (VTLP warps
+    their filters and SpecAugment masks them; functional models get neither)."""
     names = [n for n in str(training.get("corpus", "")).split(",") if n]
     counts = training.get("utterances_per_corpus") or {}
     out = []
@@ -90,8 +114,9 @@ def _data_lines(training: Mapping[str, Any]) -> list[str]:
     else:
         out.append(
             f"- Augmentation: {aug['copies']} copies per training utterance with "
-            f"{AUGMENT_DATA}; telephone band, VTLP and gain; SpecAugment. Test parts "
-            "and int8 calibration saw original audio only."
+            f"{AUGMENT_DATA}; telephone band, "
+            + ("VTLP and gain; SpecAugment. " if mel_frames else "and gain. ")
+            + "Test parts and int8 calibration saw original audio only."
         )
     return out
 
@@ -180,7 +205,7 @@ def write_model_card(
         lines += [
             f"## Evaluation ({evaluation['protocol']}, {evaluation['corpus']})",
             "",
-            PROTOCOL_TEXT.get(evaluation["protocol"], "")
+            _protocol_text(evaluation["protocol"])
             + " "
             + SELECTION_TEXT.get(evaluation.get("config", {}).get("selection", "val_ua"), "")
             + (
@@ -225,7 +250,7 @@ def write_model_card(
     lines += [
         "## Data and limits",
         "",
-        *_data_lines(m.training),
+        *_data_lines(m.training, isinstance(fs, FrontendFeatures)),
         "- Input level: the edgeser functionals are level-independent by construction "
         "(`tests/frontend/test_functionals.py` checks -30..+6 dB gains)."
         if isinstance(fs, FunctionalFeatures)
