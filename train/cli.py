@@ -51,6 +51,15 @@ def default_data_dir(corpus: str) -> Path:
         return root / corpus
 
 
+def _add_resume_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the folds a stopped run of the same options finished (their checkpoints "
+        "under the evaluation folder's checkpoints/) and train only the others",
+    )
+
+
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data and features")
     p.add_argument(
@@ -429,6 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep every fold's int8 bundle and its test list in <out>/folds "
         "(for python -m benchmarks.robustness)",
     )
+    _add_resume_arg(s)
 
     s = sub.add_parser("fit", help="train on ALL utterances for a fixed number of epochs")
     _add_data_args(s)
@@ -566,6 +576,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep every fold's int8 bundle and its test list in "
         "<out>/evaluation/folds (for python -m benchmarks.robustness)",
     )
+    _add_resume_arg(s)
 
     s = sub.add_parser(
         "similarity",
@@ -721,6 +732,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.command == "similarity":
         return _similarity(a)
     from . import recipe
+    from .checkpoint import CheckpointMismatch
 
     if a.command == "extract":
         cfg = _config(a)
@@ -764,9 +776,18 @@ def main(argv: list[str] | None = None) -> int:
     if a.command == "multilevel":
         return _multilevel(a, cfg, dev, table, copies)
     if a.command == "evaluate":
-        r = recipe.evaluate(
-            cfg, out, dev=dev, table=table, copies=copies, save_folds=a.save_fold_models
-        )
+        try:
+            r = recipe.evaluate(
+                cfg,
+                out,
+                dev=dev,
+                table=table,
+                copies=copies,
+                save_folds=a.save_fold_models,
+                resume=a.resume,
+            )
+        except CheckpointMismatch as exc:
+            parser.exit(2, f"error: {exc}\n")
         _print_summary(r, out)
         return 0
     if a.command == "fit":
@@ -774,14 +795,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"trained model saved in {d}")
         return 0
     # run
-    r = recipe.evaluate(
-        cfg,
-        out / EVALUATION_DIR,
-        dev=dev,
-        table=table,
-        copies=copies,
-        save_folds=a.save_fold_models,
-    )
+    try:
+        r = recipe.evaluate(
+            cfg,
+            out / EVALUATION_DIR,
+            dev=dev,
+            table=table,
+            copies=copies,
+            save_folds=a.save_fold_models,
+            resume=a.resume,
+        )
+    except CheckpointMismatch as exc:
+        parser.exit(2, f"error: {exc}\n")
     _print_summary(r, out / EVALUATION_DIR)
     model_dir = recipe.fit_all(
         cfg, out / "final", max(1, r["median_best_epoch"]), dev=dev, table=table, copies=copies

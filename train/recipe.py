@@ -26,6 +26,7 @@ from .augment import (
     vtlp_copies_needed,
     vtlp_perturbations,
 )
+from .checkpoint import FoldCheckpoint, checkpoint_path, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .corpora import LABEL_SET_ORDER, Corpus, corpus_path, load_corpus
 from .data import Examples, Normaliser, balance_weights, make_examples, utterance_probs
@@ -325,11 +326,14 @@ def evaluate(
     progress: bool = True,
     copies: list[FeatureTable] | None = None,
     save_folds: bool = False,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Train and test every fold of `cfg.protocol`; pooled float (and int8) metrics + plots.
     `copies`: the perturbed training tables (loaded here when None and the config asks for
     them); only training parts use them. `save_folds`: keep each fold's int8 bundle and the
-    list of its test utterances under `out/folds/`."""
+    list of its test utterances under `out/folds/`. Every finished fold is checkpointed under
+    `out/checkpoints/`; `resume` reuses the checkpoints of the same configuration instead of
+    training those folds again."""
     t0 = time.time()
     out, dev, table, win, spec = _prepare(cfg, out, dev, table, progress)
     if copies is None:
@@ -350,8 +354,26 @@ def evaluate(
     test_idx, probs_float, probs_int8, fold_rows, histories = [], [], [], [], {}
     int8_error = None
     fixed = cfg.selection == "fixed"
+    config = cfg.to_dict()
     for n, fold in enumerate(folds, 1):
         tf0 = time.time()
+        ck_path = checkpoint_path(out, fold_slug(n, fold.name))
+        fold_keys = tuple(table.keys[i] for i in fold.test)
+        done = load_checkpoint(ck_path, config, fold_keys) if resume else None
+        if done is not None:
+            test_idx.append(fold.test)
+            probs_float.append(done.probs_float)
+            if done.probs_int8 is not None:
+                probs_int8.append(done.probs_int8)
+            fold_rows.append(done.row)
+            histories[fold.name] = done.history
+            if (
+                save_folds
+                and not (out / FOLDS_DIR / f"{fold_slug(n, fold.name)}.edgeser").is_file()
+            ):
+                log.warning("resumed fold %s has no saved model (first run without it)", fold.name)
+            print(f"[{n}/{len(folds)}] {fold.name}: resumed from {ck_path}", flush=True)
+            continue
         train_idx = np.sort(np.concatenate([fold.train, fold.val])) if fixed else fold.train
         # speaker calibration: training speakers with all their clips, the others as set
         train_tab, train_copies, test_tab, prior = calibrated_fold(
@@ -396,6 +418,13 @@ def evaluate(
         row["seconds"] = round(time.time() - tf0, 1)
         fold_rows.append(row)
         histories[fold.name] = res.history
+        save_checkpoint(
+            ck_path,
+            config,
+            FoldCheckpoint(
+                fold_keys, uf, probs_int8[-1] if "int8" in row else None, row, res.history
+            ),
+        )
         msg = (
             f"[{n}/{len(folds)}] {fold.name}: UA {row['float']['UA']:.3f} "
             f"WA {row['float']['WA']:.3f}"
