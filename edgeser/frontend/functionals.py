@@ -1,5 +1,6 @@
-"""Functionals over an utterance's voice descriptors: the named, versioned feature set
-``edgeser-gemaps-v1`` (an eGeMAPS-like set from edgeser's own front end, no openSMILE).
+"""Functionals over an utterance's voice descriptors: the named, versioned feature sets
+``edgeser-gemaps-v1`` (an eGeMAPS-like set from edgeser's own front end, no openSMILE) and
+``edgeser-large-v1`` (ComParE-like, `large_functionals`).
 
 The set is level-independent by construction: loudness enters only relative to the utterance's
 mean loudness, energy only as spreads in dB, and every other descriptor is a ratio, a
@@ -18,6 +19,12 @@ from . import descriptors as _descriptors
 from . import features as _frontend_features
 from .config import FrontendConfig
 from .descriptor_config import COLUMN, DescriptorConfig
+from .large_functionals import (
+    SET_LARGE_V1,
+    functionals_large_v1,
+    names_large_v1,
+    spectral_offset,
+)
 
 SET_V1 = "edgeser-gemaps-v1"
 ACTIVE_RANGE_DB = 60.0  # frames more than this below the loudest frame count as silence
@@ -56,8 +63,9 @@ def _names_v1() -> tuple[str, ...]:
     return tuple(names)
 
 
-FEATURE_SETS: dict[str, tuple[str, ...]] = {SET_V1: _names_v1()}
-# The MFCCs of the set: the front end's defaults (25 ms / 10 ms Hamming, 40 mels, 13 MFCCs).
+FEATURE_SETS: dict[str, tuple[str, ...]] = {SET_V1: _names_v1(), SET_LARGE_V1: names_large_v1()}
+# The MFCCs (and the large set's log-mel bands): the front end's defaults (25 ms / 10 ms
+# Hamming, 40 mels, 13 MFCCs).
 MFCC_CONFIG = FrontendConfig()
 # The descriptors' defaults, built once (a config validates itself on construction: 0.1 ms).
 DEFAULT_DESCRIPTORS = DescriptorConfig()
@@ -240,9 +248,15 @@ def extract(
         mfcc_cfg = MFCC_CONFIG
     lld = _descriptors.compute(x, cfg, backend=backend)
     front_backend = None if backend in (None, "cpp") else "numpy"
-    mfcc = (
-        _frontend_features(x, mfcc_cfg, "mfcc", backend=front_backend)
-        if len(x) >= mfcc_cfg.frame_length
-        else np.zeros((0, mfcc_cfg.n_mfcc), np.float32)
-    )
+    enough = len(x) >= mfcc_cfg.frame_length
+
+    def spectral(kind: str) -> np.ndarray:
+        if not enough:
+            return np.zeros((0, mfcc_cfg.static_dim(kind)), np.float32)
+        return _frontend_features(x, mfcc_cfg, kind, backend=front_backend)
+
+    mfcc = spectral("mfcc")
+    if feature_set == SET_LARGE_V1:
+        offset = spectral_offset(cfg, mfcc_cfg.frame_length)
+        return functionals_large_v1(lld, mfcc, spectral("log_mel"), cfg, offset)
     return compute(lld, mfcc, cfg, backend=backend)

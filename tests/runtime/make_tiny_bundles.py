@@ -5,9 +5,10 @@ Run as a subprocess (it imports TensorFlow, which the tests themselves must not)
 Writes tiny_float, tiny_int8 (full-integer), tiny_fixed (batch fixed to 1), tiny_logits
 (no softmax), tiny_wnorm (windows mean-normalised: format 3), tiny_wfloor (windows floored
 60 dB below each band's peak, then mean-normalised: format 6), tiny_gemaps (edgeser's own
-functionals: format 5), tiny_cascade (one graph with a coarse and a fine softmax side by
-side behind a cascade head: format 7) and, when openSMILE is importable, tiny_smile. The
-weights are random but seeded; the test-side stand-in for a trained model.
+functionals: format 5), tiny_large (the larger set edgeser-large-v1), tiny_cascade (one
+graph with a coarse and a fine softmax side by side behind a cascade head: format 7) and,
+when openSMILE is importable, tiny_smile. The weights are random but seeded; the test-side
+stand-in for a trained model.
 """
 
 from __future__ import annotations
@@ -213,6 +214,12 @@ def main(out: Path) -> None:
     dense = tf.keras.Model(inp, tf.keras.layers.Dense(len(LABELS), activation="softmax")(inp))
     mean, std = vecs.mean(axis=0), vecs.std(axis=0) + 1e-3
     write(out, "tiny_gemaps", convert(tf, dense), gemaps, mean, std, "float32")
+    large = FunctionalFeatures(feature_set=functionals.SET_LARGE_V1)
+    vecs = np.stack([functionals.extract(speechlike(1.5, s), large.feature_set) for s in range(8)])
+    inp = tf.keras.layers.Input((large.dim,))
+    dense = tf.keras.Model(inp, tf.keras.layers.Dense(len(LABELS), activation="softmax")(inp))
+    mean, std = vecs.mean(axis=0), vecs.std(axis=0) + 1e-3
+    write(out, "tiny_large", convert(tf, dense), large, mean, std, "float32")
     if smile_stats is None:
         return
     # tiny_smile reads all functionals but has zero weights outside SMILE_SELECT; tiny_smile_select

@@ -59,9 +59,23 @@ def test_functional_model_predicts_and_matches_its_own_vector(recognizers):
     assert max(abs(p.scores[k] - float(v)) for k, v in zip(r.labels, probs)) < 1e-6
 
 
+def test_large_set_model_predicts_its_own_vector(recognizers):
+    """A bundle of the larger set (edgeser-large-v1) runs through the same pipeline."""
+    r = recognizers("tiny_large")
+    assert r.pipeline.features.feature_set == functionals.SET_LARGE_V1
+    x = speechlike(3.0, seed=23)
+    p = r.predict(x, sample_rate=16000)
+    assert p.is_speech and p.label in r.labels
+    m = r.pipeline.model
+    vec = functionals.extract(x, functionals.SET_LARGE_V1)
+    probs = m.score(m.normalise(vec)[None, :])[0]
+    assert max(abs(p.scores[k] - float(v)) for k, v in zip(r.labels, probs)) < 1e-6
+
+
+@pytest.mark.parametrize("model", ["tiny_gemaps", "tiny_large"])
 @pytest.mark.parametrize("gain_db", [-30.0, -10.0, 6.0])
-def test_functional_prediction_does_not_depend_on_the_input_level(recognizers, gain_db):
-    r = recognizers("tiny_gemaps")
+def test_functional_prediction_does_not_depend_on_the_input_level(recognizers, model, gain_db):
+    r = recognizers(model)
     x = speechlike(3.0, seed=22)
     a = r.predict(x, sample_rate=16000)
     b = r.predict(x * np.float32(10 ** (gain_db / 20)), sample_rate=16000)

@@ -1,0 +1,146 @@
+"""The edgeser-large-v1 functional set: shape, names, level independence, edge cases, and the
+functionals against direct computations on hand-made contours."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgeser.frontend import functionals
+from edgeser.frontend.descriptor_config import COLUMN, DescriptorConfig
+from edgeser.frontend.large_functionals import (
+    FUNCTIONALS,
+    SET_LARGE_V1,
+    functionals_large_v1,
+    spectral_offset,
+)
+
+from .test_descriptors import voiced
+
+NAMES = functionals.FEATURE_SETS[SET_LARGE_V1]
+
+
+def idx(name: str) -> int:
+    return NAMES.index(name)
+
+
+def test_names_are_unique_and_match_the_vector():
+    assert len(set(NAMES)) == len(NAMES) == functionals.set_dim(SET_LARGE_V1) == 1765
+    v = functionals.extract(voiced(1.0), SET_LARGE_V1)
+    assert v.shape == (len(NAMES),) and v.dtype == np.float32 and np.isfinite(v).all()
+
+
+def test_numpy_and_compiled_descriptors_give_the_same_vector():
+    pytest.importorskip("edgeser._frontend")
+    x = voiced(1.5, seed=4)
+    a = functionals.extract(x, SET_LARGE_V1, backend="cpp")
+    b = functionals.extract(x, SET_LARGE_V1, backend="numpy")
+    scale = np.maximum(np.abs(a), 1.0)
+    assert (np.abs(a - b) / scale).max() < 1e-3
+
+
+def test_the_set_is_level_independent():
+    """A gain moves nothing by more than 1% except the 0-500 Hz spectral slope of the quietest
+    active frames (measured: up to 5.4% at -30 dB), whose band nears the spectrum's floor."""
+    x = voiced(2.5, seed=2)
+    a = functionals.extract(x, SET_LARGE_V1)
+    slope_0_500 = np.array([n.startswith("slope_0_500_") for n in NAMES])
+    for gain_db in (-30.0, -12.0, 6.0):
+        b = functionals.extract(x * np.float32(10 ** (gain_db / 20)), SET_LARGE_V1)
+        scale = np.maximum(np.abs(a), 0.1)
+        rel = np.abs(a - b) / scale
+        worst = np.argsort(np.where(slope_0_500, 0, rel))[::-1][:3]
+        assert rel[~slope_0_500].max() < 0.01, [(NAMES[i], a[i], b[i]) for i in worst]
+        assert rel[slope_0_500].max() < 0.08
+
+
+def test_what_the_functionals_measure():
+    v = functionals.extract(voiced(2.5, f0=150.0, seed=3), SET_LARGE_V1)
+    st = 12 * np.log2(150 / 27.5)
+    assert abs(v[idx("f0_semitone_p50")] - st) < 2.0  # the glide is +-15% around 150 Hz
+    assert v[idx("f0_semitone_p99")] > v[idx("f0_semitone_p50")] > v[idx("f0_semitone_p1")]
+    assert 0.35 < v[idx("voiced_fraction")] < 0.75  # the envelope is 0 half of the time
+    higher = functionals.extract(voiced(2.5, f0=240.0, seed=3), SET_LARGE_V1)
+    assert higher[idx("f0_semitone_mean")] - v[idx("f0_semitone_mean")] == pytest.approx(
+        12 * np.log2(240 / 150), abs=1.0
+    )
+
+
+def test_noise_silence_and_short_clips_give_finite_vectors():
+    rng = np.random.default_rng(1)
+    for x in (np.zeros(16000, np.float32), (0.1 * rng.standard_normal(16000)).astype(np.float32)):
+        v = functionals.extract(x, SET_LARGE_V1)
+        assert np.isfinite(v).all()
+        assert v[idx("voiced_fraction")] < 0.1
+    short = functionals.extract(np.zeros(100, np.float32), SET_LARGE_V1)  # no frames at all
+    assert short.shape == (len(NAMES),) and not short.any()
+
+
+def _table(n: int = 40):
+    """Descriptors with a linear F0 ramp on 20 voiced frames, 10 silent frames at the end, and
+    spectral contours whose values are known, the spectral grid leading by 2 frames."""
+    cfg = DescriptorConfig()
+    lld = np.zeros((n, len(COLUMN)))
+    lld[:, COLUMN["energy_db"]] = -20.0
+    lld[30:, COLUMN["energy_db"]] = -100.0  # more than 60 dB below the loudest: inactive
+    lld[:20, COLUMN["f0_hz"]] = 100.0 * 2 ** (np.arange(20) / 12)  # one semitone per frame
+    lld[:, COLUMN["loudness"]] = 2.0
+    lld[:, COLUMN["zcr"]] = np.arange(n) % 2  # alternating 0, 1
+    offset = 2
+    mfcc = np.zeros((n + offset, 13))
+    mfcc[offset:, 1] = np.arange(n, dtype=float)  # MFCC 1 = frame index of the descriptor grid
+    mfcc[:offset, 1] = 1e6  # outside the aligned frames: must not count
+    log_mel = np.full((n + offset, 40), -5.0)
+    log_mel[offset:, 0] = -3.0  # band 0 is 2 above the others...
+    return cfg, lld, mfcc, log_mel, offset
+
+
+def test_functionals_of_known_contours():
+    cfg, lld, mfcc, log_mel, offset = _table()
+    v = functionals_large_v1(lld, mfcc, log_mel, cfg, offset)
+    step = cfg.frame_shift / cfg.sample_rate
+    active = np.arange(30)  # frames 30-39 are silence
+    m1 = active.astype(float)
+    assert v[idx("mfcc1_mean")] == pytest.approx(m1.mean())
+    assert v[idx("mfcc1_std")] == pytest.approx(m1.std())
+    assert v[idx("mfcc1_p50")] == pytest.approx(np.percentile(m1, 50))
+    assert v[idx("mfcc1_range_1_99")] == pytest.approx(np.ptp(np.percentile(m1, [1, 99])))
+    assert v[idx("mfcc1_slope")] == pytest.approx(1 / step)  # one unit per frame
+    assert v[idx("mfcc1_rise_mean")] == pytest.approx(1 / step)
+    assert v[idx("mfcc1_fall_mean")] == 0.0
+    assert v[idx("mfcc1_skewness")] == pytest.approx(0.0, abs=1e-9)
+    assert v[idx("mfcc1_delta_mean")] == pytest.approx(1.0, abs=0.05)  # a ramp's delta is 1
+    # ... relative to the mean level: (-3 + 39 * -5) / 40 = -4.95
+    assert v[idx("log_mel_rel0_mean")] == pytest.approx(-3.0 + 4.95)
+    assert v[idx("log_mel_rel1_mean")] == pytest.approx(-5.0 + 4.95)
+    assert v[idx("loudness_rel_mean")] == pytest.approx(1.0)
+    assert v[idx("energy_db_rel_max_mean")] == pytest.approx(0.0)
+    assert v[idx("zcr_mean")] == pytest.approx(0.5)
+    assert v[idx("zcr_rise_mean")] == pytest.approx(1 / step)
+    assert v[idx("zcr_kurtosis")] == pytest.approx(1.0)  # two equally likely values
+    st = 12 * np.log2(lld[:20, COLUMN["f0_hz"]] / 27.5)
+    assert v[idx("f0_semitone_mean")] == pytest.approx(st.mean(), rel=1e-6)
+    assert v[idx("f0_semitone_slope")] == pytest.approx(1 / step, rel=1e-5)
+    assert v[idx("f0_semitone_range_20_80")] == pytest.approx(np.ptp(np.percentile(st, [20, 80])))
+    assert v[idx("voiced_fraction")] == pytest.approx(20 / 30)
+
+
+def test_every_functional_of_every_contour_is_named_in_group_order():
+    for f in FUNCTIONALS:
+        assert f"mfcc12_delta_{f}" in NAMES and f"f3_bw_hz_{f}" in NAMES
+    assert NAMES.index("mfcc1_mean") < NAMES.index("mfcc1_std") < NAMES.index("loudness_rel_mean")
+    assert NAMES[-1] == "voiced_fraction"
+
+
+def test_the_spectral_grid_offset():
+    cfg = DescriptorConfig()  # 50 ms analysis frames, 10 ms hop; MFCC frames of 25 ms
+    assert spectral_offset(cfg, 400) == 1
+    assert spectral_offset(cfg, cfg.analysis_length) == 0
+
+
+def test_wrong_spectral_inputs_are_refused():
+    cfg, lld, mfcc, log_mel, offset = _table()
+    with pytest.raises(ValueError, match="40 log-mel bands"):
+        functionals_large_v1(lld, mfcc, log_mel[:, :20], cfg, offset)
+    with pytest.raises(ValueError, match="MFCCs"):
+        functionals_large_v1(lld, mfcc[:, :5], log_mel, cfg, offset)
