@@ -43,7 +43,7 @@ from .errors import BundleError, BundleVersionError
 from .feature_configs import FeatureSpec, FrontendFeatures, features_from_dict
 from .heads import OutputHead, head_from_dict
 
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 MAGIC = b"EDGESER\x00"
 SUFFIX = ".edgeser"
 QUANTIZATIONS = ("int8", "float32")

@@ -20,7 +20,7 @@ from .calibration import CalibrationPrior
 from .errors import BundleError
 from .frontend.config import COMBINED_KINDS, KINDS, FrontendConfig
 from .frontend.descriptor_config import DescriptorConfig
-from .frontend.functionals import FEATURE_SETS
+from .frontend.functionals import FEATURE_SETS, SET_LARGE_V1
 from .opensmile_sets import OPENSMILE_DIMS, OPENSMILE_SETS
 from .windows import WINDOW_NORMS, feature_windows, floor_depths
 
@@ -213,6 +213,10 @@ class OpenSmileFeatures:
         return cls(opensmile_set=d.get("opensmile_set") or "", select=select)
 
 
+# Bundle format version that introduced each functional set after the first (format 5).
+SET_FORMAT_VERSION = {SET_LARGE_V1: 9}
+
+
 @dataclass(frozen=True)
 class FunctionalFeatures:
     """One vector of edgeser's own functionals (`feature_set`, e.g. ``edgeser-gemaps-v1``) over
@@ -268,7 +272,9 @@ class FunctionalFeatures:
 
     @property
     def min_format_version(self) -> int:
-        return 5 if self.speaker_calibration is None else 8
+        """5, or the version that introduced the set or calibration the bundle uses."""
+        calibrated = 5 if self.speaker_calibration is None else 8
+        return max(calibrated, SET_FORMAT_VERSION.get(self.feature_set, 5))
 
     def describe(self) -> str:
         chosen = "" if self.select is None else " selected"
