@@ -8,6 +8,7 @@ from typing import Any
 
 from edgeser.bundle import ModelBundle
 from edgeser.feature_configs import FrontendFeatures, FunctionalFeatures, OpenSmileFeatures
+from edgeser.frontend.functionals import SET_LARGE_V1
 
 PROTOCOL_TEXT = {
     "loso": "Speaker-independent, leave one speaker out: each speaker is tested by a model "
@@ -80,6 +81,20 @@ SUFFIX_TEXT = {
     "of its unlabelled clips.",
     "+corpus_norm": "The test corpus is z-scored with its own unlabelled statistics.",
 }
+
+
+def _level_line(fs: FunctionalFeatures) -> str:
+    """What the set's level test checks (tests/frontend/test_*functionals.py)."""
+    if fs.feature_set == SET_LARGE_V1:
+        return (
+            "- Input level: the edgeser functionals are level-independent by construction "
+            "(`tests/frontend/test_large_functionals.py`: -30..+6 dB gains move no value by "
+            "more than 1%, except the 0-500 Hz spectral slope's, by up to 8%)."
+        )
+    return (
+        "- Input level: the edgeser functionals are level-independent by construction "
+        "(`tests/frontend/test_functionals.py` checks -30..+6 dB gains)."
+    )
 
 
 def _protocol_text(protocol: str) -> str:
@@ -251,10 +266,7 @@ def write_model_card(
         "## Data and limits",
         "",
         *_data_lines(m.training, isinstance(fs, FrontendFeatures)),
-        "- Input level: the edgeser functionals are level-independent by construction "
-        "(`tests/frontend/test_functionals.py` checks -30..+6 dB gains)."
-        if isinstance(fs, FunctionalFeatures)
-        else "",
+        _level_line(fs) if isinstance(fs, FunctionalFeatures) else "",
         ""
         if multi or robustness
         else "- Not measured for this model: leave-one-corpus-out and robustness (it knows "
