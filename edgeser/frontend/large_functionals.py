@@ -20,6 +20,7 @@ ACTIVE_RANGE_DB = 60.0  # as the small set: frames this far below the loudest ar
 N_MFCC = 12  # MFCC 1-12
 N_MELS = 40  # the front end's default log-mel bands
 _SEMITONE_REF_HZ = 27.5
+CONSTANT_SPREAD = 1e-10  # std at or below this share of a contour's largest |value|: constant
 FUNCTIONALS = (
     "mean",
     "std",
@@ -98,7 +99,10 @@ def _functionals(v: np.ndarray, step_s: float) -> np.ndarray:
     dev = v - mean
     var = np.einsum("ij,ij->j", dev, dev) / n
     std = np.sqrt(var)
-    z = dev / np.where(std > 0, std, 1.0)
+    # a contour constant but for round-off has no shape: skewness and kurtosis 0, not the
+    # ratio of two round-off errors (which differs between summation orders and machines)
+    constant = std <= CONSTANT_SPREAD * np.abs(v).max(axis=0)
+    z = np.where(constant, 0.0, dev / np.where(constant, 1.0, std))
     z2 = z * z
     skew = np.einsum("ij,ij->j", z2, z) / n
     kurt = np.einsum("ij,ij->j", z2, z2) / n
