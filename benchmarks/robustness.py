@@ -15,6 +15,11 @@ Scores are on the 4-class core (anger, happiness, neutral, sadness); a model wit
 is scored on its core outputs (argmax over those four). A clip the voice gate calls "no speech"
 counts as a wrong answer.
 
+A speaker-calibrated model (`Recognizer.calibrated`) hears each test speaker's degraded clips
+one by one, in a seeded random order, through one running calibration per speaker and
+condition, as a device that calibrates on its user's own audio; its figures are named
+`+running_speaker_norm`.
+
 Conditions (each clip degraded with a generator seeded by clip and condition): input gain
 (-40 .. +6 dB, samples beyond full scale left unclipped), additive noise at 20/10/5/0 dB SNR
 (real recordings of the noise folder's *test* split, babble of 4 other speakers of the same
@@ -181,6 +186,18 @@ def unweighted_recall(y: Sequence[str], p: Sequence[str | None]) -> float:
     return float(np.mean(recalls)) if recalls else float("nan")
 
 
+def _calibrated_suffix(results: Sequence[dict[str, Any]]) -> str:
+    """How a speaker-calibrated model's figures are named: they use the test speakers' audio."""
+    return " (+running_speaker_norm)" if any(r.get("speaker_calibrated") for r in results) else ""
+
+
+def replay_order(clips: Sequence[Clip], seed: int = 0) -> list[int]:
+    """Clip indices, every speaker's clips in a seeded random order (the order a calibrated
+    model hears them in; speakers interleave, which a per-speaker calibration does not see)."""
+    rng = np.random.default_rng(seed)
+    return [int(i) for i in rng.permutation(len(clips))]
+
+
 def score_model(
     model: str | Sequence[str], clips: list[Clip], conds: list[Condition], progress: bool = True
 ) -> dict[str, Any]:
@@ -194,23 +211,36 @@ def score_model(
     )
     if not set(CORE) <= set(rec.labels):
         raise ValueError(f"{model}: the model does not output all four core classes")
-    preds: dict[str, list[str | None]] = {c.name: [] for c in conds}
+    found: dict[str, list[str | None]] = {c.name: [None] * len(clips) for c in conds}
+    # A speaker-calibrated model hears each test speaker's clips one by one in a seeded order,
+    # through one running calibration per (speaker, condition): the device that calibrates on
+    # its user's own (noisy, reverberant, ...) audio; protocol +running_speaker_norm.
+    calibrations: dict[tuple[str, str, str], Any] = {}
+    order = replay_order(clips) if rec.calibrated else range(len(clips))
     t0 = time.time()
-    for i, clip in enumerate(clips):
+    for i, n in enumerate(order):
+        clip = clips[n]
         x = read_audio(clip.path, rec.sample_rate)
         for c in conds:
             rng = np.random.default_rng(
                 [zlib.crc32(f"{clip.corpus}/{clip.key}|{c.name}".encode()), 7]
             )
             y = np.ascontiguousarray(c.apply(x, clip, rng), dtype=np.float32)
-            p = rec.predict(y, sample_rate=rec.sample_rate)
-            preds[c.name].append(core_prediction(rec.labels, p.scores if p.is_speech else None))
+            if rec.calibrated:
+                key = (clip.corpus, clip.speaker, c.name)
+                if key not in calibrations:
+                    calibrations[key] = rec.new_calibration()
+                p = rec.predict(y, sample_rate=rec.sample_rate, calibration=calibrations[key])
+            else:
+                p = rec.predict(y, sample_rate=rec.sample_rate)
+            found[c.name][n] = core_prediction(rec.labels, p.scores if p.is_speech else None)
         if progress and (i + 1) % 100 == 0:
             print(
                 f"  {rec.name}: {i + 1}/{len(clips)} clips, {time.time() - t0:.0f} s",
                 file=sys.stderr,
                 flush=True,
             )
+    preds = found
     truth = [c.label for c in clips]
     clean = preds["clean"]
     rows = []
@@ -238,6 +268,7 @@ def score_model(
         }
     return {
         "model": rec.name,
+        "speaker_calibrated": bool(rec.calibrated),
         "path": str(model) if isinstance(model, str) else " + ".join(map(str, model)),
         "labels": list(rec.labels),
         "n_clips": len(clips),
@@ -473,13 +504,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, model, unseen in jobs:
         clips, corpora = load_clips(unseen, datasets, max_clips)
         res = score_model(model, clips, chosen(corpora))
-        res["protocol"] = "unseen corpora"
+        res["protocol"] = "unseen corpora" + _calibrated_suffix([res])
         report["models"].append(res)
         series[name] = res["conditions"]
         text.append(
             _table(
                 res["conditions"],
-                f"{name} on unseen corpora ({', '.join(unseen)}; {len(clips)} clips)",
+                f"{name} on unseen corpora{_calibrated_suffix([res])} ({', '.join(unseen)}; "
+                f"{len(clips)} clips)",
             )
         )
     for spec in a.folds:
@@ -503,12 +535,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "model": name,
                 "folds": results,
                 "conditions": rows,
-                "protocol": "leave-one-corpus-out fold models, mean over folds",
+                "protocol": "leave-one-corpus-out fold models, mean over folds"
+                + _calibrated_suffix(results),
             }
         )
         series[name] = rows
         text.append(
-            _table(rows, f"{name}: mean over {len(results)} folds, each on its held-out corpus")
+            _table(
+                rows,
+                f"{name}: mean over {len(results)} folds, each on its held-out corpus"
+                + _calibrated_suffix(results),
+            )
         )
     if not report["models"]:
         raise SystemExit(

@@ -187,3 +187,37 @@ def test_score_model_fuses_a_list_of_models(tmp_path):
     assert res["model"] == " + ".join(names) and res["n_clips"] == 1
     want = rb.core_prediction(rec.labels, fused.scores if fused.is_speech else None)
     assert res["conditions"][0]["WA"] == float(want == "anger")
+
+
+def test_a_calibrated_model_replays_each_speaker_through_one_calibration(tmp_path):
+    """A speaker-calibrated model is scored as a device runs it: each speaker's clips in the
+    seeded replay order, one running calibration per speaker and condition."""
+    import soundfile as sf
+
+    import edgeser
+    from benchmarks._harness import speech_like
+
+    calibrated = [m.name for m in edgeser.models() if "calibrated" in m.name]
+    if not calibrated:
+        pytest.skip("no speaker-calibrated model is bundled")
+    clips = []
+    for i in range(6):
+        x = np.asarray(speech_like(1.5 + 0.1 * i, 16000, seed=i), np.float32)
+        sf.write(tmp_path / f"{i}.wav", x, 16000)
+        clips.append(
+            rb.Clip("emodb", f"{i}.wav", tmp_path / f"{i}.wav", rb.CORE[i % 4], f"s{i % 2}")
+        )
+    clean = [rb.Condition("clean", "clean", None, lambda x, clip, rng: x)]
+    res = rb.score_model(calibrated[0], clips, clean, progress=False)
+    assert res["speaker_calibrated"] is True
+    order = rb.replay_order(clips)
+    assert sorted(order) == list(range(len(clips))) and order != list(range(len(clips)))
+    rec = edgeser.Recognizer(calibrated[0])
+    cals = {s: rec.new_calibration() for s in ("s0", "s1")}
+    right = 0
+    for n in order:
+        x = np.asarray(sf.read(clips[n].path, dtype="float32")[0])
+        p = rec.predict(x, sample_rate=16000, calibration=cals[clips[n].speaker])
+        right += rb.core_prediction(rec.labels, p.scores if p.is_speech else None) == clips[n].label
+    assert res["conditions"][0]["WA"] == round(right / len(clips), 4)
+    assert rb._calibrated_suffix([res]) == " (+running_speaker_norm)"
