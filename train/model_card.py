@@ -83,17 +83,24 @@ SUFFIX_TEXT = {
 }
 
 
+_SILENCE_CAVEAT = (
+    " Not on recordings with stretches of digital silence: absolute floors of the descriptors "
+    "make many values move at -30 dB (docs/experiments.md#robustness-of-the-calibrated-"
+    "functional-model)."
+)
+
+
 def _level_line(fs: FunctionalFeatures) -> str:
     """What the set's level test checks (tests/frontend/test_*functionals.py)."""
     if fs.feature_set == SET_LARGE_V1:
         return (
             "- Input level: the edgeser functionals are level-independent by construction "
             "(`tests/frontend/test_large_functionals.py`: -30..+6 dB gains move no value by "
-            "more than 1%, except the 0-500 Hz spectral slope's, by up to 8%)."
+            "more than 1%, except the 0-500 Hz spectral slope's, by up to 8%)." + _SILENCE_CAVEAT
         )
     return (
         "- Input level: the edgeser functionals are level-independent by construction "
-        "(`tests/frontend/test_functionals.py` checks -30..+6 dB gains)."
+        "(`tests/frontend/test_functionals.py` checks -30..+6 dB gains)." + _SILENCE_CAVEAT
     )
 
 
