@@ -170,3 +170,13 @@ GEMAPS_V1_DIM: int
 def gemaps_v1(
     lld: npt.NDArray[np.float32], mfcc: npt.NDArray[np.float32], frame_step_s: float
 ) -> npt.NDArray[np.float32]: ...
+
+LARGE_V1_DIM: int
+
+def large_v1(
+    lld: npt.NDArray[np.float32],
+    mfcc: npt.NDArray[np.float32],
+    log_mel: npt.NDArray[np.float32],
+    offset: int,
+    frame_step_s: float,
+) -> npt.NDArray[np.float32]: ...

@@ -42,6 +42,7 @@ void BindSpectral(py::module_& m);
 void BindFormants(py::module_& m);
 void BindDescriptorComputer(py::module_& m);
 void BindFunctionals(py::module_& m);
+void BindLargeFunctionals(py::module_& m);
 
 // compute_batch of a computer with NumFrames(n) and ComputeBatch(...): one float32 [frames, dim]
 // array per signal, computed on up to num_threads threads without the GIL.

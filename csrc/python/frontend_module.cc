@@ -41,4 +41,5 @@ PYBIND11_MODULE(_frontend, m) {
   edgeser::BindFormants(m);
   edgeser::BindDescriptorComputer(m);
   edgeser::BindFunctionals(m);
+  edgeser::BindLargeFunctionals(m);
 }

@@ -239,7 +239,7 @@ def extract(
     backend: str | None = None,
 ) -> np.ndarray:
     """The functional vector of one utterance (float32 [set_dim(feature_set)]) at the config's
-    sample rate."""
+    sample rate; the functionals compiled for backend ``cpp``, else their NumPy references."""
     set_dim(feature_set)
     cfg = cfg or DEFAULT_DESCRIPTORS
     if MFCC_CONFIG.sample_rate != cfg.sample_rate:
@@ -256,7 +256,17 @@ def extract(
         return _frontend_features(x, mfcc_cfg, kind, backend=front_backend)
 
     mfcc = spectral("mfcc")
-    if feature_set == SET_LARGE_V1:
-        offset = spectral_offset(cfg, mfcc_cfg.frame_length)
-        return functionals_large_v1(lld, mfcc, spectral("log_mel"), cfg, offset)
-    return compute(lld, mfcc, cfg, backend=backend)
+    if feature_set != SET_LARGE_V1:
+        return compute(lld, mfcc, cfg, backend=backend)
+    offset = spectral_offset(cfg, mfcc_cfg.frame_length)
+    log_mel = spectral("log_mel")
+    # as `compute`: compiled (edgeser._frontend.large_v1) for backend cpp, else the reference
+    if _descriptors.backend(backend) != "cpp":
+        return functionals_large_v1(lld, mfcc, log_mel, cfg, offset)
+    return _descriptors._cpp().large_v1(
+        np.ascontiguousarray(lld, dtype=np.float32),
+        np.ascontiguousarray(mfcc, dtype=np.float32),
+        np.ascontiguousarray(log_mel, dtype=np.float32),
+        offset,
+        cfg.frame_shift / cfg.sample_rate,
+    )

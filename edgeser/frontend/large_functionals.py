@@ -141,7 +141,9 @@ def functionals_large_v1(
     """The ``edgeser-large-v1`` vector (float32) of one utterance from its descriptors
     [frames, 22] and the front end's MFCCs [frames2, >= 13] and log-mel bands [frames2, 40] on
     the same hop, the spectral grid leading by `offset` frames (`spectral_offset`). Activity
-    (energy within 60 dB of the loudest frame) and voicing come from the descriptors."""
+    (energy within 60 dB of the loudest frame) and voicing come from the descriptors. The NumPy
+    reference of the compiled `edgeser._frontend.large_v1`, which `functionals.extract` uses
+    when the extension is there (same numbers; `tests/frontend/test_large_functionals.py`)."""
     lld = np.asarray(lld, dtype=np.float64)
     mfcc = np.asarray(mfcc, dtype=np.float64)
     log_mel = np.asarray(log_mel, dtype=np.float64)

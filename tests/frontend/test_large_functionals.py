@@ -154,3 +154,99 @@ def test_a_constant_contour_has_no_shape():
     v = functionals_large_v1(lld, mfcc, log_mel, cfg, offset)
     assert v[idx("mfcc2_skewness")] == 0.0 and v[idx("mfcc2_kurtosis")] == 0.0
     assert v[idx("mfcc2_mean")] == pytest.approx(0.1)
+
+
+def _assert_same(got: np.ndarray, want: np.ndarray, what: str) -> None:
+    """Compiled against the reference: within 1e-6 of max(|reference|, 1)."""
+    assert got.dtype == np.float32 and got.shape == want.shape == (len(NAMES),), what
+    rel = np.abs(got.astype(np.float64) - want) / np.maximum(np.abs(want), 1.0)
+    worst = np.argsort(rel)[::-1][:3]
+    assert rel.max() <= 1e-6, (what, [(NAMES[i], got[i], want[i]) for i in worst])
+
+
+def _spectral_tables(rng: np.random.Generator, frames: int, mfcc_dim: int = 13):
+    mfcc = (rng.normal(size=(frames, mfcc_dim)) * 5).astype(np.float32)
+    log_mel = (rng.normal(size=(frames, 40)) * 3 - 5).astype(np.float32)
+    return mfcc, log_mel
+
+
+def _large_cases(rng: np.random.Generator):
+    """(label, descriptors, MFCCs, log-mel, offset): random tables of 0 to 200 frames with the
+    spectral grid leading by 0 or 1 frame (or longer or shorter than the descriptors), and the
+    edge cases: no voicing, silence, all zeros, non-finite values."""
+    from .test_functionals import random_descriptors
+
+    for n in (0, 1, 2, 3, 5, 40, 200):
+        for offset in (0, 1):
+            extra = int(rng.integers(-1, 3))  # the spectral tables a frame short, or longer
+            mfcc, log_mel = _spectral_tables(rng, max(n + offset + extra, 0), 13 + offset * 7)
+            yield f"{n} frames, offset {offset}", random_descriptors(rng, n), mfcc, log_mel, offset
+    mfcc, log_mel = _spectral_tables(rng, 31)
+    unvoiced = random_descriptors(rng, 30)
+    unvoiced[:, COLUMN["f0_hz"]] = 0.0
+    yield "unvoiced", unvoiced, mfcc, log_mel, 1
+    silent = np.zeros((30, len(COLUMN)), np.float32)
+    silent[:, COLUMN["energy_db"]] = -120.0  # every frame as loud as the loudest, no loudness
+    yield "silent", silent, np.zeros((31, 13), np.float32), np.full((31, 40), -23.0, np.float32), 1
+    yield "zeros", np.zeros((30, len(COLUMN)), np.float32), mfcc, log_mel, 1
+    for column in ("energy_db", "f0_hz", "hnr_db", "loudness", "f2_hz"):
+        bad = random_descriptors(rng, 30)
+        bad[4, COLUMN[column]] = np.nan
+        yield f"NaN {column}", bad, mfcc, log_mel, 1
+    bad_mel = log_mel.copy()
+    bad_mel[5, 3] = -np.inf
+    yield "-inf log-mel", random_descriptors(rng, 30), mfcc, bad_mel, 1
+    bad_mfcc = mfcc.copy()
+    bad_mfcc[6, 2] = np.nan
+    yield "NaN MFCC", random_descriptors(rng, 30), bad_mfcc, log_mel, 1
+
+
+def test_the_compiled_large_set_is_the_reference_on_tables(ext):
+    """edgeser._frontend.large_v1 against functionals_large_v1 on random and edge-case tables."""
+    cfg = DescriptorConfig()
+    step = cfg.frame_shift / cfg.sample_rate
+    assert ext.LARGE_V1_DIM == len(NAMES)
+    for label, lld, mfcc, log_mel, offset in _large_cases(np.random.default_rng(11)):
+        with np.errstate(all="ignore"):
+            want = functionals_large_v1(lld, mfcc, log_mel, cfg, offset)
+        got = ext.large_v1(lld, mfcc, log_mel, offset, step)
+        _assert_same(got, want, label)
+        assert np.isfinite(got).all(), label
+
+
+def test_the_compiled_large_set_is_the_reference_in_extract(ext):
+    """`extract` (backend cpp, compiled functionals) against the reference on the same tables."""
+    from edgeser.frontend import descriptors
+
+    cfg = DescriptorConfig()
+    offset = spectral_offset(cfg, functionals.MFCC_CONFIG.frame_length)
+    for seconds, f0, seed in ((0.3, 120.0, 0), (1.0, 200.0, 1), (2.5, 150.0, 2), (3.0, 300.0, 5)):
+        x = voiced(seconds, f0=f0, seed=seed)
+        lld = descriptors.compute(x, cfg, backend="cpp")
+        mfcc = functionals._frontend_features(x, functionals.MFCC_CONFIG, "mfcc")
+        log_mel = functionals._frontend_features(x, functionals.MFCC_CONFIG, "log_mel")
+        want = functionals_large_v1(lld, mfcc, log_mel, cfg, offset)
+        got = functionals.extract(x, SET_LARGE_V1, backend="cpp")
+        _assert_same(got, want, f"{seconds} s at {f0} Hz")
+        assert np.array_equal(functionals.extract(x, SET_LARGE_V1), got)  # cpp is the default
+
+
+def test_the_compiled_large_set_refuses_bad_tables(ext):
+    lld = np.zeros((10, len(COLUMN)), np.float32)
+    mfcc = np.zeros((10, 13), np.float32)
+    log_mel = np.zeros((10, 40), np.float32)
+    with pytest.raises(ValueError, match="lld must be"):
+        ext.large_v1(np.zeros((10, 21), np.float32), mfcc, log_mel, 0, 0.01)
+    with pytest.raises(ValueError, match="mfcc must be"):
+        ext.large_v1(lld, np.zeros((10, 12), np.float32), log_mel, 0, 0.01)
+    with pytest.raises(ValueError, match="log_mel must be"):
+        ext.large_v1(lld, mfcc, np.zeros((10, 20), np.float32), 0, 0.01)
+    with pytest.raises(ValueError, match="log_mel must be"):
+        ext.large_v1(lld, mfcc, np.zeros(10, np.float32), 0, 0.01)
+    with pytest.raises(ValueError, match="offset"):
+        ext.large_v1(lld, mfcc, log_mel, -1, 0.01)
+    for step in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="frame_step_s"):
+            ext.large_v1(lld, mfcc, log_mel, 0, step)
+    with pytest.raises(TypeError):
+        ext.large_v1(lld, mfcc, log_mel.astype(np.float64), 0, 0.01)
