@@ -776,11 +776,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device: {dev.description}", flush=True)
     if a.command == "multilevel":
         return _multilevel(a, cfg, dev, table, copies)
-    if a.command == "evaluate":
+
+    def evaluate(folder: Path) -> dict:
+        """The evaluation of `evaluate` and `run`; a foreign checkpoint is a usage error."""
         try:
             r = recipe.evaluate(
                 cfg,
-                out,
+                folder,
                 dev=dev,
                 table=table,
                 copies=copies,
@@ -789,26 +791,18 @@ def main(argv: list[str] | None = None) -> int:
             )
         except CheckpointMismatch as exc:
             parser.exit(2, f"error: {exc}\n")
-        _print_summary(r, out)
+        _print_summary(r, folder)
+        return r
+
+    if a.command == "evaluate":
+        evaluate(out)
         return 0
     if a.command == "fit":
         d = recipe.fit_all(cfg, out, cfg.epochs, dev=dev, table=table, copies=copies)
         print(f"trained model saved in {d}")
         return 0
     # run
-    try:
-        r = recipe.evaluate(
-            cfg,
-            out / EVALUATION_DIR,
-            dev=dev,
-            table=table,
-            copies=copies,
-            save_folds=a.save_fold_models,
-            resume=a.resume,
-        )
-    except CheckpointMismatch as exc:
-        parser.exit(2, f"error: {exc}\n")
-    _print_summary(r, out / EVALUATION_DIR)
+    r = evaluate(out / EVALUATION_DIR)
     model_dir = recipe.fit_all(
         cfg, out / "final", max(1, r["median_best_epoch"]), dev=dev, table=table, copies=copies
     )
