@@ -211,7 +211,7 @@ def score_model(
     )
     if not set(CORE) <= set(rec.labels):
         raise ValueError(f"{model}: the model does not output all four core classes")
-    found: dict[str, list[str | None]] = {c.name: [None] * len(clips) for c in conds}
+    preds: dict[str, list[str | None]] = {c.name: [None] * len(clips) for c in conds}
     # A speaker-calibrated model hears each test speaker's clips one by one in a seeded order,
     # through one running calibration per (speaker, condition): the device that calibrates on
     # its user's own (noisy, reverberant, ...) audio; protocol +running_speaker_norm.
@@ -233,14 +233,13 @@ def score_model(
                 p = rec.predict(y, sample_rate=rec.sample_rate, calibration=calibrations[key])
             else:
                 p = rec.predict(y, sample_rate=rec.sample_rate)
-            found[c.name][n] = core_prediction(rec.labels, p.scores if p.is_speech else None)
+            preds[c.name][n] = core_prediction(rec.labels, p.scores if p.is_speech else None)
         if progress and (i + 1) % 100 == 0:
             print(
                 f"  {rec.name}: {i + 1}/{len(clips)} clips, {time.time() - t0:.0f} s",
                 file=sys.stderr,
                 flush=True,
             )
-    preds = found
     truth = [c.label for c in clips]
     clean = preds["clean"]
     rows = []

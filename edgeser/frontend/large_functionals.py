@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .descriptor_config import COLUMN, DescriptorConfig
+from .descriptor_config import COLUMN, DESCRIPTOR_NAMES, DescriptorConfig
 
 SET_LARGE_V1 = "edgeser-large-v1"
 ACTIVE_RANGE_DB = 60.0  # as the small set: frames this far below the loudest are silence
@@ -38,30 +38,16 @@ FUNCTIONALS = (
     "fall_mean",
 )
 _PERCENTILES = (1, 20, 50, 80, 99)
+
+
+def _span(first: str, last: str) -> tuple[str, ...]:
+    """The descriptor columns from `first` to `last`, in the descriptors' order."""
+    return DESCRIPTOR_NAMES[COLUMN[first] : COLUMN[last] + 1]
+
+
 # Contours over active frames (besides the spectral envelope) and over voiced frames.
-ACTIVE_DESCRIPTORS = (
-    "alpha_ratio_db",
-    "hammarberg_db",
-    "slope_0_500",
-    "slope_500_1500",
-    "spectral_flux",
-    "spectral_centroid_hz",
-    "spectral_rolloff_hz",
-    "spectral_entropy",
-    "zcr",
-)
-VOICED_DESCRIPTORS = (
-    "voicing",
-    "hnr_db",
-    "jitter_local",
-    "shimmer_local_db",
-    "f1_hz",
-    "f1_bw_hz",
-    "f2_hz",
-    "f2_bw_hz",
-    "f3_hz",
-    "f3_bw_hz",
-)
+ACTIVE_DESCRIPTORS = _span("alpha_ratio_db", "slope_500_1500") + _span("spectral_flux", "zcr")
+VOICED_DESCRIPTORS = _span("voicing", "shimmer_local_db") + _span("f1_hz", "f3_bw_hz")
 
 
 def _contour_names() -> tuple[list[str], list[str], list[str]]:
