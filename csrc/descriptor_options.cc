@@ -54,6 +54,10 @@ void DescriptorOptions::Validate() const {
     Bad("voicing_threshold", "must be in (0, 1)");
   if (!Finite(silence_dbfs) || silence_dbfs < -200.0 || silence_dbfs > 0.0)
     Bad("silence_dbfs", "must be in [-200, 0]");
+  if (!Finite(power_floor) || power_floor < 1e-30 || power_floor > 1e-6)
+    Bad("power_floor", "must be in [1e-30, 1e-6]");
+  if (!Finite(spectrum_floor) || spectrum_floor < 1e-30 || spectrum_floor > 1e-6)
+    Bad("spectrum_floor", "must be in [1e-30, 1e-6]");
   if (lpc_order < 4 || lpc_order > 64) Bad("lpc_order", "must be in [4, 64]");
   if (lpc_order >= Derived::Spectral(*this)) Bad("lpc_order", "must be below the window length");
   if (!Finite(formant_max_hz) || formant_max_hz <= 90.0 || formant_max_hz > nyquist)

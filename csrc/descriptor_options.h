@@ -43,10 +43,12 @@ struct DescriptorOptions {
   double f0_min_hz = 60.0;
   double f0_max_hz = 500.0;
   double voicing_threshold = 0.45;  // on the cumulative mean normalised difference
-  double silence_dbfs = -80.0;      // pitch windows quieter than this are unvoiced
+  double silence_dbfs = -150.0;     // pitch windows quieter than this are unvoiced
   int lpc_order = 16;
   double formant_max_hz = 5500.0;
   double formant_max_bw_hz = 400.0;
+  double power_floor = 1e-20;     // added to the mean power before energy_db's log
+  double spectrum_floor = 1e-22;  // added to spectral powers before the spectral-shape logs
 
   // Derived sizes (round half to even, as the dataclass). Each calls Validate() first.
   int frame_shift() const;

@@ -23,8 +23,6 @@ constexpr int K = kLanes;
 // A magnitude row: the previous window's normalised magnitude, then sqrt(P_k) of each lane, so
 // loading a register one slot early gives every lane its predecessor (the flux's m').
 constexpr int kMagStride = kLanes + 1;
-constexpr double kEps = 1e-12;
-constexpr double kEnergyFloor = 1e-10;
 constexpr int kLoudnessBands = 24;
 constexpr double kLoudnessFminHz = 20.0;
 constexpr double kLoudnessFmaxHz = 8000.0;
@@ -169,6 +167,7 @@ struct SpectrumPlan {
   BinRange alpha_low, alpha_high, hammarberg_low, hammarberg_high, slope_low, slope_high;
   const double* slope_low_coef;
   const double* slope_high_coef;
+  double eps;  // DescriptorOptions::spectrum_floor
 };
 
 struct SpectrumSums {
@@ -190,17 +189,17 @@ struct SpectrumSums {
 // slope[q] = sum_k coef_k (ln(P_k + eps) - ln(P_begin + eps)): sum_k coef_k is 0 up to rounding,
 // and subtracting the first term makes a flat spectrum's slope exactly 0, as in the reference.
 template <int W, int C>
-EDGESER_INLINE void SlopeSums(BinRange r, const double* coef, const double* power,
+EDGESER_INLINE void SlopeSums(BinRange r, const double* coef, const double* power, double eps,
                               typename Simd<W>::V* slope) {
   using V = typename Simd<W>::V;
   if (r.begin >= r.end) return;
   V base[C];
   for (int q = 0; q < C; ++q)
-    base[q] = LogPositive<W>(Simd<W>::Load(power + r.begin * K + q * W) + kEps);
+    base[q] = LogPositive<W>(Simd<W>::Load(power + r.begin * K + q * W) + eps);
   for (int k = r.begin + 1; k < r.end; ++k) {
     const double c = coef[k - r.begin];
     for (int q = 0; q < C; ++q)
-      slope[q] += c * (LogPositive<W>(Simd<W>::Load(power + k * K + q * W) + kEps) - base[q]);
+      slope[q] += c * (LogPositive<W>(Simd<W>::Load(power + k * K + q * W) + eps) - base[q]);
   }
 }
 
@@ -249,8 +248,8 @@ EDGESER_INLINE void SpectrumPassOneImpl(const SpectrumPlan& p, double* power, do
     for (int q = 0; q < C; ++q)
       ham_high[q] = MaxOf(ham_high[q], Simd<W>::Load(power + k * K + q * W));
   }
-  SlopeSums<W, C>(p.slope_low, p.slope_low_coef, power, slope_low);
-  SlopeSums<W, C>(p.slope_high, p.slope_high_coef, power, slope_high);
+  SlopeSums<W, C>(p.slope_low, p.slope_low_coef, power, p.eps, slope_low);
+  SlopeSums<W, C>(p.slope_high, p.slope_high_coef, power, p.eps, slope_high);
   const V tiny = Simd<W>::Set(DBL_MIN);
   for (int b = 0; b < p.bands; ++b) {
     const double* w = p.band_weights + p.band_offset[b];
@@ -465,12 +464,14 @@ void SpectralAnalyzer::Analyze(const float* const* windows, int count, SpectralF
                           {slope_low_.begin, slope_low_.end},
                           {slope_high_.begin, slope_high_.end},
                           slope_low_coef_.data(),
-                          slope_high_coef_.data()};
+                          slope_high_coef_.data(),
+                          opts_.spectrum_floor};
+  const double eps = opts_.spectrum_floor;
   SpectrumSums sums;
   SpectrumPassOne(plan, power, mags, &sums);
   for (int l = 0; l < K; ++l) {
     const double total = sums.total[l], magnitude = sums.magnitude[l];
-    sums.inv_total[l] = total >= kEps ? 1.0 / total : 0.0;
+    sums.inv_total[l] = total >= eps ? 1.0 / total : 0.0;
     sums.threshold[l] = kRolloff * total;
     sums.inv_magnitude[l] = magnitude > 0.0 ? 1.0 / magnitude : 0.0;
   }
@@ -484,15 +485,15 @@ void SpectralAnalyzer::Analyze(const float* const* windows, int count, SpectralF
   for (int l = 0; l < count; ++l) {
     SpectralFrame& r = out[l];
     r.loudness = sums.loudness[l];
-    r.energy_db = 10.0 * std::log10(time.energy[l] / n + kEnergyFloor);
-    r.alpha_ratio_db = 10.0 * std::log10((sums.alpha_low[l] + kEps) / (sums.alpha_high[l] + kEps));
+    r.energy_db = 10.0 * std::log10(time.energy[l] / n + opts_.power_floor);
+    r.alpha_ratio_db = 10.0 * std::log10((sums.alpha_low[l] + eps) / (sums.alpha_high[l] + eps));
     r.hammarberg_db =
-        10.0 * std::log10((sums.hammarberg_low[l] + kEps) / (sums.hammarberg_high[l] + kEps));
+        10.0 * std::log10((sums.hammarberg_low[l] + eps) / (sums.hammarberg_high[l] + eps));
     r.slope_0_500 = sums.slope_low[l];
     r.slope_500_1500 = sums.slope_high[l];
     r.spectral_flux = sums.flux[l];
     const double total = sums.total[l];
-    if (total >= kEps) {
+    if (total >= eps) {
       r.spectral_centroid_hz = sums.centroid[l] / total;
       const int rolloff = std::min(static_cast<int>(sums.below_rolloff[l]), bins_ - 1);
       r.spectral_rolloff_hz = freqs_[rolloff];

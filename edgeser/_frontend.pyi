@@ -111,6 +111,8 @@ class DescriptorOptions:
     lpc_order: int
     formant_max_hz: float
     formant_max_bw_hz: float
+    power_floor: float
+    spectrum_floor: float
     def __init__(self) -> None: ...
     @property
     def frame_shift(self) -> int: ...

@@ -19,7 +19,9 @@ the `functionals` feature family (edgeser's own voice functionals, no openSMILE)
 combined front-end kind "spectrogram+log_mel" (the TF-CNN's input); version 7 added `head`
 (what follows the graph after window averaging: a multi-level cascade, `edgeser.heads`);
 version 8 added `features.speaker_calibration` (functional vectors z-scored with the speaker's
-own running statistics, `edgeser.calibration`). A
+own running statistics, `edgeser.calibration`); version 9 added the functional set
+``edgeser-large-v1``; version 10 added the descriptors' `power_floor` and `spectrum_floor`
+(a stored descriptors config without them means the old floors, 1e-10 and 1e-12). A
 bundle is written with the lowest version that describes it, so bundles without these stay
 readable by older runtimes, and an older runtime refuses a bundle whose features it cannot
 compute.
@@ -43,7 +45,7 @@ from .errors import BundleError, BundleVersionError
 from .feature_configs import FeatureSpec, FrontendFeatures, features_from_dict
 from .heads import OutputHead, head_from_dict
 
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 MAGIC = b"EDGESER\x00"
 SUFFIX = ".edgeser"
 QUANTIZATIONS = ("int8", "float32")

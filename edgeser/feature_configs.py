@@ -272,9 +272,14 @@ class FunctionalFeatures:
 
     @property
     def min_format_version(self) -> int:
-        """5, or the version that introduced the set or calibration the bundle uses."""
+        """5, or the version that introduced the set, calibration or descriptor field the
+        bundle uses."""
         calibrated = 5 if self.speaker_calibration is None else 8
-        return max(calibrated, SET_FORMAT_VERSION.get(self.feature_set, 5))
+        return max(
+            calibrated,
+            SET_FORMAT_VERSION.get(self.feature_set, 5),
+            self.descriptors.min_format_version,
+        )
 
     def describe(self) -> str:
         chosen = "" if self.select is None else " selected"

@@ -29,6 +29,8 @@ void BindDescriptorOptions(py::module_& m) {
       .def_readwrite("lpc_order", &DescriptorOptions::lpc_order)
       .def_readwrite("formant_max_hz", &DescriptorOptions::formant_max_hz)
       .def_readwrite("formant_max_bw_hz", &DescriptorOptions::formant_max_bw_hz)
+      .def_readwrite("power_floor", &DescriptorOptions::power_floor)
+      .def_readwrite("spectrum_floor", &DescriptorOptions::spectrum_floor)
       .def_property_readonly("frame_shift", &DescriptorOptions::frame_shift)
       .def_property_readonly("pitch_length", &DescriptorOptions::pitch_length)
       .def_property_readonly("spectral_length", &DescriptorOptions::spectral_length)

@@ -193,7 +193,7 @@ EDGESER_TEST(pitch, noise_and_silence_are_unvoiced) {
   for (int s = 0; s < 16; ++s) w.push_back(edgeser_test::Noise(n, 100 + s, 0.3));
   w.push_back(std::vector<float>(n, 0.0f));
   w.push_back(std::vector<float>(n, 0.25f));                     // DC only
-  std::vector<float> quiet = Harmonic(n, 16000, 150, 10, 1e-6);  // -126 dBFS: under the gate
+  std::vector<float> quiet = Harmonic(n, 16000, 150, 10, 1e-9);  // -186 dBFS: under the gate
   w.push_back(quiet);
   const std::vector<PitchFrame> out = AnalyzeAll(a, w);
   for (std::size_t i = 0; i < w.size(); ++i) {
@@ -202,6 +202,9 @@ EDGESER_TEST(pitch, noise_and_silence_are_unvoiced) {
   }
   CHECK(out[16].voicing == 0.0 && out[16].hnr_db < -19.9);
   CHECK(out[18].voicing > 0.9);  // gated, but its periodicity is still measured
+  // -126 dBFS is above the gate (-150): a quiet recording is voiced as a loud one
+  const std::vector<PitchFrame> quieter = AnalyzeAll(a, {Harmonic(n, 16000, 150, 10, 1e-6)});
+  CHECK_NEAR(quieter[0].f0_hz, 150.0, 1.0);
 }
 
 EDGESER_TEST(pitch, hostile_windows_give_finite_results) {

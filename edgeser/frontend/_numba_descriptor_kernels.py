@@ -64,6 +64,7 @@ class DescriptorPlan(NamedTuple):
     tau_max: int
     voicing_threshold: float
     silence_dbfs: float
+    power_floor: float  # added before energy_db's log
     difference_floor: float
     spectral_window: np.ndarray  # Hamming [spectral_length] (spectral_reference.hamming)
     spectral_window_power: float  # sum of its squares, the power spectrum's normaliser
@@ -353,7 +354,7 @@ def spectral_frame(window, spectrum, plan, previous, has_previous, out, norm, s,
     for j in range(n):
         s[j] = window[j] - mean
         buf[j] = s[j] * s[j]
-    out[C_ENERGY] = 10.0 * math.log10(pairwise_sum(buf, 0, n) / n + 1e-10)
+    out[C_ENERGY] = 10.0 * math.log10(pairwise_sum(buf, 0, n) / n + plan.power_floor)
 
     wsum = plan.spectral_window_power
     n_bins = plan.n_bins

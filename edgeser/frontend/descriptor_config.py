@@ -42,6 +42,13 @@ DESCRIPTOR_NAMES = (
 COLUMN = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}
 F0_LOOKAHEAD = 2  # frames of look-ahead the octave-jump smoothing needs
 
+# Fields added after the first stored configs, with the value a stored config without them
+# meant, and the bundle format version that introduced them (`min_format_version`).
+LEGACY_FIELDS: dict[str, tuple[float, int]] = {
+    "power_floor": (1e-10, 10),
+    "spectrum_floor": (1e-12, 10),
+}
+
 
 def _samples(rate: int, ms: float) -> int:
     return int(round(rate * ms / 1000.0))
@@ -59,10 +66,20 @@ class DescriptorConfig:
     f0_min_hz: float = 60.0
     f0_max_hz: float = 500.0
     voicing_threshold: float = 0.45  # on the cumulative mean normalised difference
-    silence_dbfs: float = -80.0  # pitch windows quieter than this are unvoiced
+    # Pitch windows quieter than this are unvoiced. Far below any recorded signal (16-bit
+    # quantisation noise is near -100 dBFS): only digital silence, so the level does not decide.
+    silence_dbfs: float = -150.0
     lpc_order: int = 16
     formant_max_hz: float = 5500.0
     formant_max_bw_hz: float = 400.0
+    # Power added before energy_db's log, and the floor of the functional sets' MFCC and log-mel
+    # powers: far below any recorded signal, so digital silence stays inactive at any input
+    # level. Configs stored before it (bundle format < 10) meant 1e-10 (and silence_dbfs -80).
+    power_floor: float = 1e-20
+    # Power added to each bin and band sum of the spectrum before the spectral-shape logs
+    # (alpha ratio, Hammarberg index, slopes); a spectrum below it counts as empty. Before
+    # format 10: 1e-12.
+    spectrum_floor: float = 1e-22
 
     # ---- derived sizes ---------------------------------------------------------------------
     @property
@@ -142,6 +159,9 @@ class DescriptorConfig:
             raise bad("voicing_threshold", "must be in (0, 1)")
         if not -200.0 <= self.silence_dbfs <= 0.0:
             raise bad("silence_dbfs", "must be in [-200, 0]")
+        for name in ("power_floor", "spectrum_floor"):
+            if not 1e-30 <= getattr(self, name) <= 1e-6:
+                raise bad(name, "must be in [1e-30, 1e-6]")
         if not 4 <= self.lpc_order <= 64:
             raise bad("lpc_order", "must be between 4 and 64")
         if self.lpc_order >= self.spectral_length:
@@ -152,13 +172,30 @@ class DescriptorConfig:
             raise bad("formant_max_bw_hz", "must be > 0")
 
     # ---- (de)serialisation -------------------------------------------------------------------
+    @property
+    def min_format_version(self) -> int:
+        """The bundle format that can store this config: 5, or the version that introduced a
+        field whose value differs from what a config without it meant."""
+        versions = [v for f, (old, v) in LEGACY_FIELDS.items() if getattr(self, f) != old]
+        return max([5, *versions])
+
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Every field, except a later field at its legacy value (so an older reader, which
+        does not know the field, reads the same config)."""
+        d = dataclasses.asdict(self)
+        for f, (old, _) in LEGACY_FIELDS.items():
+            if d[f] == old:
+                del d[f]
+        return d
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DescriptorConfig:
+        """The config `to_dict` wrote; a later field it lacks takes its legacy value, and a
+        missing older field its default."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown DescriptorConfig fields: {unknown}")
-        return cls(**dict(data))
+        fields: dict[str, Any] = {f: old for f, (old, _) in LEGACY_FIELDS.items()}
+        fields.update(data)
+        return cls(**fields)

@@ -11,6 +11,7 @@ Definitions of the functionals: docs/voice-descriptors.md ("Functionals").
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -65,7 +66,7 @@ def _names_v1() -> tuple[str, ...]:
 
 FEATURE_SETS: dict[str, tuple[str, ...]] = {SET_V1: _names_v1(), SET_LARGE_V1: names_large_v1()}
 # The MFCCs (and the large set's log-mel bands): the front end's defaults (25 ms / 10 ms
-# Hamming, 40 mels, 13 MFCCs).
+# Hamming, 40 mels, 13 MFCCs) at the descriptors' sample rate and power floor (`mfcc_config`).
 MFCC_CONFIG = FrontendConfig()
 # The descriptors' defaults, built once (a config validates itself on construction: 0.1 ms).
 DEFAULT_DESCRIPTORS = DescriptorConfig()
@@ -231,6 +232,15 @@ def compute(
     )
 
 
+@functools.lru_cache(maxsize=16)
+def mfcc_config(cfg: DescriptorConfig) -> FrontendConfig:
+    """The front-end config of the functionals' MFCCs and log-mel bands for descriptors `cfg`
+    (cached: a config validates itself on construction)."""
+    if (MFCC_CONFIG.sample_rate, MFCC_CONFIG.log_floor) == (cfg.sample_rate, cfg.power_floor):
+        return MFCC_CONFIG
+    return MFCC_CONFIG.replace(sample_rate=cfg.sample_rate, log_floor=cfg.power_floor)
+
+
 def extract(
     x,
     feature_set: str = SET_V1,
@@ -242,10 +252,7 @@ def extract(
     sample rate; the functionals compiled for backend ``cpp``, else their NumPy references."""
     set_dim(feature_set)
     cfg = cfg or DEFAULT_DESCRIPTORS
-    if MFCC_CONFIG.sample_rate != cfg.sample_rate:
-        mfcc_cfg = MFCC_CONFIG.replace(sample_rate=cfg.sample_rate)
-    else:
-        mfcc_cfg = MFCC_CONFIG
+    mfcc_cfg = mfcc_config(cfg)
     lld = _descriptors.compute(x, cfg, backend=backend)
     front_backend = None if backend in (None, "cpp") else "numpy"
     enough = len(x) >= mfcc_cfg.frame_length

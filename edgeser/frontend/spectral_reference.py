@@ -23,7 +23,6 @@ SPECTRAL_NAMES = (
     "zcr",
 )
 
-EPS = 1e-12
 LOUDNESS_BANDS = 24
 LOUDNESS_FMIN_HZ = 20.0
 LOUDNESS_FMAX_HZ = 8000.0
@@ -85,14 +84,16 @@ def loudness_bands(cfg: DescriptorConfig) -> tuple[np.ndarray, np.ndarray]:
     return tri, q
 
 
-def _slope_db_per_khz(power: np.ndarray, freqs: np.ndarray, lo: float, hi: float) -> float:
+def _slope_db_per_khz(
+    power: np.ndarray, freqs: np.ndarray, lo: float, hi: float, eps: float
+) -> float:
     """Least-squares slope of 10 log10(P + eps) against f / 1000 over lo <= f_k <= hi
     (0 with fewer than two bins)."""
     sel = (freqs >= lo) & (freqs <= hi)
     if np.count_nonzero(sel) < 2:
         return 0.0
     x = freqs[sel] / 1000.0
-    y = 10.0 * np.log10(power[sel] + EPS)
+    y = 10.0 * np.log10(power[sel] + eps)
     xc = x - x.mean()
     return float(np.sum(xc * (y - y.mean())) / np.sum(xc * xc))
 
@@ -117,22 +118,23 @@ def analyze(
     s = dc_removed(window)
     power, freqs = power_spectrum(window, cfg)
 
-    energy_db = 10.0 * np.log10(np.mean(s * s) + 1e-10)
+    energy_db = 10.0 * np.log10(np.mean(s * s) + cfg.power_floor)
+    eps = cfg.spectrum_floor
 
     tri, q = loudness_bands(cfg)
     band_energy = tri @ power
     loudness = float(np.sum((q * band_energy) ** 0.3))
 
     alpha_ratio_db = 10.0 * np.log10(
-        (_band_sum(power, freqs, 50.0, 1000.0) + EPS)
-        / (_band_sum(power, freqs, 1000.0, 5000.0) + EPS)
+        (_band_sum(power, freqs, 50.0, 1000.0) + eps)
+        / (_band_sum(power, freqs, 1000.0, 5000.0) + eps)
     )
     hammarberg_db = 10.0 * np.log10(
-        (_band_max(power, (freqs > 0.0) & (freqs < 2000.0)) + EPS)
-        / (_band_max(power, (freqs >= 2000.0) & (freqs < 5000.0)) + EPS)
+        (_band_max(power, (freqs > 0.0) & (freqs < 2000.0)) + eps)
+        / (_band_max(power, (freqs >= 2000.0) & (freqs < 5000.0)) + eps)
     )
-    slope_0_500 = _slope_db_per_khz(power, freqs, 0.0, 500.0)
-    slope_500_1500 = _slope_db_per_khz(power, freqs, 500.0, 1500.0)
+    slope_0_500 = _slope_db_per_khz(power, freqs, 0.0, 500.0, eps)
+    slope_500_1500 = _slope_db_per_khz(power, freqs, 500.0, 1500.0, eps)
 
     magnitude = np.sqrt(power)
     total_magnitude = magnitude.sum()
@@ -141,7 +143,7 @@ def analyze(
 
     cumulative = np.cumsum(power)  # left to right, as the C++: the roll-off compares to it
     total = cumulative[-1]
-    if total < EPS:
+    if total < eps:
         centroid = rolloff = entropy = 0.0
     else:
         centroid = float(np.sum(freqs * power) / total)

@@ -52,6 +52,8 @@ def test_config_mirrors_cpp_validation(ext):
         {"sample_rate": 8000, "formant_max_hz": 4000.0},
         {"sample_rate": 8000},
         {"silence_dbfs": 5.0},
+        {"power_floor": 1e-3},
+        {"spectrum_floor": 0.0},
     ]
     for change in cases:
         opts = ext.DescriptorOptions()
@@ -70,6 +72,21 @@ def test_config_mirrors_cpp_validation(ext):
         for name in ("pitch_offset", "spectral_offset", "fft_size", "tau_min", "tau_max"):
             assert getattr(opts, name) == getattr(cfg, name), (change, name)
         assert opts.num_frames(12345) == cfg.num_frames(12345)
+
+
+def test_a_stored_config_without_the_floors_means_the_old_floors():
+    """Configs stored before bundle format 10 lack power_floor / spectrum_floor: they meant
+    1e-10 / 1e-12, and they are written back without them (an older reader reads the same)."""
+    new = DescriptorConfig()
+    assert new.min_format_version == 10 and new.to_dict()["power_floor"] == 1e-20
+    stored = {k: v for k, v in new.to_dict().items() if k not in ("power_floor", "spectrum_floor")}
+    old = DescriptorConfig.from_dict({**stored, "silence_dbfs": -80.0})
+    assert (old.power_floor, old.spectrum_floor, old.silence_dbfs) == (1e-10, 1e-12, -80.0)
+    assert old.min_format_version == 5 and set(old.to_dict()) == set(stored)
+    assert DescriptorConfig.from_dict(old.to_dict()) == old
+    assert DescriptorConfig.from_dict(new.to_dict()) == new
+    one = DescriptorConfig(spectrum_floor=1e-12, power_floor=1e-20)
+    assert one.min_format_version == 10 and "spectrum_floor" not in one.to_dict()
 
 
 def test_bad_config_names_the_field():

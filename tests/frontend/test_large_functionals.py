@@ -40,18 +40,17 @@ def test_numpy_and_compiled_descriptors_give_the_same_vector():
 
 
 def test_the_set_is_level_independent():
-    """A gain moves nothing by more than 1% except the 0-500 Hz spectral slope of the quietest
-    active frames (measured: up to 5.4% at -30 dB), whose band nears the spectrum's floor."""
+    """A gain moves no value by more than 0.1% (measured 1e-5). With the spectrum floor
+    bundles had before format 10 (1e-12), the 0-500 Hz slope of the quietest frames moved by
+    5.4% at -30 dB."""
     x = voiced(2.5, seed=2)
     a = functionals.extract(x, SET_LARGE_V1)
-    slope_0_500 = np.array([n.startswith("slope_0_500_") for n in NAMES])
     for gain_db in (-30.0, -12.0, 6.0):
         b = functionals.extract(x * np.float32(10 ** (gain_db / 20)), SET_LARGE_V1)
         scale = np.maximum(np.abs(a), 0.1)
         rel = np.abs(a - b) / scale
-        worst = np.argsort(np.where(slope_0_500, 0, rel))[::-1][:3]
-        assert rel[~slope_0_500].max() < 0.01, [(NAMES[i], a[i], b[i]) for i in worst]
-        assert rel[slope_0_500].max() < 0.08
+        worst = np.argsort(rel)[::-1][:3]
+        assert rel.max() < 1e-3, [(NAMES[i], a[i], b[i]) for i in worst]
 
 
 def test_what_the_functionals_measure():

@@ -211,15 +211,18 @@ def test_noise_and_silence_are_unvoiced(ext):
     rng = np.random.default_rng(1)
     windows = np.array(
         [0.3 * rng.standard_normal(L) for _ in range(20)]
-        + [rng.uniform(-1, 1, L), np.zeros(L), np.full(L, 0.5), 1e-6 * harmonic(150.0)]
+        + [rng.uniform(-1, 1, L), np.zeros(L), np.full(L, 0.5), 1e-9 * harmonic(150.0)]
     )
     for out in (cpp(ext, windows), reference(windows[-5:])):
         assert (out[:, F0] == 0).all()
         assert (out[:, JITTER] == 0).all() and (out[:, SHIMMER] == 0).all()
     out = cpp(ext, windows)
     assert out[-3, VOICING] == 0 and out[-3, HNR] < -19.9  # digital silence
-    assert out[-1, VOICING] > 0.9  # under the silence gate, still periodic
+    assert out[-1, VOICING] > 0.9  # under the silence gate (-180 dBFS), still periodic
     assert np.median(out[:20, VOICING]) < 0.5
+    # -120 dBFS is above the gate (-150): a quiet recording is voiced as a loud one
+    quiet = cpp(ext, 1e-6 * harmonic(150.0)[None])[0]
+    assert abs(quiet[F0] - 150.0) < 1.0
 
 
 @pytest.mark.parametrize("f0", [110.0, 160.0, 230.0])

@@ -63,7 +63,7 @@ def test_large_set_model_predicts_its_own_vector(recognizers):
     """A bundle of the larger set (edgeser-large-v1) runs through the same pipeline."""
     r = recognizers("tiny_large")
     assert r.pipeline.features.feature_set == functionals.SET_LARGE_V1
-    assert r.bundle.meta.format_version == 9  # older runtimes say "upgrade edgeser"
+    assert r.bundle.meta.format_version == 10  # the descriptors' floors; older: "upgrade"
     assert FunctionalFeatures(feature_set=functionals.SET_V1).min_format_version == 5
     x = speechlike(3.0, seed=23)
     p = r.predict(x, sample_rate=16000)
