@@ -25,22 +25,13 @@ RESULTS = Path(__file__).resolve().parent / "results" / "functional_levels.json"
 MOVE = 0.05  # a value "moves" when it changes by more than this share
 
 
-def legacy_config():
-    from edgeser.frontend.descriptor_config import DescriptorConfig
-
-    stored = DescriptorConfig().to_dict()
-    for name in ("power_floor", "spectrum_floor"):
-        stored.pop(name)
-    return DescriptorConfig.from_dict({**stored, "silence_dbfs": -80.0})
-
-
 def measure(gain_db: float, every: int, clips: int, legacy: bool) -> dict:
     from edgeser.frontend import functionals
     from edgeser.frontend.descriptor_config import DescriptorConfig
     from train.corpora import NAMED_CORPORA, load_corpus, read_audio
     from train.shared_data import datasets_dir
 
-    cfg = legacy_config() if legacy else DescriptorConfig()
+    cfg = DescriptorConfig.pre_format_10() if legacy else DescriptorConfig()
     gain = np.float32(10 ** (gain_db / 20))
     rows = []
     for name in NAMED_CORPORA:

@@ -44,15 +44,38 @@ double NanMax(const std::vector<double>& v) {
   return top;
 }
 
-// Regression deltas over +-2 frames with the edges repeated, in the reference's order of
-// operations; zeros for fewer than 2 frames.
-std::vector<double> Deltas(const std::vector<double>& a) {
-  const long long n = static_cast<long long>(a.size());
-  std::vector<double> d(n, 0.0);
-  if (n < 2) return d;
+// Regression deltas over +-2 frames of a[0, n) with the edges repeated, in the reference's order
+// of operations, into d[0, n); zeros for fewer than 2 frames.
+void Deltas(const double* a, long long n, double* d) {
+  if (n < 2) {
+    std::fill(d, d + n, 0.0);
+    return;
+  }
   auto at = [&](long long t) { return a[std::min(std::max(t, 0LL), n - 1)]; };
   for (long long t = 0; t < n; ++t)
     d[t] = (at(t + 1) - at(t - 1) + 2.0 * (at(t + 2) - at(t - 2))) / 10.0;
+}
+
+// The deltas of all frames (within_runs false: v1), or of each run of active frames on its own
+// with zeros elsewhere (v2).
+std::vector<double> Deltas(const std::vector<double>& a, const std::vector<char>& active,
+                           bool within_runs) {
+  const long long n = static_cast<long long>(a.size());
+  std::vector<double> d(n, 0.0);
+  if (!within_runs) {
+    Deltas(a.data(), n, d.data());
+    return d;
+  }
+  for (long long t = 0; t < n;) {
+    if (!active[t]) {
+      ++t;
+      continue;
+    }
+    long long end = t;
+    while (end < n && active[end]) ++end;
+    Deltas(a.data() + t, end - t, d.data() + t);
+    t = end;
+  }
   return d;
 }
 
@@ -200,7 +223,7 @@ void PutFunctionals(const Columns& g, double step_s, double* out) {
 
 }  // namespace
 
-void LargeV1(const LargeFunctionalsInput& in, float* out) {
+void LargeFunctionals(const LargeFunctionalsInput& in, float* out) {
   if (in.frames < 0 || in.mfcc_frames < 0 || in.mel_frames < 0)
     throw std::invalid_argument("large functionals: negative frame count");
   if (in.frames > 0 && in.lld == nullptr)
@@ -214,6 +237,8 @@ void LargeV1(const LargeFunctionalsInput& in, float* out) {
   if (in.offset < 0) throw std::invalid_argument("large functionals: negative offset");
   if (!(in.frame_step_s > 0) || !std::isfinite(in.frame_step_s))
     throw std::invalid_argument("large functionals: frame_step_s must be a positive finite number");
+  if (in.version != 1 && in.version != 2)
+    throw std::invalid_argument("large functionals: version must be 1 or 2");
 
   const long long n =
       std::max(0LL, std::min({in.frames, in.mfcc_frames - in.offset, in.mel_frames - in.offset}));
@@ -236,7 +261,8 @@ void LargeV1(const LargeFunctionalsInput& in, float* out) {
   }
 
   // The spectral envelope: MFCC 1-12, the log-mel bands relative to their mean level over the
-  // active frames (one number for all bands), and the deltas of both over all aligned frames.
+  // active frames (one number for all bands), and the deltas of both over all aligned frames
+  // (v1) or inside each run of active frames (v2).
   // (No pointer arithmetic without aligned frames: the tables may be null or shorter.)
   const float* mfcc = n > 0 ? in.mfcc + in.offset * in.mfcc_dim : nullptr;
   const float* mel = n > 0 ? in.log_mel + in.offset * kLargeV1Mels : nullptr;
@@ -262,9 +288,10 @@ void LargeV1(const LargeFunctionalsInput& in, float* out) {
   spectral.rows = n_active;
   spectral.data.reserve(n_active * 2 * (kLargeV1Mfcc + kLargeV1Mels));
   for (const auto& c : mfccs) spectral.Add(c, active);
-  for (const auto& c : mfccs) spectral.Add(Deltas(c), active);
+  const bool within_runs = in.version == 2;
+  for (const auto& c : mfccs) spectral.Add(Deltas(c, active, within_runs), active);
   for (const auto& c : mels) spectral.Add(c, active);
-  for (const auto& c : mels) spectral.Add(Deltas(c), active);
+  for (const auto& c : mels) spectral.Add(Deltas(c, active, within_runs), active);
 
   // The level (loudness relative to its mean over active frames, energy relative to its
   // maximum) and the spectral balance and shape, over active frames.

@@ -1,9 +1,10 @@
-// Functionals of one utterance for the larger feature set edgeser-large-v1 (1765 values): 14
-// statistics of each of 126 contours (the spectral envelope, the level, the voice) plus the voiced
-// fraction, level-independent by construction. The same numbers as the NumPy reference
-// edgeser.frontend.large_functionals.functionals_large_v1 (which names the values); definitions
-// in docs/voice-descriptors.md ("The larger set"). Compiled because the reference cost about two
-// fifths of a 3 s clip's whole extraction.
+// Functionals of one utterance for the larger feature sets edgeser-large-v1 and -v2 (1765 values):
+// 14 statistics of each of 126 contours (the spectral envelope, the level, the voice) plus the
+// voiced fraction, level-independent by construction. v2 differs only in taking the spectral
+// deltas inside each run of active frames (v1: over all frames). The same numbers as the NumPy
+// reference edgeser.frontend.large_functionals.functionals_large (which names the values);
+// definitions in docs/voice-descriptors.md ("The larger set"). Compiled because the reference
+// cost about two fifths of a 3 s clip's whole extraction.
 #ifndef EDGESER_CSRC_LARGE_FUNCTIONALS_H_
 #define EDGESER_CSRC_LARGE_FUNCTIONALS_H_
 
@@ -23,13 +24,14 @@ struct LargeFunctionalsInput {
   long long mel_frames = 0;
   long long offset = 0;       // frames by which the spectral grid leads the descriptors', >= 0
   double frame_step_s = 0.0;  // the descriptors' frame shift in seconds, > 0
+  int version = 1;            // 1 or 2: edgeser-large-v1 or -v2
 };
 
 // Uses the n = max(0, min(frames, mfcc_frames - offset, mel_frames - offset)) aligned frames.
 // Throws std::invalid_argument for a null table with rows, a negative count or offset,
-// mfcc_dim < 13 or a step <= 0. Non-finite results (e.g. from non-finite input) become 0, as in
-// the reference.
-void LargeV1(const LargeFunctionalsInput& in, float* out);  // out: kLargeV1Dim floats
+// mfcc_dim < 13, a step <= 0 or another version. Non-finite results (e.g. from non-finite input)
+// become 0, as in the reference.
+void LargeFunctionals(const LargeFunctionalsInput& in, float* out);  // out: kLargeV1Dim floats
 
 }  // namespace edgeser
 

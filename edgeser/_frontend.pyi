@@ -175,10 +175,11 @@ def gemaps_v1(
 
 LARGE_V1_DIM: int
 
-def large_v1(
+def large_functionals(
     lld: npt.NDArray[np.float32],
     mfcc: npt.NDArray[np.float32],
     log_mel: npt.NDArray[np.float32],
     offset: int,
     frame_step_s: float,
+    version: int = 1,
 ) -> npt.NDArray[np.float32]: ...

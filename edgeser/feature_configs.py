@@ -20,7 +20,7 @@ from .calibration import CalibrationPrior
 from .errors import BundleError
 from .frontend.config import COMBINED_KINDS, KINDS, FrontendConfig
 from .frontend.descriptor_config import DescriptorConfig
-from .frontend.functionals import FEATURE_SETS, SET_LARGE_V1
+from .frontend.functionals import FEATURE_SETS, SET_LARGE_V1, SET_LARGE_V2
 from .opensmile_sets import OPENSMILE_DIMS, OPENSMILE_SETS
 from .windows import WINDOW_NORMS, feature_windows, floor_depths
 
@@ -214,7 +214,7 @@ class OpenSmileFeatures:
 
 
 # Bundle format version that introduced each functional set after the first (format 5).
-SET_FORMAT_VERSION = {SET_LARGE_V1: 9}
+SET_FORMAT_VERSION = {SET_LARGE_V1: 9, SET_LARGE_V2: 10}
 
 
 @dataclass(frozen=True)

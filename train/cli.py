@@ -103,7 +103,8 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
         default="",
         help="log_mel | mfcc | spectrogram | spectrogram+log_mel (edgeser front end), gemaps "
         "(edgeser-gemaps-v1: edgeser's own voice functionals, no openSMILE), large "
-        "(edgeser-large-v1: 1765 of them, ComParE-like) or egemaps | compare "
+        "(edgeser-large-v2: 1765 of them, ComParE-like; large-v1 the first version) or "
+        "egemaps | compare "
         "| is09 (openSMILE functionals); default: the model's own",
     )
     g.add_argument(

@@ -40,7 +40,11 @@ log = logging.getLogger(__name__)
 # Short names accepted on the command line for openSMILE sets.
 OPENSMILE_ALIASES = {"egemaps": "eGeMAPSv02", "compare": "ComParE_2016", "is09": "IS09_emotion"}
 # Short names for edgeser's own functional sets (no openSMILE at predict time).
-FUNCTIONAL_ALIASES = {"gemaps": functionals.SET_V1, "large": functionals.SET_LARGE_V1}
+FUNCTIONAL_ALIASES = {
+    "gemaps": functionals.SET_V1,
+    "large": functionals.SET_LARGE_V2,  # the current version of the larger set
+    "large-v1": functionals.SET_LARGE_V1,
+}
 CACHE_VERSION = 1
 
 
@@ -91,7 +95,7 @@ class FeatureChoice:
     @classmethod
     def parse(cls, name: str, frontend: FrontendConfig | None = None) -> FeatureChoice:
         """`log_mel` / `mfcc` / `spectrogram` / `spectrogram+log_mel` (with `frontend`),
-        gemaps (edgeser-gemaps-v1) / large (edgeser-large-v1), edgeser's own, or egemaps /
+        gemaps (edgeser-gemaps-v1) / large (edgeser-large-v2; large-v1), edgeser's own, or egemaps /
         compare / is09 (openSMILE)."""
         if name in KINDS or name in COMBINED_KINDS:
             return cls("frontend", kind=name, frontend=frontend or FrontendConfig())

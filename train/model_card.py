@@ -8,7 +8,7 @@ from typing import Any
 
 from edgeser.bundle import ModelBundle
 from edgeser.feature_configs import FrontendFeatures, FunctionalFeatures, OpenSmileFeatures
-from edgeser.frontend.functionals import SET_LARGE_V1
+from edgeser.frontend.functionals import LARGE_SETS, SET_LARGE_V1
 
 PROTOCOL_TEXT = {
     "loso": "Speaker-independent, leave one speaker out: each speaker is tested by a model "
@@ -83,24 +83,31 @@ SUFFIX_TEXT = {
 }
 
 
-_SILENCE_CAVEAT = (
-    " Not on recordings with stretches of digital silence: absolute floors of the descriptors "
-    "make many values move at -30 dB (docs/experiments.md#robustness-of-the-calibrated-"
-    "functional-model)."
-)
+_LEVELS = "docs/experiments.md#robustness-of-the-calibrated-functional-model"
 
 
 def _level_line(fs: FunctionalFeatures) -> str:
-    """What the set's level test checks (tests/frontend/test_*functionals.py)."""
-    if fs.feature_set == SET_LARGE_V1:
-        return (
-            "- Input level: the edgeser functionals are level-independent by construction "
-            "(`tests/frontend/test_large_functionals.py`: -30..+6 dB gains move no value by "
-            "more than 1%, except the 0-500 Hz spectral slope's, by up to 8%)." + _SILENCE_CAVEAT
-        )
-    return (
+    """What the set's level tests check (tests/frontend/test_*functionals.py) and what is left
+    on real recordings with digital silence (benchmarks.functional_levels)."""
+    test = "test_large_functionals" if fs.feature_set in LARGE_SETS else "test_functionals"
+    line = (
         "- Input level: the edgeser functionals are level-independent by construction "
-        "(`tests/frontend/test_functionals.py` checks -30..+6 dB gains)." + _SILENCE_CAVEAT
+        f"(`tests/frontend/{test}.py` checks -30..+6 dB gains)."
+    )
+    if fs.descriptors.min_format_version < 10:
+        return line + (
+            " Not on recordings with stretches of digital silence: the descriptors' floors of "
+            f"bundles before format 10 make many values move at -30 dB ({_LEVELS})."
+        )
+    if fs.feature_set == SET_LARGE_V1:
+        return line + (
+            " On recordings with digital silence the spectral deltas of the frames next to it "
+            f"still move with the level (a few % of the values at -30 dB; {_LEVELS}); "
+            "edgeser-large-v2 takes them inside active runs."
+        )
+    return line + (
+        " Digital silence included: the descriptors' floors sit far below any recording "
+        f"(`python -m benchmarks.functional_levels`; {_LEVELS})."
     )
 
 

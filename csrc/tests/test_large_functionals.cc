@@ -1,4 +1,5 @@
-// LargeV1: the edgeser-large-v1 functionals of hand-made tables, edge cases and argument checks.
+// LargeFunctionals: the edgeser-large-v1 and -v2 functionals of hand-made tables, edge cases and
+// argument checks.
 // (Parity with the NumPy reference on real and random tables:
 // tests/frontend/test_large_functionals.py.)
 #include <algorithm>
@@ -45,7 +46,7 @@ constexpr int kVoicedFraction = kVoiceAt + 14 * kVoiceCols;
 int Spectral(int col, Functional f) { return f * kSpectralCols + col; }
 int Level(int col, Functional f) { return kLevelAt + f * kLevelCols + col; }
 int Voice(int col, Functional f) { return kVoiceAt + f * kVoiceCols + col; }
-constexpr int kMfcc1 = 0, kMfcc2 = 1, kMfcc1Delta = 12, kMel0 = 24, kMel1 = 25;
+constexpr int kMfcc1 = 0, kMfcc2 = 1, kMfcc1Delta = 12, kMel0 = 24, kMel1 = 25, kMel0Delta = 64;
 constexpr int kLoudnessRel = 0, kEnergyRel = 1, kZcrCol = 10, kF0Semitone = 0;
 
 struct Table {
@@ -96,7 +97,7 @@ Table KnownTable() {
 
 std::vector<float> Run(const LargeFunctionalsInput& in) {
   std::vector<float> out(kLargeV1Dim, -1.0f);
-  edgeser::LargeV1(in, out.data());
+  edgeser::LargeFunctionals(in, out.data());
   return out;
 }
 
@@ -201,6 +202,28 @@ EDGESER_TEST(large_functionals, empty_and_short_tables) {
   CHECK_NEAR(Run(in)[Spectral(kMfcc1, kMean)], 1.5, 1e-7);
 }
 
+EDGESER_TEST(large_functionals, v2_takes_the_deltas_inside_active_runs) {
+  const Table t = KnownTable();
+  LargeFunctionalsInput in = t.Input();
+  const std::vector<float> v1 = Run(in);
+  in.version = 2;
+  const std::vector<float> v2 = Run(in);
+  // The 25 active frames are one run: its edges repeated at both ends, 0.5 0.8 1 ... 1 0.8 0.5.
+  CHECK_NEAR(v2[Spectral(kMfcc1Delta, kMean)], (0.5 + 0.8 + 21.0 + 0.8 + 0.5) / 25.0, 1e-6);
+  // Band 0 is constant inside the run: no delta; v1 sees the silent frames' -50 after it.
+  CHECK(v2[Spectral(kMel0Delta, kMean)] == 0.0f && v2[Spectral(kMel0Delta, kStd)] == 0.0f);
+  CHECK_NEAR(v1[Spectral(kMel0Delta, kMean)], (-9.4 - 14.1) / 25.0, 1e-5);  // frames 23, 24
+  // Everything but the 52 delta contours is the same.
+  for (int f = 0; f < 14; ++f)
+    for (int col = 0; col < kSpectralCols; ++col) {
+      const bool delta = (col >= 12 && col < 24) || col >= 64;
+      if (!delta)
+        CHECK(v1[Spectral(col, static_cast<Functional>(f))] ==
+              v2[Spectral(col, static_cast<Functional>(f))]);
+    }
+  for (int i = kLevelAt; i < kLargeV1Dim; ++i) CHECK(v1[i] == v2[i]);
+}
+
 EDGESER_TEST(large_functionals, non_finite_input_gives_finite_output) {
   Table t = KnownTable();
   t.At(3, edgeser::kHnrDb) = std::nanf("");
@@ -218,11 +241,16 @@ EDGESER_TEST(large_functionals, bad_arguments_throw) {
   const Table t = KnownTable();
   std::vector<float> out(kLargeV1Dim);
   auto check = [&](LargeFunctionalsInput in, const char* what) {
-    CHECK_THROWS(edgeser::LargeV1(in, out.data()), std::invalid_argument, what);
+    CHECK_THROWS(edgeser::LargeFunctionals(in, out.data()), std::invalid_argument, what);
   };
   LargeFunctionalsInput in = t.Input();
   in.mfcc_dim = 12;
   check(in, "mfcc_dim");
+  for (int version : {0, 3}) {
+    in = t.Input();
+    in.version = version;
+    check(in, "version");
+  }
   for (double step : {0.0, -0.01, static_cast<double>(NAN), static_cast<double>(INFINITY)}) {
     in = t.Input();
     in.frame_step_s = step;

@@ -172,6 +172,13 @@ class DescriptorConfig:
             raise bad("formant_max_bw_hz", "must be > 0")
 
     # ---- (de)serialisation -------------------------------------------------------------------
+    @classmethod
+    def pre_format_10(cls, **changes: Any) -> DescriptorConfig:
+        """The defaults of bundles before format 10 (power floor 1e-10, spectrum floor 1e-12,
+        silence gate -80 dBFS), with `changes`: what older bundles compute, for comparisons."""
+        old = {f: v for f, (v, _) in LEGACY_FIELDS.items()}
+        return cls(**{**old, "silence_dbfs": -80.0, **changes})
+
     @property
     def min_format_version(self) -> int:
         """The bundle format that can store this config: 5, or the version that introduced a

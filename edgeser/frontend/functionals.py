@@ -1,6 +1,6 @@
 """Functionals over an utterance's voice descriptors: the named, versioned feature sets
 ``edgeser-gemaps-v1`` (an eGeMAPS-like set from edgeser's own front end, no openSMILE) and
-``edgeser-large-v1`` (ComParE-like, `large_functionals`).
+``edgeser-large-v1`` / ``-v2`` (ComParE-like, `large_functionals`).
 
 The set is level-independent by construction: loudness enters only relative to the utterance's
 mean loudness, energy only as spreads in dB, and every other descriptor is a ratio, a
@@ -21,9 +21,11 @@ from . import features as _frontend_features
 from .config import FrontendConfig
 from .descriptor_config import COLUMN, DescriptorConfig
 from .large_functionals import (
+    LARGE_SETS,
     SET_LARGE_V1,
-    functionals_large_v1,
-    names_large_v1,
+    SET_LARGE_V2,
+    functionals_large,
+    names_large,
     spectral_offset,
 )
 
@@ -64,7 +66,11 @@ def _names_v1() -> tuple[str, ...]:
     return tuple(names)
 
 
-FEATURE_SETS: dict[str, tuple[str, ...]] = {SET_V1: _names_v1(), SET_LARGE_V1: names_large_v1()}
+FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    SET_V1: _names_v1(),
+    SET_LARGE_V1: names_large(),
+    SET_LARGE_V2: names_large(),
+}
 # The MFCCs (and the large set's log-mel bands): the front end's defaults (25 ms / 10 ms
 # Hamming, 40 mels, 13 MFCCs) at the descriptors' sample rate and power floor (`mfcc_config`).
 MFCC_CONFIG = FrontendConfig()
@@ -263,17 +269,19 @@ def extract(
         return _frontend_features(x, mfcc_cfg, kind, backend=front_backend)
 
     mfcc = spectral("mfcc")
-    if feature_set != SET_LARGE_V1:
+    if feature_set not in LARGE_SETS:
         return compute(lld, mfcc, cfg, backend=backend)
     offset = spectral_offset(cfg, mfcc_cfg.frame_length)
     log_mel = spectral("log_mel")
-    # as `compute`: compiled (edgeser._frontend.large_v1) for backend cpp, else the reference
+    # as `compute`: compiled (edgeser._frontend.large_functionals) for backend cpp, else the
+    # reference
     if _descriptors.backend(backend) != "cpp":
-        return functionals_large_v1(lld, mfcc, log_mel, cfg, offset)
-    return _descriptors._cpp().large_v1(
+        return functionals_large(lld, mfcc, log_mel, cfg, offset, feature_set)
+    return _descriptors._cpp().large_functionals(
         np.ascontiguousarray(lld, dtype=np.float32),
         np.ascontiguousarray(mfcc, dtype=np.float32),
         np.ascontiguousarray(log_mel, dtype=np.float32),
         offset,
         cfg.frame_shift / cfg.sample_rate,
+        LARGE_SETS.index(feature_set) + 1,
     )

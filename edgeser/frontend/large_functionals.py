@@ -1,11 +1,14 @@
-"""The larger functional set ``edgeser-large-v1``: ComParE-like statistics of the spectral
-envelope and of the voice descriptors, from edgeser's own front end (no openSMILE).
+"""The larger functional sets ``edgeser-large-v1`` and ``-v2``: ComParE-like statistics of the
+spectral envelope and of the voice descriptors, from edgeser's own front end (no openSMILE).
 
 ``edgeser-gemaps-v1`` (76 values) keeps a few means and spreads per descriptor. This set keeps
 the shape of each contour: 14 functionals of 126 low-level contours, plus the voiced fraction
 (1765 values). Like the small set it is level-independent by construction: MFCC 0 is left out,
 the log-mel bands enter relative to the utterance's mean log-mel level, loudness relative to its
 mean, energy relative to its maximum; every other contour is a ratio, a frequency or a shape.
+The two versions differ in one thing: v1 takes the spectral deltas over all frames before the
+active ones are chosen, so an active frame next to digital silence has a delta against the
+power floor, which moves with the input level; v2 takes them inside each run of active frames.
 Definitions: docs/voice-descriptors.md ("The larger set").
 """
 
@@ -16,6 +19,8 @@ import numpy as np
 from .descriptor_config import COLUMN, DESCRIPTOR_NAMES, DescriptorConfig
 
 SET_LARGE_V1 = "edgeser-large-v1"
+SET_LARGE_V2 = "edgeser-large-v2"  # the same values, spectral deltas inside active runs
+LARGE_SETS = (SET_LARGE_V1, SET_LARGE_V2)
 ACTIVE_RANGE_DB = 60.0  # as the small set: frames this far below the loudest are silence
 N_MFCC = 12  # MFCC 1-12
 N_MELS = 40  # the front end's default log-mel bands
@@ -59,7 +64,7 @@ def _contour_names() -> tuple[list[str], list[str], list[str]]:
     return spectral, active, voiced
 
 
-def names_large_v1() -> tuple[str, ...]:
+def names_large() -> tuple[str, ...]:
     """Functional-major within each group: all contours' means, then all their stds, ..."""
     out: list[str] = []
     for group in _contour_names():
@@ -73,6 +78,16 @@ def _deltas(a: np.ndarray) -> np.ndarray:
         return np.zeros_like(a)
     p = np.pad(a, ((2, 2), (0, 0)), mode="edge")
     return (p[3:-1] - p[1:-3] + 2.0 * (p[4:] - p[:-4])) / 10.0
+
+
+def _deltas_within_runs(a: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """`_deltas` of each run of active frames on its own (edges of the run repeated); zeros at
+    inactive frames."""
+    out = np.zeros_like(a)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], active.astype(np.int8), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2]):
+        out[start:stop] = _deltas(a[start:stop])
+    return out
 
 
 def _functionals(v: np.ndarray, step_s: float) -> np.ndarray:
@@ -117,25 +132,28 @@ def spectral_offset(cfg: DescriptorConfig, frame_length: int) -> int:
     return max(0, int(round((cfg.analysis_length - frame_length) / 2 / cfg.frame_shift)))
 
 
-def functionals_large_v1(
+def functionals_large(
     lld: np.ndarray,
     mfcc: np.ndarray,
     log_mel: np.ndarray,
     cfg: DescriptorConfig,
     offset: int = 0,
+    feature_set: str = SET_LARGE_V1,
 ) -> np.ndarray:
-    """The ``edgeser-large-v1`` vector (float32) of one utterance from its descriptors
+    """The `feature_set` vector (float32; a LARGE_SETS name) of one utterance from its descriptors
     [frames, 22] and the front end's MFCCs [frames2, >= 13] and log-mel bands [frames2, 40] on
     the same hop, the spectral grid leading by `offset` frames (`spectral_offset`). Activity
     (energy within 60 dB of the loudest frame) and voicing come from the descriptors. The NumPy
-    reference of the compiled `edgeser._frontend.large_v1`, which `functionals.extract` uses
-    when the extension is there (same numbers; `tests/frontend/test_large_functionals.py`)."""
+    reference of the compiled `edgeser._frontend.large_functionals`, which `functionals.extract`
+    uses when the extension is there (same numbers; `tests/frontend/test_large_functionals.py`)."""
+    if feature_set not in LARGE_SETS:
+        raise ValueError(f"feature_set must be one of {LARGE_SETS}, got {feature_set!r}")
     lld = np.asarray(lld, dtype=np.float64)
     mfcc = np.asarray(mfcc, dtype=np.float64)
     log_mel = np.asarray(log_mel, dtype=np.float64)
     if log_mel.ndim != 2 or log_mel.shape[1] != N_MELS or mfcc.ndim != 2 or mfcc.shape[1] <= N_MFCC:
         raise ValueError(
-            f"{SET_LARGE_V1} needs {N_MELS} log-mel bands and at least {N_MFCC + 1} MFCCs, "
+            f"{feature_set} needs {N_MELS} log-mel bands and at least {N_MFCC + 1} MFCCs, "
             f"got {log_mel.shape} and {mfcc.shape}"
         )
     step = cfg.frame_shift / cfg.sample_rate
@@ -148,7 +166,11 @@ def functionals_large_v1(
     voiced = lld[:, COLUMN["f0_hz"]] > 0
     # the spectral envelope: log-mel relative to its mean level over active frames
     mel_rel = log_mel - (log_mel[active].mean() if active.any() else 0.0)
-    spectral = np.column_stack([mfcc, _deltas(mfcc), mel_rel, _deltas(mel_rel)])[active]
+    if feature_set == SET_LARGE_V1:
+        deltas = [_deltas(mfcc), _deltas(mel_rel)]
+    else:
+        deltas = [_deltas_within_runs(mfcc, active), _deltas_within_runs(mel_rel, active)]
+    spectral = np.column_stack([mfcc, deltas[0], mel_rel, deltas[1]])[active]
     loud = lld[:, COLUMN["loudness"]]
     mean_loud = float(loud[active].mean()) if active.any() else 0.0
     rel_loud = loud / mean_loud if mean_loud > 0 else np.zeros(n)

@@ -8,12 +8,7 @@ import json
 import pytest
 
 from benchmarks import functional_levels as fl
-
-
-def test_legacy_floors_are_the_pre_format_10_config():
-    cfg = fl.legacy_config()
-    assert (cfg.power_floor, cfg.spectrum_floor, cfg.silence_dbfs) == (1e-10, 1e-12, -80.0)
-    assert cfg.min_format_version == 5
+from edgeser.frontend.functionals import FEATURE_SETS
 
 
 def test_quick_run_reports_every_corpus_and_set(tmp_path):
@@ -29,7 +24,7 @@ def test_quick_run_reports_every_corpus_and_set(tmp_path):
         report = json.loads(out.read_text())
         assert report["legacy_floors"] is legacy and report["gain_db"] == -30.0
         rows = {(r["corpus"], r["set"]): r for r in report["rows"]}
-        assert len(rows) == 12 and all(r["clips"] == 2 for r in rows.values())
+        assert len(rows) == 6 * len(FEATURE_SETS) and all(r["clips"] == 2 for r in rows.values())
         share[legacy] = rows[("ravdess", "edgeser-gemaps-v1")]["share_moving"]
     # RAVDESS clips have stretches of exact zeros: the legacy floors make them level-dependent
     assert share[False] < 0.01 < 0.1 < share[True], share

@@ -87,6 +87,10 @@ def test_a_stored_config_without_the_floors_means_the_old_floors():
     assert DescriptorConfig.from_dict(new.to_dict()) == new
     one = DescriptorConfig(spectrum_floor=1e-12, power_floor=1e-20)
     assert one.min_format_version == 10 and "spectrum_floor" not in one.to_dict()
+    assert DescriptorConfig.pre_format_10() == old
+    assert (
+        DescriptorConfig.pre_format_10(sample_rate=8000, formant_max_hz=4000.0).sample_rate == 8000
+    )
 
 
 def test_bad_config_names_the_field():

@@ -10,8 +10,10 @@ from edgeser.frontend import functionals
 from edgeser.frontend.descriptor_config import COLUMN, DescriptorConfig
 from edgeser.frontend.large_functionals import (
     FUNCTIONALS,
+    LARGE_SETS,
     SET_LARGE_V1,
-    functionals_large_v1,
+    SET_LARGE_V2,
+    functionals_large,
     spectral_offset,
 )
 
@@ -51,6 +53,28 @@ def test_the_set_is_level_independent():
         rel = np.abs(a - b) / scale
         worst = np.argsort(rel)[::-1][:3]
         assert rel.max() < 1e-3, [(NAMES[i], a[i], b[i]) for i in worst]
+
+
+def test_v2_takes_the_deltas_inside_active_runs():
+    """Two active runs with a ramp in MFCC 1 and silence between them: v2's deltas are those of
+    each run on its own, v1's run across the silence; every other value is the same."""
+    cfg = DescriptorConfig()
+    n = 30
+    lld = np.zeros((n, len(COLUMN)), np.float32)
+    active = np.r_[np.ones(10), np.zeros(10), np.ones(10)].astype(bool)
+    lld[:, COLUMN["energy_db"]] = np.where(active, -20.0, -200.0)
+    lld[:, COLUMN["loudness"]] = 1.0
+    mfcc = np.zeros((n, 13), np.float32)
+    mfcc[:, 1] = np.where(active, np.arange(n), -50.0)
+    log_mel = np.where(active[:, None], -5.0, -46.0).astype(np.float32).repeat(40, axis=1)
+    v1, v2 = (functionals_large(lld, mfcc, log_mel, cfg, 0, s) for s in LARGE_SETS)
+    deltas = np.array(["_delta_" in name for name in NAMES])
+    assert np.array_equal(v1[~deltas], v2[~deltas]) and not np.array_equal(v1, v2)
+    # each run of the ramp: edges repeated, deltas 0.5 0.8 1 ... 1 0.8 0.5 (mean 0.86)
+    assert v2[idx("mfcc1_delta_mean")] == pytest.approx((2 * (0.5 + 0.8) + 6) / 10)
+    assert v2[idx("log_mel_rel0_delta_std")] == 0.0  # constant inside each run
+    assert v1[idx("log_mel_rel0_delta_std")] > 1.0  # the silence's -46 shows in v1
+    assert functionals.extract(voiced(1.0), SET_LARGE_V2).shape == (len(NAMES),)
 
 
 def test_what_the_functionals_measure():
@@ -96,7 +120,7 @@ def _table(n: int = 40):
 
 def test_functionals_of_known_contours():
     cfg, lld, mfcc, log_mel, offset = _table()
-    v = functionals_large_v1(lld, mfcc, log_mel, cfg, offset)
+    v = functionals_large(lld, mfcc, log_mel, cfg, offset)
     step = cfg.frame_shift / cfg.sample_rate
     active = np.arange(30)  # frames 30-39 are silence
     m1 = active.astype(float)
@@ -140,9 +164,9 @@ def test_the_spectral_grid_offset():
 def test_wrong_spectral_inputs_are_refused():
     cfg, lld, mfcc, log_mel, offset = _table()
     with pytest.raises(ValueError, match="40 log-mel bands"):
-        functionals_large_v1(lld, mfcc, log_mel[:, :20], cfg, offset)
+        functionals_large(lld, mfcc, log_mel[:, :20], cfg, offset)
     with pytest.raises(ValueError, match="MFCCs"):
-        functionals_large_v1(lld, mfcc[:, :5], log_mel, cfg, offset)
+        functionals_large(lld, mfcc[:, :5], log_mel, cfg, offset)
 
 
 def test_a_constant_contour_has_no_shape():
@@ -150,7 +174,7 @@ def test_a_constant_contour_has_no_shape():
     the summation order gives."""
     cfg, lld, mfcc, log_mel, offset = _table()
     mfcc[:, 2] = 0.1 + 1e-17 * np.random.default_rng(0).standard_normal(len(mfcc))
-    v = functionals_large_v1(lld, mfcc, log_mel, cfg, offset)
+    v = functionals_large(lld, mfcc, log_mel, cfg, offset)
     assert v[idx("mfcc2_skewness")] == 0.0 and v[idx("mfcc2_kurtosis")] == 0.0
     assert v[idx("mfcc2_mean")] == pytest.approx(0.1)
 
@@ -200,34 +224,38 @@ def _large_cases(rng: np.random.Generator):
     yield "NaN MFCC", random_descriptors(rng, 30), bad_mfcc, log_mel, 1
 
 
-def test_the_compiled_large_set_is_the_reference_on_tables(ext):
-    """edgeser._frontend.large_v1 against functionals_large_v1 on random and edge-case tables."""
+@pytest.mark.parametrize("version", [1, 2])
+def test_the_compiled_large_set_is_the_reference_on_tables(ext, version):
+    """edgeser._frontend.large_functionals against functionals_large on random and edge-case
+    tables, both versions."""
     cfg = DescriptorConfig()
     step = cfg.frame_shift / cfg.sample_rate
     assert ext.LARGE_V1_DIM == len(NAMES)
+    feature_set = LARGE_SETS[version - 1]
     for label, lld, mfcc, log_mel, offset in _large_cases(np.random.default_rng(11)):
         with np.errstate(all="ignore"):
-            want = functionals_large_v1(lld, mfcc, log_mel, cfg, offset)
-        got = ext.large_v1(lld, mfcc, log_mel, offset, step)
+            want = functionals_large(lld, mfcc, log_mel, cfg, offset, feature_set)
+        got = ext.large_functionals(lld, mfcc, log_mel, offset, step, version)
         _assert_same(got, want, label)
         assert np.isfinite(got).all(), label
 
 
-def test_the_compiled_large_set_is_the_reference_in_extract(ext):
+@pytest.mark.parametrize("feature_set", LARGE_SETS)
+def test_the_compiled_large_set_is_the_reference_in_extract(ext, feature_set):
     """`extract` (backend cpp, compiled functionals) against the reference on the same tables."""
     from edgeser.frontend import descriptors
 
     cfg = DescriptorConfig()
-    offset = spectral_offset(cfg, functionals.MFCC_CONFIG.frame_length)
+    offset = spectral_offset(cfg, functionals.mfcc_config(cfg).frame_length)
     for seconds, f0, seed in ((0.3, 120.0, 0), (1.0, 200.0, 1), (2.5, 150.0, 2), (3.0, 300.0, 5)):
         x = voiced(seconds, f0=f0, seed=seed)
         lld = descriptors.compute(x, cfg, backend="cpp")
-        mfcc = functionals._frontend_features(x, functionals.MFCC_CONFIG, "mfcc")
-        log_mel = functionals._frontend_features(x, functionals.MFCC_CONFIG, "log_mel")
-        want = functionals_large_v1(lld, mfcc, log_mel, cfg, offset)
-        got = functionals.extract(x, SET_LARGE_V1, backend="cpp")
+        mfcc = functionals._frontend_features(x, functionals.mfcc_config(cfg), "mfcc")
+        log_mel = functionals._frontend_features(x, functionals.mfcc_config(cfg), "log_mel")
+        want = functionals_large(lld, mfcc, log_mel, cfg, offset, feature_set)
+        got = functionals.extract(x, feature_set, backend="cpp")
         _assert_same(got, want, f"{seconds} s at {f0} Hz")
-        assert np.array_equal(functionals.extract(x, SET_LARGE_V1), got)  # cpp is the default
+        assert np.array_equal(functionals.extract(x, feature_set), got)  # cpp is the default
 
 
 def test_the_compiled_large_set_refuses_bad_tables(ext):
@@ -235,17 +263,22 @@ def test_the_compiled_large_set_refuses_bad_tables(ext):
     mfcc = np.zeros((10, 13), np.float32)
     log_mel = np.zeros((10, 40), np.float32)
     with pytest.raises(ValueError, match="lld must be"):
-        ext.large_v1(np.zeros((10, 21), np.float32), mfcc, log_mel, 0, 0.01)
+        ext.large_functionals(np.zeros((10, 21), np.float32), mfcc, log_mel, 0, 0.01)
     with pytest.raises(ValueError, match="mfcc must be"):
-        ext.large_v1(lld, np.zeros((10, 12), np.float32), log_mel, 0, 0.01)
+        ext.large_functionals(lld, np.zeros((10, 12), np.float32), log_mel, 0, 0.01)
     with pytest.raises(ValueError, match="log_mel must be"):
-        ext.large_v1(lld, mfcc, np.zeros((10, 20), np.float32), 0, 0.01)
+        ext.large_functionals(lld, mfcc, np.zeros((10, 20), np.float32), 0, 0.01)
     with pytest.raises(ValueError, match="log_mel must be"):
-        ext.large_v1(lld, mfcc, np.zeros(10, np.float32), 0, 0.01)
+        ext.large_functionals(lld, mfcc, np.zeros(10, np.float32), 0, 0.01)
     with pytest.raises(ValueError, match="offset"):
-        ext.large_v1(lld, mfcc, log_mel, -1, 0.01)
+        ext.large_functionals(lld, mfcc, log_mel, -1, 0.01)
     for step in (0.0, -1.0, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="frame_step_s"):
-            ext.large_v1(lld, mfcc, log_mel, 0, step)
+            ext.large_functionals(lld, mfcc, log_mel, 0, step)
     with pytest.raises(TypeError):
-        ext.large_v1(lld, mfcc, log_mel.astype(np.float64), 0, 0.01)
+        ext.large_functionals(lld, mfcc, log_mel.astype(np.float64), 0, 0.01)
+    for version in (0, 3):
+        with pytest.raises(ValueError, match="version"):
+            ext.large_functionals(lld, mfcc, log_mel, 0, 0.01, version)
+    with pytest.raises(ValueError, match="feature_set"):
+        functionals_large(lld, mfcc, log_mel, DescriptorConfig(), 0, "edgeser-large-v3")

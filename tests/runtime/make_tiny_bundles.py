@@ -5,7 +5,8 @@ Run as a subprocess (it imports TensorFlow, which the tests themselves must not)
 Writes tiny_float, tiny_int8 (full-integer), tiny_fixed (batch fixed to 1), tiny_logits
 (no softmax), tiny_wnorm (windows mean-normalised: format 3), tiny_wfloor (windows floored
 60 dB below each band's peak, then mean-normalised: format 6), tiny_gemaps (edgeser's own
-functionals: format 5), tiny_large (the larger set edgeser-large-v1), tiny_cascade (one
+functionals with the descriptors of bundles before format 10: format 5), tiny_large (the larger
+set edgeser-large-v2, current descriptors: format 10), tiny_cascade (one
 graph with a coarse and a fine softmax side by side behind a cascade head: format 7) and,
 when openSMILE is importable, tiny_smile. The weights are random but seeded; the test-side
 stand-in for a trained model.
@@ -33,6 +34,7 @@ from edgeser.feature_configs import (  # noqa: E402
     OpenSmileFeatures,
 )
 from edgeser.frontend import functionals  # noqa: E402
+from edgeser.frontend.descriptor_config import DescriptorConfig  # noqa: E402
 from edgeser.heads import CascadeHead  # noqa: E402
 from edgeser.windows import feature_windows  # noqa: E402
 
@@ -207,14 +209,15 @@ def main(out: Path) -> None:
         "float32",
         head=CASCADE_HEAD,
     )
-    gemaps = FunctionalFeatures(feature_set=functionals.SET_V1)
-    vecs = np.stack([functionals.extract(speechlike(1.5, s)) for s in range(8)])
+    old = DescriptorConfig.pre_format_10()
+    gemaps = FunctionalFeatures(feature_set=functionals.SET_V1, descriptors=old)
+    vecs = np.stack([functionals.extract(speechlike(1.5, s), cfg=old) for s in range(8)])
     tf.keras.utils.set_random_seed(5)
     inp = tf.keras.layers.Input((gemaps.dim,))
     dense = tf.keras.Model(inp, tf.keras.layers.Dense(len(LABELS), activation="softmax")(inp))
     mean, std = vecs.mean(axis=0), vecs.std(axis=0) + 1e-3
     write(out, "tiny_gemaps", convert(tf, dense), gemaps, mean, std, "float32")
-    large = FunctionalFeatures(feature_set=functionals.SET_LARGE_V1)
+    large = FunctionalFeatures(feature_set=functionals.SET_LARGE_V2)
     vecs = np.stack([functionals.extract(speechlike(1.5, s), large.feature_set) for s in range(8)])
     inp = tf.keras.layers.Input((large.dim,))
     dense = tf.keras.Model(inp, tf.keras.layers.Dense(len(LABELS), activation="softmax")(inp))

@@ -12,6 +12,7 @@ from edgeser.calibration import (
 )
 from edgeser.errors import BundleError
 from edgeser.feature_configs import FunctionalFeatures, features_from_dict
+from edgeser.frontend.descriptor_config import DescriptorConfig
 from edgeser.frontend.functionals import FEATURE_SETS, SET_V1
 
 
@@ -91,10 +92,12 @@ def test_prior_validation_and_bundle_round_trip():
     dim = len(FEATURE_SETS[SET_V1])
     with pytest.raises(BundleError, match=f"{dim}"):
         FunctionalFeatures(SET_V1, speaker_calibration=_prior(3))
-    f = FunctionalFeatures(SET_V1, speaker_calibration=_prior(dim))
+    old = DescriptorConfig.pre_format_10()
+    f = FunctionalFeatures(SET_V1, old, speaker_calibration=_prior(dim))
     assert f.min_format_version == 8 and "speaker-calibrated" in f.describe()
     assert features_from_dict(f.to_dict()) == f
-    assert FunctionalFeatures(SET_V1).min_format_version == 5
+    assert FunctionalFeatures(SET_V1, old).min_format_version == 5
+    assert FunctionalFeatures(SET_V1, speaker_calibration=_prior(dim)).min_format_version == 10
     d = f.to_dict()
     d["speaker_calibration"]["extra"] = 1
     with pytest.raises(BundleError, match="exactly mean, std and count"):

@@ -21,7 +21,7 @@ from .support import speechlike, subprocess_env
 def test_functional_features_validate_and_round_trip():
     spec = FunctionalFeatures(feature_set=functionals.SET_V1, select=(0, 3, 7))
     assert spec.dim == 3 and spec.source_dim == functionals.set_dim(functionals.SET_V1)
-    assert spec.min_format_version == 5 <= FORMAT_VERSION
+    assert spec.min_format_version == 10 == FORMAT_VERSION  # the descriptors' floors
     assert spec.names == tuple(functionals.FEATURE_SETS[functionals.SET_V1][i] for i in (0, 3, 7))
     assert features_from_dict(spec.to_dict()) == spec
     d = spec.to_dict()
@@ -42,9 +42,11 @@ def test_functional_features_validate_and_round_trip():
         features_from_dict({**whole, "dim": 4})
 
 
-def test_gemaps_bundle_round_trips_with_format_5(bundle_dir):
+def test_an_older_gemaps_bundle_round_trips_with_format_5_and_its_floors(bundle_dir):
     b = ModelBundle.load(bundle_dir / "tiny_gemaps.edgeser")
     assert isinstance(b.meta.features, FunctionalFeatures) and b.meta.format_version == 5
+    assert b.meta.features.descriptors == DescriptorConfig.pre_format_10()
+    assert "power_floor" not in b.meta.to_dict()["features"]["descriptors"]
     assert ModelBundle.from_bytes(b.to_bytes()).meta.features == b.meta.features
 
 
@@ -53,23 +55,26 @@ def test_functional_model_predicts_and_matches_its_own_vector(recognizers):
     x = speechlike(3.0, seed=21)
     p = r.predict(x, sample_rate=16000)
     assert p.is_speech and p.label in r.labels
-    vec = functionals.extract(x)
+    vec = functionals.extract(x, cfg=DescriptorConfig.pre_format_10())  # the bundle's floors
+    assert not np.array_equal(vec, functionals.extract(x))
     m = r.pipeline.model
     probs = m.score(m.normalise(vec)[None, :])[0]
     assert max(abs(p.scores[k] - float(v)) for k, v in zip(r.labels, probs)) < 1e-6
 
 
 def test_large_set_model_predicts_its_own_vector(recognizers):
-    """A bundle of the larger set (edgeser-large-v1) runs through the same pipeline."""
+    """A bundle of the larger set (edgeser-large-v2) runs through the same pipeline."""
     r = recognizers("tiny_large")
-    assert r.pipeline.features.feature_set == functionals.SET_LARGE_V1
+    assert r.pipeline.features.feature_set == functionals.SET_LARGE_V2
     assert r.bundle.meta.format_version == 10  # the descriptors' floors; older: "upgrade"
-    assert FunctionalFeatures(feature_set=functionals.SET_V1).min_format_version == 5
+    old = DescriptorConfig.pre_format_10()
+    assert FunctionalFeatures(functionals.SET_V1, old).min_format_version == 5
+    assert FunctionalFeatures(functionals.SET_LARGE_V1, old).min_format_version == 9
     x = speechlike(3.0, seed=23)
     p = r.predict(x, sample_rate=16000)
     assert p.is_speech and p.label in r.labels
     m = r.pipeline.model
-    vec = functionals.extract(x, functionals.SET_LARGE_V1)
+    vec = functionals.extract(x, functionals.SET_LARGE_V2)
     probs = m.score(m.normalise(vec)[None, :])[0]
     assert max(abs(p.scores[k] - float(v)) for k, v in zip(r.labels, probs)) < 1e-6
 
