@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "descriptor_options.h"
+#include "mask_runs.h"
 
 namespace edgeser {
 namespace {
@@ -14,8 +15,6 @@ namespace {
 constexpr double kActiveRangeDb = 60.0;  // frames this far below the loudest are silence
 constexpr double kSemitoneRefHz = 27.5;
 constexpr int kContourSize = 8;
-
-using Runs = std::vector<std::pair<long long, long long>>;  // [start, end) runs
 
 // Appends to the output vector; every value is double until the final cast, as in NumPy.
 class Writer {
@@ -51,22 +50,6 @@ void PutMeanStd(const std::vector<double>& v, Writer& w) {
   const double m = Mean(v);
   w.Put(m);
   w.Put(Std(v, m));
-}
-
-Runs Segments(const std::vector<char>& mask) {
-  Runs runs;
-  const long long n = static_cast<long long>(mask.size());
-  for (long long i = 0; i < n;) {
-    if (!mask[i]) {
-      ++i;
-      continue;
-    }
-    long long j = i;
-    while (j < n && mask[j]) ++j;
-    runs.emplace_back(i, j);
-    i = j;
-  }
-  return runs;
 }
 
 // NumPy's default (linear) percentile of `sorted` at q in [0, 100].
@@ -197,7 +180,7 @@ void GemapsV1(const FunctionalsInput& in, float* out) {
   }
 
   // F0 in semitones over voiced frames; slopes inside voiced runs.
-  const Runs runs = Segments(voiced);
+  const Runs runs = MaskRuns(voiced);
   std::vector<double> st;
   Runs local_runs;
   for (const auto& [a, b] : runs) {
@@ -262,7 +245,7 @@ void GemapsV1(const FunctionalsInput& in, float* out) {
   w.Put(static_cast<double>(n_voiced) / static_cast<double>(std::max(n_active, 1LL)));
   w.Put(static_cast<double>(runs.size()) / duration);
   PutMeanStd(RunLengths(runs, step), w);
-  PutMeanStd(RunLengths(Segments(unvoiced), step), w);
+  PutMeanStd(RunLengths(MaskRuns(unvoiced), step), w);
   if (n >= 3 && mean_loud > 0) {
     // A 3-frame moving average (zero beyond the ends, NumPy's convolve "same"), then local
     // maxima above the mean loudness.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "descriptor_options.h"
+#include "mask_runs.h"
 
 namespace edgeser {
 namespace {
@@ -66,16 +67,8 @@ std::vector<double> Deltas(const std::vector<double>& a, const std::vector<char>
     Deltas(a.data(), n, d.data());
     return d;
   }
-  for (long long t = 0; t < n;) {
-    if (!active[t]) {
-      ++t;
-      continue;
-    }
-    long long end = t;
-    while (end < n && active[end]) ++end;
-    Deltas(a.data() + t, end - t, d.data() + t);
-    t = end;
-  }
+  for (const auto& [start, end] : MaskRuns(active))
+    Deltas(a.data() + start, end - start, d.data() + start);
   return d;
 }
 
