@@ -188,13 +188,14 @@ def write_model_card(
         "",
         f"- File: `{Path(bundle_path).name}` ({Path(bundle_path).stat().st_size / 1024:.1f}"
         f" KiB: {b.size_bytes / 1024:.1f} KiB {m.quantization} TFLite + metadata, e.g. "
-        f"normalisation statistics)",
+        f"normalisation statistics); bundle format {m.format_version} (docs/bundle-format.md: "
+        "an older runtime refuses a newer format)",
         *(
             [
                 f"- Voice gate: the loudness gate, then the learned gate "
-                f"[`{m.speech_detector}`](detectors/{m.speech_detector}.md) (bundle format "
-                f'{m.format_version}), which answers "no speech" for most noise, music, tones and '
-                f"clicks (rates on held-out recordings in its card)"
+                f"[`{m.speech_detector}`](detectors/{m.speech_detector}.md), which answers "
+                f'"no speech" for most noise, music, tones and clicks (rates on held-out '
+                f"recordings in its card)"
             ]
             if m.speech_detector
             else []
