@@ -57,7 +57,7 @@ def test_report_names_the_calibrated_protocol(calibrated_run):
 def test_bundle_carries_the_population_prior(calibrated_run):
     meta = ModelBundle.load(calibrated_run / "cal-int8.edgeser").meta
     prior = meta.features.speaker_calibration
-    assert meta.format_version == 8 and prior is not None
+    assert meta.format_version == 10 and prior is not None  # calibration 8, floors 10
     assert prior.dim == meta.features.source_dim and min(prior.std) > 0
     fold = next((calibrated_run / "evaluation" / "folds").glob("*.edgeser"))
     assert ModelBundle.load(fold).meta.features.speaker_calibration is not None
