@@ -812,15 +812,18 @@ def main(argv: list[str] | None = None) -> int:
     _print_paths(paths)
     from .model_card import write_model_card
 
-    card = write_model_card(paths["int8"], r, "python -m train " + shlex.join(argv))
+    command = "python -m train " + shlex.join(argv)
+    write_model_card(paths["int8"], r, command)
     if a.install_to:
         import shutil
 
         dest = Path(a.install_to)
         dest.mkdir(parents=True, exist_ok=True)
-        for src in (paths["int8"], card):
-            shutil.copy2(src, dest / src.name)
-            print(f"installed {dest / src.name}")
+        installed = dest / paths["int8"].name
+        shutil.copy2(paths["int8"], installed)
+        print(f"installed {installed}")
+        # written in place, so the installed card's hand-written (kept) blocks survive
+        print(f"installed {write_model_card(installed, r, command)}")
     return 0
 
 

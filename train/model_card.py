@@ -170,6 +170,24 @@ def _robustness_lines(rob: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+KEEP_START = "<!-- kept: written by hand, kept when the card is regenerated -->"
+KEEP_END = "<!-- /kept -->"
+
+
+def kept_blocks(text: str) -> list[str]:
+    """The hand-written blocks of a card (KEEP_START ... KEEP_END, markers included), in order;
+    an unclosed block is refused rather than silently dropped."""
+    blocks, rest = [], text
+    while KEEP_START in rest:
+        start = rest.index(KEEP_START)
+        end = rest.find(KEEP_END, start)
+        if end < 0:
+            raise ValueError(f"a card's kept block has no closing {KEEP_END!r}")
+        blocks.append(rest[start : end + len(KEEP_END)])
+        rest = rest[end + len(KEEP_END) :]
+    return blocks
+
+
 def write_model_card(
     bundle_path: Path,
     evaluation: Mapping[str, Any] | None,
@@ -276,6 +294,9 @@ def write_model_card(
             lines.append("")
     if robustness:
         lines += _robustness_lines(robustness)
+    path = Path(bundle_path).with_suffix(".md")
+    for block in kept_blocks(path.read_text()) if path.is_file() else []:
+        lines += [block, ""]  # before "Data and limits", where they were written
     multi = "," in str(m.training.get("corpus", ""))
     lines += [
         "## Data and limits",
@@ -299,6 +320,5 @@ def write_model_card(
     lines = [ln for i, ln in enumerate(lines) if ln or not (i and lines[i - 1] == "" and ln == "")]
     if command:
         lines += ["## Reproduce", "", f"    {command}", ""]
-    path = Path(bundle_path).with_suffix(".md")
     path.write_text("\n".join(lines))
     return path

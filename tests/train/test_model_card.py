@@ -19,3 +19,14 @@ def test_functional_models_are_not_said_to_get_vtlp_or_specaugment():
     assert "VTLP" in mel and "SpecAugment" in mel
     assert "VTLP" not in functional and "SpecAugment" not in functional
     assert "2 copies" in functional
+
+
+def test_kept_blocks_survive_and_an_unclosed_one_is_refused():
+    block = f"{model_card.KEEP_START}\n## How it compares\n\nby hand\n{model_card.KEEP_END}"
+    text = f"# card\n\n{block}\n\n## Data and limits\n\n- x\n{block}\n"
+    assert model_card.kept_blocks(text) == [block, block]
+    assert model_card.kept_blocks("# card\n") == []
+    import pytest
+
+    with pytest.raises(ValueError, match="closing"):
+        model_card.kept_blocks(f"# card\n{model_card.KEEP_START}\nlost?\n")

@@ -84,6 +84,24 @@ def test_bundles_are_valid_int8_and_float(run_dir):
     assert "random" in (run_dir / "installed" / "toy-int8.md").read_text()
 
 
+def test_a_regenerated_card_keeps_its_hand_written_block(run_dir, tmp_path):
+    import shutil
+
+    from train import model_card
+
+    bundle = tmp_path / "toy-int8.edgeser"
+    shutil.copy2(run_dir / "installed" / "toy-int8.edgeser", bundle)
+    card = (run_dir / "installed" / "toy-int8.md").read_text()
+    block = f"{model_card.KEEP_START}\n## How it compares\n\nwritten by hand\n{model_card.KEEP_END}"
+    bundle.with_suffix(".md").write_text(
+        card.replace("## Data and limits", block + "\n\n## Data and limits")
+    )
+    report = json.loads((run_dir / "evaluation" / "report.json").read_text())
+    again = model_card.write_model_card(bundle, report, "python -m train run ...").read_text()
+    assert again.count(block) == 1 and again.index(block) < again.index("## Data and limits")
+    assert "python -m train run ..." in again and "random" in again
+
+
 def test_int8_model_has_only_builtin_int8_ops(run_dir):
     from ai_edge_litert.interpreter import Interpreter
 
