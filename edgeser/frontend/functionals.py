@@ -28,6 +28,7 @@ from .large_functionals import (
     names_large,
     spectral_offset,
 )
+from .mask_runs import mask_runs
 
 SET_V1 = "edgeser-gemaps-v1"
 ACTIVE_RANGE_DB = 60.0  # frames more than this below the loudest frame count as silence
@@ -107,15 +108,6 @@ def _interleave(*columns: np.ndarray) -> list[float]:
     return np.column_stack(columns).ravel().tolist()
 
 
-def _segments(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end) runs of True in a boolean vector."""
-    if not mask.any():
-        return []
-    m = np.concatenate([[False], mask, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(m))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
-
-
 def _percentiles(values: np.ndarray, qs: Sequence[float]) -> list[float]:
     """np.percentile's default (linear) percentiles, from one sort (np.percentile is slow on
     short vectors)."""
@@ -161,7 +153,7 @@ def functionals_v1(lld: np.ndarray, mfcc: np.ndarray, cfg: DescriptorConfig) -> 
     unvoiced = active & ~voiced
 
     # F0 in semitones over voiced frames; slopes inside voiced runs
-    runs = _segments(voiced)
+    runs = mask_runs(voiced)
     st = np.zeros(n)
     st[voiced] = 12.0 * np.log2(f0[voiced] / _SEMITONE_REF_HZ)
     out += _mean_std(st[voiced])
@@ -177,7 +169,7 @@ def functionals_v1(lld: np.ndarray, mfcc: np.ndarray, cfg: DescriptorConfig) -> 
     mean_loud = float(loud[active].mean()) if active.any() else 0.0
     rel = loud / mean_loud if mean_loud > 0 else np.zeros(n)
     out += [float(rel[active].std()) if active.any() else 0.0]
-    out += _contour(rel[active], _segments(active[active]) if active.any() else [], step)
+    out += _contour(rel[active], mask_runs(active[active]) if active.any() else [], step)
 
     e = energy[active]
     out += [float(e.std()) if e.size else 0.0]
@@ -207,7 +199,7 @@ def functionals_v1(lld: np.ndarray, mfcc: np.ndarray, cfg: DescriptorConfig) -> 
     else:
         out += [0.0] * (2 * N_MFCC_USED)
 
-    unvoiced_runs = _segments(active & ~voiced)
+    unvoiced_runs = mask_runs(active & ~voiced)
     out += [float(voiced.sum() / max(int(active.sum()), 1))]
     out += [len(runs) / duration]
     out += _mean_std(np.array([(b - a) * step for a, b in runs]))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .descriptor_config import COLUMN, DESCRIPTOR_NAMES, DescriptorConfig
+from .mask_runs import mask_runs
 
 SET_LARGE_V1 = "edgeser-large-v1"
 SET_LARGE_V2 = "edgeser-large-v2"  # the same values, spectral deltas inside active runs
@@ -84,8 +85,7 @@ def _deltas_within_runs(a: np.ndarray, active: np.ndarray) -> np.ndarray:
     """`_deltas` of each run of active frames on its own (edges of the run repeated); zeros at
     inactive frames."""
     out = np.zeros_like(a)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], active.astype(np.int8), [0]])))
-    for start, stop in zip(edges[::2], edges[1::2]):
+    for start, stop in mask_runs(active):
         out[start:stop] = _deltas(a[start:stop])
     return out
 
