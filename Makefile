@@ -14,8 +14,11 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
+# silero-vad without its dependencies: only its ONNX model file is used (benchmarks.speech_gate's
+# peer, run with onnxruntime); its PyTorch dependency serves the package's own wrapper.
 setup: $(PY)
 	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --no-deps "silero-vad==6.2.3"
 	$(PY) -c "import edgeser.frontend as f; print('front-end backends:', f.available_backends())"
 
 # EDGESER_REQUIRE_CPP=1: a missing C++ extension fails the suite instead of skipping its tests.

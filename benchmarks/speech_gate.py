@@ -16,6 +16,9 @@ with the loudness gate only (`VadConfig(speech_detector=False)`) and once with t
 
 Reported: the share rejected ("no speech") per group; targets: >= 95% of noise and synthetic
 clips rejected, <= 5% of clean speech rejected. Table, JSON (benchmarks/results/speech_gate.json).
+Beside them, as a peer on the same clips, Silero VAD (`benchmarks.silero_vad_peer`, when
+onnxruntime and the silero-vad package are installed; `--no-peer` leaves it out): a clip it
+finds no speech segment of 250 ms in counts as rejected.
 """
 
 from __future__ import annotations
@@ -78,9 +81,16 @@ def clip_sets(per_corpus: int, noise_clips: int, synthetic_per_kind: int, seed: 
     return sets
 
 
-def run(model: str, per_corpus: int, noise_clips: int, synthetic_per_kind: int) -> dict[str, Any]:
+PEER = "silero-vad (peer)"
+
+
+def run(
+    model: str, per_corpus: int, noise_clips: int, synthetic_per_kind: int, peer: bool = True
+) -> dict[str, Any]:
     import edgeser
     from edgeser.vad import VadConfig
+
+    from . import silero_vad_peer
 
     gates = {
         "loudness gate": edgeser.Recognizer(model, vad=VadConfig(speech_detector=False)),
@@ -88,19 +98,27 @@ def run(model: str, per_corpus: int, noise_clips: int, synthetic_per_kind: int) 
     }
     if gates["learned gate"].detector is None:
         raise SystemExit(f"speech_gate: model {model!r} names no learned speech detector")
+    deciders = {
+        gate: (lambda x, rec=rec: rec.predict(x, sample_rate=16000).is_speech)
+        for gate, rec in gates.items()
+    }
+    why_no_peer = silero_vad_peer.unavailable_reason() if peer else "left out (--no-peer)"
+    if why_no_peer is None:
+        deciders[PEER] = silero_vad_peer.SileroVad().is_speech
     t0 = time.perf_counter()
     sets = clip_sets(per_corpus, noise_clips, synthetic_per_kind)
     rows = []
     for group, clips in sets.items():
         row: dict[str, Any] = {"group": group, "clips": len(clips)}
-        for gate, rec in gates.items():
-            rejected = [not rec.predict(x, sample_rate=16000).is_speech for _, x in clips]
+        for gate, is_speech in deciders.items():
+            rejected = [not is_speech(x) for _, x in clips]
             row[gate] = float(np.mean(rejected)) if clips else None
             row[f"{gate} accepted"] = [n for (n, _), r in zip(clips, rejected) if not r][:20]
         rows.append(row)
     return {
         "model": gates["learned gate"].name,
         "detector": gates["learned gate"].detector.name,
+        "peer": PEER if why_no_peer is None else f"not run: {why_no_peer}",
         "seconds": round(time.perf_counter() - t0, 1),
         "groups": rows,
         "targets": targets(rows),
@@ -123,14 +141,16 @@ def render(report: dict[str, Any]) -> str:
     def pct(v: float | None) -> str:
         return "-" if v is None else f"{100 * v:.1f}%"
 
+    cols = ["loudness gate", "learned gate"]
+    if report["groups"] and PEER in report["groups"][0]:
+        cols.append(PEER)
     table = h.format_table(
-        ["clips", "n", "rejected: loudness gate", "rejected: learned gate"],
-        [
-            [r["group"], r["clips"], pct(r["loudness gate"]), pct(r["learned gate"])]
-            for r in report["groups"]
-        ],
+        ["clips", "n"] + [f"rejected: {c}" for c in cols],
+        [[r["group"], r["clips"]] + [pct(r[c]) for c in cols] for r in report["groups"]],
         title=f"voice gate, model {report['model']}, detector {report['detector']}",
     )
+    if report.get("peer", PEER) != PEER:
+        table += f"\nSilero VAD peer {report['peer']}"
     goals = h.format_table(
         ["target", "measured", "met"],
         [[t["target"], pct(t["measured"]), "yes" if t["met"] else "no"] for t in report["targets"]],
@@ -145,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--noise-clips", type=int, default=120)
     ap.add_argument("--synthetic-per-kind", type=int, default=12)
     ap.add_argument("--quick", action="store_true", help="a few clips of each group")
+    ap.add_argument("--no-peer", action="store_true", help="leave the Silero VAD peer out")
     ap.add_argument("--json", default=str(RESULTS))
     a = ap.parse_args(argv)
     if a.quick:
@@ -155,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(
             "speech_gate: needs the corpora and the noise folder (EDGESER_DATASETS, EDGESER_NOISE)"
         )
-    report = run(a.model, a.per_corpus, a.noise_clips, a.synthetic_per_kind)
+    report = run(a.model, a.per_corpus, a.noise_clips, a.synthetic_per_kind, peer=not a.no_peer)
     print(render(report))
     from train.report import write_json
 

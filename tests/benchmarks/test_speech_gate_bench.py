@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from benchmarks import speech_gate as sg
@@ -40,3 +41,40 @@ def test_quick_run_scores_every_group_with_both_gates(tmp_path):
     for g in groups.values():
         assert g["clips"] > 0 and 0 <= g["loudness gate"] <= 1 and 0 <= g["learned gate"] <= 1
     assert report["detector"] == "speech-gate-int8"
+
+
+def test_silero_peer_tells_a_voice_from_noise_and_silence():
+    """The peer on generated signals: silence and white noise hold no speech, audio is scored
+    in 32 ms chunks, and thresholds its start/stop hysteresis cannot use are refused."""
+    from benchmarks import silero_vad_peer as peer
+
+    reason = peer.unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"Silero VAD peer: {reason}")
+    vad = peer.SileroVad()
+    rng = np.random.default_rng(3)
+    assert not vad.is_speech(np.zeros(3 * 16000, np.float32))
+    assert not vad.is_speech(0.05 * rng.standard_normal(3 * 16000).astype(np.float32))
+    assert vad.probabilities(np.zeros(0, np.float32)).size == 0
+    assert vad.probabilities(np.zeros(1000, np.float32)).size == 2  # 512-sample chunks
+    with pytest.raises(ValueError, match="threshold"):
+        peer.SileroVad(threshold=0.1)
+
+
+def test_silero_peer_finds_speech_in_a_real_utterance():
+    from benchmarks import silero_vad_peer as peer
+    from train.shared_data import datasets_dir
+
+    reason = peer.unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"Silero VAD peer: {reason}")
+    files = sorted((datasets_dir() / "emodb").rglob("03a01*.*"))
+    if not files:
+        pytest.skip("needs ../shared/datasets/emodb (EDGESER_DATASETS)")
+    from train.corpora import read_audio
+
+    x = read_audio(files[0])
+    vad = peer.SileroVad()
+    assert vad.is_speech(x)
+    (first, end), *_ = vad.segments(x)
+    assert 0 <= first < end and end * peer.CHUNK <= len(x) + peer.CHUNK
