@@ -285,7 +285,7 @@ class FunctionalFeatures:
         chosen = "" if self.select is None else " selected"
         calibrated = "" if self.speaker_calibration is None else ", speaker-calibrated"
         return (
-            f"edgeser {self.feature_set} functionals ({self.dim}{chosen} dims) per clip, over "
+            f"{self.feature_set} functionals ({self.dim}{chosen} dims) per clip, over edgeser's "
             f"voice descriptors at {self.descriptors.sample_rate} Hz{calibrated}"
         )
 
