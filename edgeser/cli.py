@@ -262,6 +262,18 @@ def _metrics_text(value: Any) -> str:
     return str(value)
 
 
+def _nested_lines(key: str, value: Any) -> list[tuple[str, str]]:
+    """One line per innermost mapping: a table of per-corpus figures stays readable."""
+    if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
+        flat = {k: v for k, v in value.items() if not isinstance(v, dict)}
+        out = [(key, _metrics_text(flat))] if flat else []
+        for k, v in value.items():
+            if isinstance(v, dict):
+                out.extend(_nested_lines(f"{key} {k}", v))
+        return out
+    return [(key, _metrics_text(value))]
+
+
 def _info(args, out: TextIO, err: TextIO) -> int:
     from . import registry
 
@@ -285,7 +297,7 @@ def _info(args, out: TextIO, err: TextIO) -> int:
         *([("output head", info.head)] if info.head else []),
     ]
     for key, value in info.training.items():
-        lines.append((f"training {key}", _metrics_text(value)))
+        lines.extend(_nested_lines(f"training {key}", value))
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
         print(f"{key:<{width}}  {value}", file=out)

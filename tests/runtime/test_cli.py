@@ -126,6 +126,22 @@ def test_info_and_models(models_dir, monkeypatch):
     assert {m["name"] for m in listed} >= {"tiny_float", "tiny_int8"}
 
 
+def test_info_gives_each_nested_table_row_its_own_line():
+    from edgeser.cli import _nested_lines
+
+    per_corpus = {
+        "int8": {"casia": {"UA": 0.5, "n": 800}, "mean": {"UA": 0.45}},
+        "note": "pooled",
+    }
+    assert _nested_lines("training per_corpus", per_corpus) == [
+        ("training per_corpus", "note pooled"),
+        ("training per_corpus int8 casia", "UA 0.5, n 800"),
+        ("training per_corpus int8 mean", "UA 0.45"),
+    ]
+    assert _nested_lines("training epochs", 30) == [("training epochs", "30")]
+    assert _nested_lines("training gate", {"seed": 0}) == [("training gate", "seed 0")]
+
+
 def test_help_documents_every_option():
     out = io.StringIO()
     with pytest.raises(SystemExit) as exc:
