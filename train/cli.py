@@ -629,6 +629,7 @@ def build_parser() -> argparse.ArgumentParser:
         "write the cascade as one bundle, <name>-int8.edgeser / -float32.edgeser in --out",
     )
     s.add_argument("--name", default="", help="bundle name (default <corpus>-multilevel-<model>)")
+    _add_resume_arg(s)
 
     s = sub.add_parser(
         "speech-gate",
@@ -863,14 +864,25 @@ def _similarity(a: argparse.Namespace) -> int:
 
 
 def _multilevel(a: argparse.Namespace, cfg: TrainConfig, dev, table, copies) -> int:
+    from .checkpoint import CheckpointMismatch
     from .similarity import evaluate_multilevel
 
     similar = [c.strip() for c in a.similar.split(",") if c.strip()]
     fine_hp = _json_arg(a.fine_hparams, "--fine-hparams") if a.fine_hparams else None
     try:
         r = evaluate_multilevel(
-            cfg, similar, Path(a.out), a.fine_model or None, fine_hp, dev, table, copies
+            cfg,
+            similar,
+            Path(a.out),
+            a.fine_model or None,
+            fine_hp,
+            dev,
+            table,
+            copies,
+            resume=a.resume,
         )
+    except CheckpointMismatch as exc:
+        raise SystemExit(f"multilevel: {exc}") from None
     except ValueError as exc:
         raise SystemExit(f"multilevel: {exc}") from None
     for stage in ("stage1", "stage2"):

@@ -403,12 +403,14 @@ def evaluate_multilevel(
     table: FeatureTable | None = None,
     copies: list[FeatureTable] | None = None,
     progress: bool = True,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Evaluate stage 1 (`cfg`, S merged) in `out/stage1` and stage 2 (`fine_model` /
     `fine_hparams`, default `cfg`'s, on S only) in `out/stage2` with `recipe.evaluate`, then
     score the cascade; writes `out/report.json` and returns it. Needs a protocol whose folds
     hold out whole speakers or corpora (loso, loco), so both stages test each utterance
-    with the same speakers held out."""
+    with the same speakers held out. `resume`: each stage keeps the folds a stopped run
+    finished (`recipe.evaluate`'s checkpoints)."""
     from . import recipe
     from .device import setup_device
     from .report import REPORT_FILE, write_json
@@ -432,6 +434,7 @@ def evaluate_multilevel(
         table=merge_classes(table, similar),
         copies=[merge_classes(c, similar) for c in copies],
         progress=progress,
+        resume=resume,
     )
     r2 = recipe.evaluate(
         fine_cfg,
@@ -440,6 +443,7 @@ def evaluate_multilevel(
         table=restrict_classes(table, similar),
         copies=[restrict_classes(c, similar) for c in copies],
         progress=progress,
+        resume=resume,
     )
     _same_folds(r1, r2)
     c32 = cascade_scores(table.labels, similar, out / "stage1", out / "stage2")

@@ -3,7 +3,9 @@ cascade, VTLP class balancing and the IEMOCAP label maps."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import shutil
 
@@ -459,6 +461,16 @@ def test_multilevel_cli_evaluates_both_stages_and_the_cascade(tmp_path):
     assert s1["labels"] == ["high+mid", "low"] and s1["n_utterances"] == 12
     assert s2["labels"] == ["high", "mid"] and s2["n_utterances"] == 8
     assert [f["fold"] for f in s1["folds"]] == [f["fold"] for f in s2["folds"]]
+    # a stopped run continues: every stage keeps its checkpointed folds
+    checkpoints = sorted((out / "stage2" / "checkpoints").glob("*.npz"))
+    assert len(checkpoints) == 2 and len(list((out / "stage1" / "checkpoints").glob("*"))) == 2
+    checkpoints[-1].unlink()
+    out_text = io.StringIO()
+    with contextlib.redirect_stdout(out_text):
+        assert main([*args, "--resume"]) == 0
+    assert out_text.getvalue().count("resumed from") == 3, out_text.getvalue()
+    again = json.loads((out / "report.json").read_text())
+    assert again["float"] == r["float"]
 
 
 def test_multilevel_export_is_one_bundle_that_runs_both_stages(tmp_path):
