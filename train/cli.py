@@ -864,7 +864,6 @@ def _similarity(a: argparse.Namespace) -> int:
 
 
 def _multilevel(a: argparse.Namespace, cfg: TrainConfig, dev, table, copies) -> int:
-    from .checkpoint import CheckpointMismatch
     from .similarity import evaluate_multilevel
 
     similar = [c.strip() for c in a.similar.split(",") if c.strip()]
@@ -881,9 +880,7 @@ def _multilevel(a: argparse.Namespace, cfg: TrainConfig, dev, table, copies) -> 
             copies,
             resume=a.resume,
         )
-    except CheckpointMismatch as exc:
-        raise SystemExit(f"multilevel: {exc}") from None
-    except ValueError as exc:
+    except ValueError as exc:  # also a foreign checkpoint (CheckpointMismatch)
         raise SystemExit(f"multilevel: {exc}") from None
     for stage in ("stage1", "stage2"):
         f = r[stage]["float"]
