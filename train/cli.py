@@ -683,6 +683,12 @@ def read_recipe(path: str) -> dict:
     return {k: v for k, v in values.items() if not k.startswith("_")}
 
 
+# Recipe keys a subcommand takes on its command line but not from a recipe: a recipe's ``name``
+# names the recipe's own model, while `multilevel` builds a cascade of two such models and names
+# it <corpus>-multilevel-<model> unless --name says otherwise.
+RECIPE_KEYS_NOT_FOR: dict[str, frozenset[str]] = {"multilevel": frozenset({"name"})}
+
+
 def apply_recipe(p: argparse.ArgumentParser, argv: list[str]) -> None:
     """Read the recipe (``<command> RECIPE`` or ``--recipe RECIPE``) and make its values the
     defaults of the subcommand. Keys that only other subcommands take (e.g. ``name`` for
@@ -710,7 +716,8 @@ def apply_recipe(p: argparse.ArgumentParser, argv: list[str]) -> None:
     unknown = sorted(set(values) - every)
     if unknown:
         raise SystemExit(f"recipe {path}: unknown option(s) {unknown}")
-    values = {k: v for k, v in values.items() if k in dests}
+    ignored = RECIPE_KEYS_NOT_FOR.get(known.command, frozenset())
+    values = {k: v for k, v in values.items() if k in dests and k not in ignored}
     for k in ("hparams", "augment"):  # JSON-valued options may be written as objects
         if isinstance(values.get(k), dict):
             values[k] = json.dumps(values[k])

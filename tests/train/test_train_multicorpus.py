@@ -257,6 +257,14 @@ def test_toml_recipe_as_positional_serves_every_command(tmp_path):
         cfg = _config(a)
         assert cfg.corpus == "emodb" and cfg.epochs == 4 and cfg.hparams == {"filters": 8}
         assert getattr(a, "name", "exp") == "exp"
+    # a cascade of the recipe's model is not that model: multilevel names it itself
+    p = build_parser()
+    argv = ["multilevel", "--recipe", str(recipe), "--similar", "a,b", "--out", "o"]
+    apply_recipe(p, argv)
+    a = p.parse_args(argv)
+    assert a.name == "" and a.epochs == 4
+    argv = [*argv, "--name", "mine"]
+    assert p.parse_args(argv).name == "mine"
     recipe.write_text('corpus = "emodb"\nnot_an_option = 1\n')
     with pytest.raises(SystemExit, match="not_an_option"):
         apply_recipe(build_parser(), ["run", str(recipe)])
