@@ -23,7 +23,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -141,6 +144,41 @@ def audio_source(requested: str) -> str:
     if requested == "auto":
         return "emodb" if have else "synthetic"
     return requested
+
+
+def add_process_arguments(
+    p: argparse.ArgumentParser, quick_help: str, unit: str, results_file: str
+) -> None:
+    """The options the fresh-process benchmarks (latency, memory) share: clip source, --quick,
+    the --constrained budget and where the JSON and its chart go. `unit` names what runs in
+    a fresh process ("probe", "process")."""
+    p.add_argument(
+        "--audio",
+        choices=("auto", "emodb", "synthetic"),
+        default="auto",
+        help="clip source: EmoDB if ../shared/datasets has it (auto), or synthetic",
+    )
+    p.add_argument("--quick", action="store_true", help=quick_help)
+    p.add_argument(
+        "--constrained",
+        action="store_true",
+        help=f"each {unit} pinned to one core with its address space capped",
+    )
+    p.add_argument("--cpu", type=int, help="the core --constrained pins to (default: the last)")
+    p.add_argument(
+        "--memory-cap-mb",
+        type=int,
+        default=512,
+        help="address-space cap of --constrained, MiB (default 512)",
+    )
+    p.add_argument(
+        "--json",
+        default=str(RESULTS_DIR / results_file),
+        metavar="FILE",
+        help=f"where to write the results (default benchmarks/results/{results_file}); "
+        "the chart goes next to it with a .png suffix",
+    )
+    p.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
 
 
 def prepare_clips(

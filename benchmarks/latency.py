@@ -838,37 +838,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument(
         "--peer-runs", type=int, help="timed calls per librosa / openSMILE measurement (default 20)"
     )
-    p.add_argument(
-        "--audio",
-        choices=("auto", "emodb", "synthetic"),
-        default="auto",
-        help="clip source: EmoDB if ../shared/datasets has it (auto), or synthetic",
+    h.add_process_arguments(
+        p, "smoke test: 1 and 3 s clips at 16/48 kHz, a handful of runs", "probe", "latency.json"
     )
-    p.add_argument(
-        "--quick",
-        action="store_true",
-        help="smoke test: 1 and 3 s clips at 16/48 kHz, a handful of runs",
-    )
-    p.add_argument(
-        "--constrained",
-        action="store_true",
-        help="each probe pinned to one core with its address space capped",
-    )
-    p.add_argument("--cpu", type=int, help="the core --constrained pins to (default: the last)")
-    p.add_argument(
-        "--memory-cap-mb",
-        type=int,
-        default=512,
-        help="address-space cap of --constrained, MiB (default 512)",
-    )
-    p.add_argument(
-        "--json",
-        default=str(h.RESULTS_DIR / "latency.json"),
-        metavar="FILE",
-        help="where to write the results (default benchmarks/results/latency.json);"
-        " the chart goes next to it with a .png suffix",
-    )
-    p.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
     return p.parse_args(argv)
 
 

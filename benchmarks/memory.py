@@ -284,33 +284,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     p.add_argument("--repeats", type=int, help="fresh processes per pipeline (default 5, quick 1)")
     p.add_argument("--threads", type=int, default=1, help="numeric thread pools (default 1)")
-    p.add_argument(
-        "--audio",
-        choices=("auto", "emodb", "synthetic"),
-        default="auto",
-        help="clip source: EmoDB if ../shared/datasets has it (auto), or synthetic",
-    )
-    p.add_argument("--quick", action="store_true", help="smoke test: one process each")
-    p.add_argument(
-        "--constrained",
-        action="store_true",
-        help="each process pinned to one core with its address space capped",
-    )
-    p.add_argument("--cpu", type=int, help="the core --constrained pins to (default: the last)")
-    p.add_argument(
-        "--memory-cap-mb",
-        type=int,
-        default=512,
-        help="address-space cap of --constrained, MiB (default 512)",
-    )
-    p.add_argument(
-        "--json",
-        default=str(h.RESULTS_DIR / "memory.json"),
-        metavar="FILE",
-        help="where to write the results (default benchmarks/results/memory.json); "
-        "the chart goes next to it with a .png suffix",
-    )
-    p.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
+    h.add_process_arguments(p, "smoke test: one process each", "process", "memory.json")
     return p.parse_args(argv)
 
 
