@@ -75,6 +75,42 @@ def test_dynamic_convolution_equals_k_convolutions_mixed_by_attention():
     )
 
 
+def test_dynamic_convolution_folds_its_batch_norm_into_the_kernels_at_inference():
+    """With `batch_norm`, training normalises the mixed output with batch statistics; inference
+    computes sum_k pi_k ((a W_k) * x + a b_k) + c, which equals BN(sum_k pi_k (W_k * x + b_k))
+    with the moving statistics (the form int8 quantises well)."""
+    pytest.importorskip("keras")
+    from train.models.dycnn import dynamic_conv2d
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 9, 7, 2)).astype(np.float32)
+    layer = dynamic_conv2d(5, 3, n_kernels=3, batch_norm=True, bn_momentum=0.9)
+    layer(x)
+    for conv in layer.convs:
+        conv.bias.assign(rng.standard_normal(5).astype(np.float32))
+    bn = layer.bn
+    bn.gamma.assign(rng.uniform(0.5, 2.0, 5).astype(np.float32))
+    bn.beta.assign(rng.standard_normal(5).astype(np.float32))
+    bn.moving_mean.assign(rng.standard_normal(5).astype(np.float32))
+    bn.moving_variance.assign(rng.uniform(0.01, 0.1, 5).astype(np.float32))
+    pi = np.asarray(layer.attention(x))
+    mixed = sum(
+        np.asarray(conv(x)) * pi[:, k, None, None, None] for k, conv in enumerate(layer.convs)
+    )
+    a = np.asarray(bn.gamma) / np.sqrt(np.asarray(bn.moving_variance) + bn.epsilon)
+    ref = (mixed - np.asarray(bn.moving_mean)) * a + np.asarray(bn.beta)
+    np.testing.assert_allclose(np.asarray(layer(x, training=False)), ref, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(layer(x)), ref, rtol=1e-4, atol=1e-4)
+    # training: batch statistics, and the moving ones move
+    before = np.asarray(bn.moving_mean).copy()
+    y = np.asarray(layer(x, training=True))
+    np.testing.assert_allclose(y.mean(axis=(0, 1, 2)), np.asarray(bn.beta), atol=1e-4)
+    assert not np.allclose(np.asarray(bn.moving_mean), before)
+    # the folded form survives a round trip through the config
+    again = type(layer).from_config(layer.get_config())
+    assert again.batch_norm and again.bn_momentum == 0.9
+
+
 def test_research_models_build_and_check_their_inputs():
     pytest.importorskip("keras")
     from train.models import ModelSpec, default_features
